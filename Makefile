@@ -1,0 +1,101 @@
+# kmem - the Linux kernel's memory-management design in user space.
+#
+#   make            build/libkmem.so and build/libkmem.a
+#   make run        install what is missing, build, run a real program under kmem
+#   make test       every test suite (unit, API, stress, preload, real programs)
+#   make bench      full benchmark run -> docs/benchmarks.md (slow)
+#   make bench-quick  a short smoke pass of the benchmarks
+#   make install    PREFIX=/usr/local
+#
+# Variables: DEBUG=1 (assertions, -O0), SAN=address|undefined|thread,
+# WERROR=1 (warnings are errors; CI sets it), BUILD=dir (default build).
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+CC      ?= cc
+CXX     ?= c++
+
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+OPT     := -O2
+ifeq ($(DEBUG),1)
+OPT     := -O0 -DKMEM_DEBUG_BUILD=1 -DKMEM_EXPENSIVE_CHECKS=1
+endif
+SANFLAGS :=
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=$(SAN)
+endif
+
+# -fno-builtin: GCC would turn malloc+memset into calloc inside calloc.
+# Frame pointers stay, so perf call graphs through malloc are whole.
+LIBCFLAGS := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden \
+	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
+	-fno-builtin-free -fno-omit-frame-pointer -ftls-model=initial-exec \
+	-fno-semantic-interposition -D_GNU_SOURCE -Iinclude -Icore $(SANFLAGS)
+LIBS    := -lurcu-bp -lpthread
+
+CORE_SRCS    := $(sort $(wildcard core/*.c))
+CORE_ASM     := $(sort $(wildcard core/*.S))
+PRELOAD_SRCS := $(sort $(wildcard preload/*.c))
+CORE_OBJS    := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(CORE_ASM:%.S=$(BUILD)/%.o)
+PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(BUILD)/%.o)
+
+.PHONY: all lib deps run test bench bench-quick install clean format
+all: lib
+lib: $(BUILD)/libkmem.so $(BUILD)/libkmem.a $(BUILD)/libkmem-core.a
+
+$(BUILD)/%.o: %.c $(wildcard core/*.h include/*.h preload/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(LIBCFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.S Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(LIBCFLAGS) -c $< -o $@
+
+# The preloadable shared object: the malloc family + kmem_* only.
+$(BUILD)/libkmem.so: $(CORE_OBJS) $(PRELOAD_OBJS)
+	$(CC) -shared -Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $^ $(LIBS) $(SANFLAGS)
+
+# Static library for programs that link kmem in.
+$(BUILD)/libkmem.a: $(CORE_OBJS) $(PRELOAD_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The core alone (no malloc interposition): unit tests use it beside glibc.
+$(BUILD)/libkmem-core.a: $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# ---- set-up: Debian packages this project needs (as root, when missing) ----
+DEB_PKGS := liburcu-dev check libsubunit-dev pkg-config libbenchmark-dev \
+	valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
+	redis-server redis-tools sqlite3 libpython3.11-testsuite python3 \
+	perl git gcc g++ strace gnuplot-nox binutils
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages (run as root or install):$$missing"; exit 1; fi; \
+	fi
+
+include tests/tests.mk
+-include bench/bench.mk
+
+clean:
+	rm -rf $(BUILD)
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/libkmem.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/libkmem.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/kmem.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 bin/kmem $(DESTDIR)$(PREFIX)/bin/
+
+format:
+	clang-format -i $(CORE_SRCS) $(PRELOAD_SRCS) core/*.h include/*.h

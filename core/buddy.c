@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/buddy.c - the buddy page allocator.
+ *
+ * Layer: above page.c and os.c, below vmalloc/slab/kmalloc.  Owns the
+ * zones, their free_area[0..MAX_ORDER] lists, the per-CPU page lists, the
+ * watermarks and the return of free memory to the OS.
+ *
+ * Invariants:
+ *   - a free block of order k starts at a pfn that is a multiple of 2^k;
+ *     its head page has PG_buddy (in a zone list) or PG_pcp (on a per-CPU
+ *     list) and page->order == k; all its other pages have flags == 0;
+ *   - the buddy of a block is at pfn ^ (1 << k), in the same section;
+ *   - zone->nr_free  = sum over free_area blocks of 2^order,
+ *     zone->nr_dirty = the same sum over blocks without PG_zero;
+ *   - free_list[FREE_DIRTY] holds resident blocks, newest first;
+ *     free_list[FREE_CLEAN] holds blocks that read as zero and are not
+ *     resident (fresh, or purged with madvise).
+ *
+ * Watermarks, in user space: an allocation that would take a zone below
+ * WMARK_MIN first grows the zone by a section; if that fails only
+ * __GFP_HIGH (GFP_ATOMIC) allocations may use the reserve below min.  A
+ * zone that falls below WMARK_LOW grows right away.  Up to WMARK_HIGH
+ * dirty free pages stay resident; beyond it, pages that have been free
+ * for KMEM_PURGE_DELAY_MS are returned to the OS with madvise, checked
+ * whenever the zone lock is taken to free and by kmem_trim().
+ *
+ * Locks, in order: pcp->lock (trylock only), zone->lock, then page.c's
+ * section lock.  No system call is made with a zone or pcp lock held.
+ */
+#include "buddy.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "options.h"
+#include "os.h"
+
+enum { FREE_DIRTY, FREE_CLEAN, NR_FREE_TYPES };
+
+struct free_area {
+	struct list_head free_list[NR_FREE_TYPES];
+	size_t nr_free;				/* blocks of this order */
+};
+
+struct zone {
+	kmem_lock_t lock;
+	struct free_area free_area[NR_PAGE_ORDERS];
+	size_t managed;				/* pages owned (sections - mem_map) */
+	size_t nr_free;				/* free pages in free_area */
+	size_t nr_dirty;			/* free pages not known clean */
+	size_t watermark[NR_WMARK];		/* in pages */
+	uint64_t last_purge;			/* os_now_ms() of the last check */
+	size_t purged;				/* pages given back, in all */
+	const char *name;			/* as in /proc/buddyinfo */
+} ____cacheline_aligned;
+
+/* Per-CPU lists of small blocks, for ZONE_NORMAL (the kernel's pcp). */
+#define PCP_MAX_ORDER 3		/* orders 0..3 (4..32 KiB) are cached */
+#define PCP_HIGH 256		/* pages a list may hold before draining */
+#define PCP_BATCH 64		/* pages moved per refill or drain */
+
+struct per_cpu_pages {
+	kmem_lock_t lock;			/* taken only with trylock */
+	unsigned int count;			/* pages on the lists */
+	struct list_head lists[PCP_MAX_ORDER + 1];
+} ____cacheline_aligned;
+
+/* Watermark defaults, in pages. */
+#define WMARK_MIN_PAGES 64		/* 256 KiB reserve for GFP_ATOMIC */
+#define WMARK_LOW_PAGES 128		/* grow the zone below this */
+#define WMARK_HIGH_PAGES 512		/* 2 MiB of dirty pages kept resident */
+
+static struct zone zones[MAX_NR_ZONES];
+static struct per_cpu_pages pcp_lists[KMEM_NR_CPUS];
+
+static const char *const zone_names[MAX_NR_ZONES] = {
+	[ZONE_DMA] = "DMA", [ZONE_DMA32] = "DMA32",
+	[ZONE_NORMAL] = "Normal", [ZONE_HIGHMEM] = "HighMem",
+};
+
+int gfp_zone(gfp_t gfp)
+{
+	if (gfp & (__GFP_DMA | __GFP_HIGHMEM))
+		return -1;	/* not implemented: see docs/ARCHITECTURE.md */
+	if (gfp & __GFP_DMA32)
+		return ZONE_DMA32;
+	return ZONE_NORMAL;
+}
+
+static struct zone *page_zone(struct page *page)
+{
+	return &zones[pagemap_zone_of(page_address(page))];
+}
+
+/* ---- free lists (zone->lock held) ---- */
+
+static void add_to_free_list(struct zone *z, struct page *page,
+			     unsigned int order, bool clean, uint64_t freed_at)
+{
+	int type = clean ? FREE_CLEAN : FREE_DIRTY;
+
+	set_page_flags(page, PG_buddy | (clean ? PG_zero : 0));
+	page->order = (uint8_t)order;
+	page->freed_at = freed_at;
+	list_add(&page->lru, &z->free_area[order].free_list[type]);
+	z->free_area[order].nr_free++;
+	z->nr_free += 1UL << order;
+	if (!clean)
+		z->nr_dirty += 1UL << order;
+}
+
+static void del_from_free_list(struct zone *z, struct page *page,
+			       unsigned int order)
+{
+	list_del(&page->lru);
+	z->free_area[order].nr_free--;
+	z->nr_free -= 1UL << order;
+	if (!(page_flags(page) & PG_zero))
+		z->nr_dirty -= 1UL << order;
+}
+
+/* Merge a block with its free buddies and put the result on a list. */
+static void __free_one_page(struct zone *z, struct page *page,
+			    unsigned int order, bool clean, uint64_t now)
+{
+	uintptr_t pfn = page_to_pfn(page);
+
+	while (order < MAX_ORDER) {
+		uintptr_t buddy_pfn = pfn ^ (1UL << order);
+		struct page *buddy = pfn_to_page(buddy_pfn);
+		uint32_t bf = page_flags(buddy);
+
+		if (!(bf & PG_buddy) || buddy->order != order)
+			break;
+		del_from_free_list(z, buddy, order);
+		clean = clean && (bf & PG_zero);
+		/* Whichever of the two is higher stops being a head. */
+		if (buddy_pfn < pfn) {
+			set_page_flags(page, 0);
+			page = buddy;
+			pfn = buddy_pfn;
+		} else {
+			set_page_flags(buddy, 0);
+		}
+		order++;
+	}
+	add_to_free_list(z, page, order, clean, now);
+}
+
+/* Split a block of order high down to order low; the halves go back. */
+static void expand(struct zone *z, struct page *page, unsigned int low,
+		   unsigned int high, bool clean, uint64_t freed_at)
+{
+	while (high > low) {
+		high--;
+		add_to_free_list(z, page + (1UL << high), high, clean, freed_at);
+	}
+}
+
+/* Take a block of exactly `order` pages, splitting a larger one if needed. */
+static struct page *__rmqueue(struct zone *z, unsigned int order, gfp_t gfp)
+{
+	int prefer = (gfp & __GFP_ZERO) ? FREE_CLEAN : FREE_DIRTY;
+	unsigned int o;
+
+	for (o = order; o <= MAX_ORDER; o++) {
+		for (int i = 0; i < NR_FREE_TYPES; i++) {
+			struct list_head *list =
+				&z->free_area[o].free_list[i ? !prefer : prefer];
+			struct page *page;
+			uint32_t f;
+
+			if (list_empty(list))
+				continue;
+			page = list_first_entry(list, struct page, lru);
+			f = page_flags(page);
+			del_from_free_list(z, page, o);
+			expand(z, page, order, o, f & PG_zero, page->freed_at);
+			/* Keep only the clean bit: the caller sets the state. */
+			set_page_flags(page, f & PG_zero);
+			page->order = (uint8_t)order;
+			return page;
+		}
+	}
+	return NULL;
+}
+
+/* Free an arbitrary run of pages as the largest aligned blocks in it. */
+static void __free_range(struct zone *z, struct page *page, size_t nr,
+			 bool clean, uint64_t now)
+{
+	uintptr_t pfn = page_to_pfn(page);
+
+	while (nr) {
+		unsigned int order = MAX_ORDER;
+
+		while ((pfn & ((1UL << order) - 1)) || (1UL << order) > nr)
+			order--;
+		__free_one_page(z, pfn_to_page(pfn), order, clean, now);
+		pfn += 1UL << order;
+		nr -= 1UL << order;
+	}
+}
+
+/* ---- growth and purging (no lock held on entry) ---- */
+
+static bool zone_grow(struct zone *z)
+{
+	int zid = (int)(z - zones), err = 0;
+	void *base = pagemap_add_section(zid, zid == ZONE_DMA32, &err);
+	size_t n = PAGES_PER_SECTION - SECTION_META_PAGES;
+
+	if (!base)
+		return false;
+	kmem_lock(&z->lock);
+	z->managed += n;
+	__free_range(z, virt_to_page(base) + SECTION_META_PAGES, n, true, 0);
+	kmem_unlock(&z->lock);
+	return true;
+}
+
+/*
+ * Give back dirty free blocks older than min_age ms until at most keep
+ * dirty pages remain.  Orders go upwards because a purged block may merge
+ * with a dirty buddy into a larger dirty block, which a later pass of the
+ * loop then finds.  Returns pages purged.
+ */
+static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
+			 size_t keep)
+{
+	size_t purged = 0;
+	unsigned int order;
+
+	kmem_lock(&z->lock);
+	z->last_purge = now;
+	for (order = 0; order <= MAX_ORDER; order++) {
+		struct list_head *list = &z->free_area[order].free_list[FREE_DIRTY];
+
+		while (z->nr_dirty > keep && !list_empty(list)) {
+			struct page *page = list_entry(list->prev, struct page, lru);
+
+			if (now - page->freed_at < min_age)
+				break;	/* the rest of this list is newer */
+			del_from_free_list(z, page, order);
+			set_page_flags(page, PG_reserved);
+			kmem_unlock(&z->lock);
+			os_purge(page_address(page), PAGE_SIZE << order);
+			kmem_lock(&z->lock);
+			__free_one_page(z, page, order, true, now);
+			z->purged += 1UL << order;
+			purged += 1UL << order;
+		}
+	}
+	kmem_unlock(&z->lock);
+	return purged;
+}
+
+static void zone_maybe_purge(struct zone *z)
+{
+	uint64_t delay = (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS);
+	uint64_t interval = delay / 4 > 10 ? delay / 4 : 10;
+	uint64_t now;
+
+	if (READ_ONCE(z->nr_dirty) <= z->watermark[WMARK_HIGH])
+		return;
+	now = os_now_ms();
+	if (now - READ_ONCE(z->last_purge) < interval)
+		return;
+	zone_purge(z, now, delay, z->watermark[WMARK_HIGH]);
+}
+
+/* ---- zone allocation ---- */
+
+static struct page *zone_alloc(struct zone *z, unsigned int order, gfp_t gfp)
+{
+	size_t reserve = (gfp & __GFP_HIGH) ? 0 : z->watermark[WMARK_MIN];
+	int grows = 0;
+
+	for (;;) {
+		struct page *page = NULL;
+		bool low;
+
+		kmem_lock(&z->lock);
+		if (z->nr_free >= reserve + (1UL << order))
+			page = __rmqueue(z, order, gfp);
+		low = z->nr_free < z->watermark[WMARK_LOW];
+		kmem_unlock(&z->lock);
+		if (page) {
+			if (low)
+				zone_grow(z);	/* replenish; failure is fine */
+			return page;
+		}
+		/* Other threads may take what a growth added: retry a little. */
+		if (grows++ >= 3 || !zone_grow(z))
+			return NULL;
+	}
+}
+
+static void zone_free(struct zone *z, struct page *page, unsigned int order)
+{
+	uint64_t now = os_now_ms();
+
+	kmem_lock(&z->lock);
+	__free_one_page(z, page, order, false, now);
+	kmem_unlock(&z->lock);
+	zone_maybe_purge(z);
+}
+
+/* ---- per-CPU lists (ZONE_NORMAL, orders 0..PCP_MAX_ORDER) ---- */
+
+static struct per_cpu_pages *this_pcp(void)
+{
+	return &pcp_lists[os_current_cpu() % KMEM_NR_CPUS];
+}
+
+/* Move up to PCP_BATCH pages of blocks of `order` from the zone. */
+static void rmqueue_bulk(struct zone *z, struct per_cpu_pages *pcp,
+			 unsigned int order)
+{
+	unsigned int n = PCP_BATCH >> order;
+
+	kmem_lock(&z->lock);
+	while (n-- && z->nr_free >= z->watermark[WMARK_MIN] + (1UL << order)) {
+		struct page *page = __rmqueue(z, order, 0);
+
+		if (!page)
+			break;
+		set_page_flags(page, PG_pcp | (page_flags(page) & PG_zero));
+		list_add_tail(&page->lru, &pcp->lists[order]);
+		pcp->count += 1U << order;
+	}
+	kmem_unlock(&z->lock);
+}
+
+/* Give the oldest `pages` pages of pcp's lists back to the zone. */
+static void free_pcppages_bulk(struct zone *z, struct per_cpu_pages *pcp,
+			       unsigned int pages)
+{
+	uint64_t now = os_now_ms();
+	unsigned int order = 0, empty = 0;
+
+	kmem_lock(&z->lock);
+	while (pages && pcp->count && empty <= PCP_MAX_ORDER) {
+		struct list_head *list = &pcp->lists[order];
+
+		if (list_empty(list)) {
+			empty++;
+		} else {
+			struct page *page = list_entry(list->prev, struct page, lru);
+			bool clean = page_flags(page) & PG_zero;
+
+			empty = 0;
+			list_del(&page->lru);
+			pcp->count -= 1U << order;
+			pages = pages > (1U << order) ? pages - (1U << order) : 0;
+			__free_one_page(z, page, order, clean, now);
+		}
+		order = order == PCP_MAX_ORDER ? 0 : order + 1;
+	}
+	kmem_unlock(&z->lock);
+}
+
+static struct page *pcp_alloc(struct zone *z, unsigned int order, gfp_t gfp)
+{
+	struct per_cpu_pages *pcp = this_pcp();
+	struct list_head *list = &pcp->lists[order];
+	struct page *page = NULL;
+
+	if (!kmem_trylock(&pcp->lock))
+		return zone_alloc(z, order, gfp);
+	if (list_empty(list))
+		rmqueue_bulk(z, pcp, order);
+	if (!list_empty(list)) {
+		page = list_first_entry(list, struct page, lru);
+		list_del(&page->lru);
+		pcp->count -= 1U << order;
+		set_page_flags(page, page_flags(page) & PG_zero);
+	}
+	kmem_unlock(&pcp->lock);
+	return page ? page : zone_alloc(z, order, gfp);
+}
+
+static void pcp_free(struct zone *z, struct page *page, unsigned int order)
+{
+	struct per_cpu_pages *pcp = this_pcp();
+	bool drained = false;
+
+	if (!kmem_trylock(&pcp->lock)) {
+		zone_free(z, page, order);
+		return;
+	}
+	set_page_flags(page, PG_pcp);
+	page->order = (uint8_t)order;
+	list_add(&page->lru, &pcp->lists[order]);
+	pcp->count += 1U << order;
+	if (pcp->count > PCP_HIGH) {
+		free_pcppages_bulk(z, pcp, PCP_BATCH);
+		drained = true;
+	}
+	kmem_unlock(&pcp->lock);
+	if (drained)
+		zone_maybe_purge(z);
+}
+
+void buddy_drain_pcp(void)
+{
+	struct zone *z = &zones[ZONE_NORMAL];
+
+	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++) {
+		struct per_cpu_pages *pcp = &pcp_lists[cpu];
+
+		if (!READ_ONCE(pcp->count))
+			continue;
+		kmem_lock(&pcp->lock);
+		free_pcppages_bulk(z, pcp, pcp->count);
+		kmem_unlock(&pcp->lock);
+	}
+}
+
+/* ---- the internal interface (buddy.h) ---- */
+
+struct page *__alloc_pages(gfp_t gfp, unsigned int order)
+{
+	int zid = gfp_zone(gfp);
+	struct zone *z;
+	struct page *page;
+
+	if (order > MAX_ORDER || zid < 0)
+		return NULL;
+	z = &zones[zid];
+	if (zid == ZONE_NORMAL && order <= PCP_MAX_ORDER)
+		page = pcp_alloc(z, order, gfp);
+	else
+		page = zone_alloc(z, order, gfp);
+	if (!page)
+		return NULL;
+	if ((gfp & __GFP_ZERO) && !(page_flags(page) & PG_zero))
+		memset(page_address(page), 0, PAGE_SIZE << order);
+	set_page_flags(page, PG_alloc);
+	page->order = (uint8_t)order;
+	return page;
+}
+
+void __free_pages_ok(struct page *page, unsigned int order)
+{
+	struct zone *z = page_zone(page);
+
+	kmem_assert_internal(IS_ALIGNED(page_to_pfn(page), 1UL << order));
+	if (z == &zones[ZONE_NORMAL] && order <= PCP_MAX_ORDER)
+		pcp_free(z, page, order);
+	else
+		zone_free(z, page, order);
+}
+
+void __free_page_run(struct page *page, size_t nr_pages)
+{
+	uintptr_t pfn = page_to_pfn(page);
+
+	while (nr_pages) {
+		unsigned int order = MAX_ORDER;
+
+		while ((pfn & ((1UL << order) - 1)) || (1UL << order) > nr_pages)
+			order--;
+		__free_pages_ok(pfn_to_page(pfn), order);
+		pfn += 1UL << order;
+		nr_pages -= 1UL << order;
+	}
+}
+
+/* ---- the exported page API, which trusts nothing ---- */
+
+KMEM_EXPORT struct page *kmem_alloc_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page;
+
+	kmem_init();
+	if (order > MAX_ORDER) {
+		errno = EINVAL;
+		return NULL;
+	}
+	page = __alloc_pages(gfp, order);
+	if (!page)
+		errno = ENOMEM;
+	return page;
+}
+
+KMEM_EXPORT unsigned long kmem_get_free_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = kmem_alloc_pages(gfp, order);
+
+	return page ? (unsigned long)page_address(page) : 0;
+}
+
+KMEM_EXPORT unsigned long kmem_get_zeroed_page(gfp_t gfp)
+{
+	return kmem_get_free_pages(gfp | __GFP_ZERO, 0);
+}
+
+static const char *bad_state(uint32_t f, unsigned int order, unsigned int had)
+{
+	if (f & (PG_buddy | PG_pcp))
+		return "double free: the block is already free";
+	if (f & PG_alloc)
+		return order != had ? "wrong order for this block" : "racing free";
+	if (f & PG_slab)
+		return "the page belongs to a slab (use kmem_cache_free or kfree)";
+	if (f & PG_large)
+		return "the page belongs to kmalloc (use kfree)";
+	if (f & PG_meta)
+		return "the address is kmem's own page map";
+	return "the address is inside a block, not at the start of one";
+}
+
+/* Validate a free of the block at addr, then free it. */
+static void free_pages_checked(const char *fn, void *addr, unsigned int order)
+{
+	struct page *page;
+	uint32_t f;
+
+	if (order > MAX_ORDER) {
+		kmem_report_error("%s(%p, order %u): order above MAX_ORDER (%d)",
+				  fn, addr, order, MAX_ORDER);
+		return;
+	}
+	if (!kmem_addr_in_heap(addr)) {
+		kmem_report_error("%s(%p, order %u): the address was never handed "
+				  "out by kmem", fn, addr, order);
+		return;
+	}
+	if (!IS_ALIGNED((uintptr_t)addr, PAGE_SIZE << order)) {
+		kmem_report_error("%s(%p, order %u): the address is not aligned to "
+				  "its order, so it is not a block kmem handed out",
+				  fn, addr, order);
+		return;
+	}
+	page = virt_to_page(addr);
+	f = page_flags(page);
+	for (;;) {
+		if ((f & PG_STATE_MASK) != PG_alloc || page->order != order) {
+			kmem_report_error("%s(%p, order %u): %s%s%u", fn, addr, order,
+					  bad_state(f, order, page->order),
+					  (f & PG_alloc) ? "; it was allocated with order " : "; order on record ",
+					  page->order);
+			return;
+		}
+		if (atomic_compare_exchange_weak_explicit(&page->flags, &f, 0,
+							  memory_order_acq_rel,
+							  memory_order_relaxed))
+			break;
+	}
+	__free_pages_ok(page, order);
+}
+
+KMEM_EXPORT void kmem_free_pages(struct page *page, unsigned int order)
+{
+	void *addr;
+
+	if (!page)
+		return;
+	addr = page_address(page);
+	if (!kmem_addr_in_heap(page) || virt_to_page(addr) != page ||
+	    ((uintptr_t)page & (sizeof(struct page) - 1))) {
+		kmem_report_error("__free_pages(%p, order %u): not a struct page "
+				  "of kmem", (void *)page, order);
+		return;
+	}
+	free_pages_checked("__free_pages", addr, order);
+}
+
+KMEM_EXPORT void kmem_free_pages_addr(unsigned long addr, unsigned int order)
+{
+	if (addr)
+		free_pages_checked("free_pages", (void *)addr, order);
+}
+
+/* ---- statistics ---- */
+
+bool zone_get_stats(int zid, struct zone_stats *st)
+{
+	struct zone *z = &zones[zid];
+
+	memset(st, 0, sizeof(*st));
+	st->name = z->name;
+	if (zid == ZONE_NORMAL)
+		for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+			st->nr_pcp += READ_ONCE(pcp_lists[cpu].count);
+	kmem_lock(&z->lock);
+	st->managed = z->managed;
+	st->nr_free = z->nr_free;
+	st->nr_dirty = z->nr_dirty;
+	st->purged_bytes = z->purged << PAGE_SHIFT;
+	for (int o = 0; o <= MAX_ORDER; o++)
+		st->nr_free_blocks[o] = z->free_area[o].nr_free;
+	kmem_unlock(&z->lock);
+	return st->managed != 0;
+}
+
+KMEM_EXPORT void kmem_buddyinfo(FILE *out)
+{
+	struct zone_stats st;
+
+	kmem_init();
+	buddy_drain_pcp();
+	/* Snapshot under the lock, print after: stdio may call malloc. */
+	for (int zid = 0; zid < MAX_NR_ZONES; zid++) {
+		if (!zone_get_stats(zid, &st))
+			continue;
+		fprintf(out, "Node 0, zone %8s ", st.name);
+		for (int o = 0; o <= MAX_ORDER; o++)
+			fprintf(out, "%6zu ", st.nr_free_blocks[o]);
+		fputc('\n', out);
+	}
+	fflush(out);
+}
+
+size_t buddy_trim(void)
+{
+	size_t purged = 0;
+
+	buddy_drain_pcp();
+	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
+		if (zones[zid].managed)
+			purged += zone_purge(&zones[zid], os_now_ms(), 0, 0);
+	return purged;
+}
+
+/* ---- init and fork ---- */
+
+int buddy_init(void)
+{
+	for (int zid = 0; zid < MAX_NR_ZONES; zid++) {
+		struct zone *z = &zones[zid];
+
+		z->name = zone_names[zid];
+		for (int o = 0; o <= MAX_ORDER; o++)
+			for (int t = 0; t < NR_FREE_TYPES; t++)
+				INIT_LIST_HEAD(&z->free_area[o].free_list[t]);
+		z->watermark[WMARK_MIN] = WMARK_MIN_PAGES;
+		z->watermark[WMARK_LOW] = WMARK_LOW_PAGES;
+		z->watermark[WMARK_HIGH] = WMARK_HIGH_PAGES;
+	}
+	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+		for (int o = 0; o <= PCP_MAX_ORDER; o++)
+			INIT_LIST_HEAD(&pcp_lists[cpu].lists[o]);
+	return pagemap_init();
+}
+
+void buddy_fork_prepare(void)
+{
+	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+		kmem_lock(&pcp_lists[cpu].lock);
+	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
+		kmem_lock(&zones[zid].lock);
+	pagemap_fork_prepare();
+}
+
+void buddy_fork_parent(void)
+{
+	pagemap_fork_parent();
+	for (int zid = MAX_NR_ZONES - 1; zid >= 0; zid--)
+		kmem_unlock(&zones[zid].lock);
+	for (int cpu = KMEM_NR_CPUS - 1; cpu >= 0; cpu--)
+		kmem_unlock(&pcp_lists[cpu].lock);
+}
+
+void buddy_fork_child(void)
+{
+	pagemap_fork_child();
+	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
+		kmem_lock_reinit(&zones[zid].lock);
+	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+		kmem_lock_reinit(&pcp_lists[cpu].lock);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/buddy.h - the page allocator's contract with the layers above.
+ *
+ * Blocks of 2^order pages (order 0..MAX_ORDER), naturally aligned to
+ * PAGE_SIZE << order.  Callers above (slab.c, kmalloc.c, vmalloc.c) use
+ * the double-underscore functions, which trust their arguments; the
+ * exported kmem_* page API in buddy.c validates everything.
+ *
+ * A block returned by __alloc_pages() has its head page in state
+ * PG_alloc, page->order == order, and every other page's flags == 0.  The
+ * caller may change the head's state (PG_slab, PG_large) and mark tail
+ * pages PG_tail, but must return all of them to 0 (head: any state, it is
+ * overwritten) before handing the block back to __free_pages_ok().
+ */
+#ifndef KMEM_BUDDY_H
+#define KMEM_BUDDY_H
+
+#include "page.h"
+
+enum zone_type {
+	ZONE_DMA,	/* locked memory for I/O buffers (not implemented yet) */
+	ZONE_DMA32,	/* addresses below 4 GiB */
+	ZONE_NORMAL,	/* everything else: the default */
+	ZONE_HIGHMEM,	/* memfd-backed, kmap'ed windows (not implemented yet) */
+	MAX_NR_ZONES
+};
+
+enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
+
+/* Zone that a gfp mask asks for, or -1 if that zone does not exist. */
+int gfp_zone(gfp_t gfp) __hidden;
+
+struct page *__alloc_pages(gfp_t gfp, unsigned int order) __hidden;
+void __free_pages_ok(struct page *page, unsigned int order) __hidden;
+/*
+ * Free nr_pages pages starting at page, a run that is not itself a
+ * buddy block (the tail of an exact allocation): it is freed as the
+ * largest aligned blocks that tile it.
+ */
+void __free_page_run(struct page *page, size_t nr_pages) __hidden;
+
+/* Per-zone figures for statistics. */
+struct zone_stats {
+	const char *name;
+	size_t managed;		/* pages the zone owns (sections - mem_map) */
+	size_t nr_free;		/* pages in free_area lists */
+	size_t nr_dirty;	/* free pages still resident (not purged) */
+	size_t nr_pcp;		/* pages on per-CPU lists */
+	size_t nr_free_blocks[NR_PAGE_ORDERS];
+	size_t purged_bytes;	/* total bytes returned to the OS so far */
+};
+/* Returns false if the zone has no memory. */
+bool zone_get_stats(int zone, struct zone_stats *st) __hidden;
+
+/* Drain per-CPU lists and purge all dirty free pages now. Returns pages purged. */
+size_t buddy_trim(void) __hidden;
+/* Drain every per-CPU page list into its zone. */
+void buddy_drain_pcp(void) __hidden;
+
+int buddy_init(void) __hidden;
+void buddy_fork_prepare(void) __hidden;
+void buddy_fork_parent(void) __hidden;
+void buddy_fork_child(void) __hidden;
+
+#endif /* KMEM_BUDDY_H */

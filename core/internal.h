@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/internal.h - what every layer of kmem shares.
+ *
+ * Owns: compiler helpers, the intrusive list, kmem_lock_t (a futex mutex
+ * whose slow path lives in os.c), the three assertion levels, and the
+ * reporting entry points (printk.c).  It may include only libc headers
+ * that never allocate and the public <kmem.h>.
+ *
+ * Layer order (each layer calls only the ones below it):
+ *
+ *   preload/  ->  kmalloc  ->  percpu  ->  slab (+debug)  ->  vmalloc
+ *             ->  buddy  ->  page  ->  os
+ *
+ * Nothing here allocates, prints through stdio, or reads the environment.
+ */
+#ifndef KMEM_INTERNAL_H
+#define KMEM_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmem.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define __hidden __attribute__((visibility("hidden")))
+#define __noinline __attribute__((noinline))
+#undef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#define __cold __attribute__((cold, noinline))
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+#define KMEM_EXPORT __attribute__((visibility("default")))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define is_power_of_2(x) ((x) != 0 && ((x) & ((x) - 1)) == 0)
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+#define barrier() __asm__ __volatile__("" ::: "memory")
+
+#define CACHE_LINE_SIZE 64
+#define ____cacheline_aligned __attribute__((aligned(CACHE_LINE_SIZE)))
+
+/* Upper bound of CPU slots for per-CPU structures: cpu ids wrap modulo it. */
+#define KMEM_NR_CPUS 256
+
+/* ---- intrusive doubly linked list (the kernel's list_head) ---- */
+
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+#define LIST_HEAD_INIT(name) { &(name), &(name) }
+
+static inline void INIT_LIST_HEAD(struct list_head *l)
+{
+	l->next = l;
+	l->prev = l;
+}
+
+static inline void __list_add(struct list_head *n, struct list_head *prev,
+			      struct list_head *next)
+{
+	next->prev = n;
+	n->next = next;
+	n->prev = prev;
+	prev->next = n;
+}
+
+static inline void list_add(struct list_head *n, struct list_head *head)
+{
+	__list_add(n, head, head->next);
+}
+
+static inline void list_add_tail(struct list_head *n, struct list_head *head)
+{
+	__list_add(n, head->prev, head);
+}
+
+static inline void list_del(struct list_head *e)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	e->next = e->prev = NULL;
+}
+
+static inline void list_move(struct list_head *e, struct list_head *head)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	list_add(e, head);
+}
+
+static inline bool list_empty(const struct list_head *head)
+{
+	return head->next == head;
+}
+
+#define list_entry(ptr, type, member) container_of(ptr, type, member)
+#define list_first_entry(head, type, member) \
+	list_entry((head)->next, type, member)
+#define list_for_each_entry(pos, head, member)                         \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member); \
+	     &pos->member != (head);                                   \
+	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
+#define list_for_each_entry_safe(pos, n, head, member)                   \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member),   \
+	    n = list_entry(pos->member.next, __typeof__(*pos), member);  \
+	     &pos->member != (head);                                     \
+	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
+
+/* ---- kmem_lock_t: a three-state futex mutex (Drepper, "Futexes are
+ * tricky").  0 = unlocked, 1 = locked, 2 = locked with waiters.  The fast
+ * paths are inline; waiting and waking are system calls and so live in
+ * os.c.  A plain zero-initialised word is an unlocked lock, which makes
+ * re-initialisation in a forked child a single store. ---- */
+
+typedef struct {
+	_Atomic uint32_t val;
+} kmem_lock_t;
+
+#define KMEM_LOCK_INIT { 0 }
+
+void __kmem_lock_slow(kmem_lock_t *l) __hidden;
+void __kmem_unlock_wake(kmem_lock_t *l) __hidden;
+
+static __always_inline void kmem_lock(kmem_lock_t *l)
+{
+	uint32_t c = 0;
+
+	if (likely(atomic_compare_exchange_strong_explicit(
+		    &l->val, &c, 1, memory_order_acquire, memory_order_relaxed)))
+		return;
+	__kmem_lock_slow(l);
+}
+
+static __always_inline bool kmem_trylock(kmem_lock_t *l)
+{
+	uint32_t c = 0;
+
+	return atomic_compare_exchange_strong_explicit(
+		&l->val, &c, 1, memory_order_acquire, memory_order_relaxed);
+}
+
+static __always_inline void kmem_unlock(kmem_lock_t *l)
+{
+	if (unlikely(atomic_exchange_explicit(&l->val, 0,
+					      memory_order_release) == 2))
+		__kmem_unlock_wake(l);
+}
+
+/* Used only in a forked child, where no other thread exists. */
+static inline void kmem_lock_reinit(kmem_lock_t *l)
+{
+	atomic_store_explicit(&l->val, 0, memory_order_relaxed);
+}
+
+static inline bool kmem_lock_held(kmem_lock_t *l)
+{
+	return atomic_load_explicit(&l->val, memory_order_relaxed) != 0;
+}
+
+/* ---- reporting (printk.c): formatted on the stack, written with one
+ * write(2), never allocate. ---- */
+
+int kmem_vsnprintf(char *buf, size_t size, const char *fmt, __builtin_va_list ap) __hidden;
+int kmem_snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4) __hidden;
+/* "kmem: <message>\n" to stderr. */
+void kmem_pr_err(const char *fmt, ...) __printf(1, 2) __hidden;
+/* Same, to an arbitrary file descriptor, without the prefix. */
+void kmem_dprintf(int fd, const char *fmt, ...) __printf(2, 3) __hidden;
+/* Print a hex dump of [addr, addr+len) with a leading label. */
+void kmem_hexdump(int fd, const char *label, const void *addr, size_t len) __hidden;
+/* Print "kmem: BUG: <message>" and abort(). */
+__attribute__((noreturn)) void kmem_panic(const char *fmt, ...) __printf(1, 2) __hidden;
+/*
+ * A detected heap corruption or invalid call (bad free, double free, ...):
+ * print the report and abort, unless KMEM_ABORT=0 asked to continue, in
+ * which case return and let the caller drop the operation.
+ */
+void kmem_report_error(const char *fmt, ...) __printf(1, 2) __hidden;
+
+/* ---- assertions at three levels (conventions.md, rule 5) ---- */
+
+#ifndef KMEM_DEBUG_BUILD
+#define KMEM_DEBUG_BUILD 0
+#endif
+#ifndef KMEM_EXPENSIVE_CHECKS
+#define KMEM_EXPENSIVE_CHECKS 0
+#endif
+
+#define kmem_assert(cond)                                                 \
+	do {                                                              \
+		if (unlikely(!(cond)))                                    \
+			kmem_panic("assertion '%s' failed at %s:%d", #cond, \
+				   __FILE__, __LINE__);                   \
+	} while (0)
+#define kmem_assert_internal(cond)                  \
+	do {                                        \
+		if (KMEM_DEBUG_BUILD)               \
+			kmem_assert(cond);          \
+	} while (0)
+#define kmem_assert_expensive(cond)                 \
+	do {                                        \
+		if (KMEM_EXPENSIVE_CHECKS)          \
+			kmem_assert(cond);          \
+	} while (0)
+
+/* ---- bootstrap (init.c) ---- */
+
+enum kmem_init_state { KMEM_DOWN, KMEM_PARTIAL, KMEM_UP };
+extern _Atomic int kmem_init_state __hidden;
+void __kmem_init(void) __hidden;
+
+static __always_inline void kmem_init(void)
+{
+	if (unlikely(atomic_load_explicit(&kmem_init_state,
+					  memory_order_acquire) != KMEM_UP))
+		__kmem_init();
+}
+
+#endif /* KMEM_INTERNAL_H */

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/options.c - the KMEM_* option table and its parser.
+ *
+ * Layer: utility beside os.c; called once by init.c.  Owns the values of
+ * every option.  Sizes accept a plain number or a k/m/g suffix; booleans
+ * accept 0/1, yes/no, on/off, true/false.  Parsing never allocates.
+ */
+#include "options.h"
+
+#include <limits.h>
+
+#include "os.h"
+
+const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
+	[OPT_STATS] = { "KMEM_STATS", OPT_BOOL, 0, NULL,
+		"print slabinfo, buddyinfo, vmalloc areas and totals to stderr at exit" },
+	[OPT_ABORT] = { "KMEM_ABORT", OPT_BOOL, 1, NULL,
+		"abort after reporting a detected error (0: report and continue)" },
+	[OPT_PURGE_DELAY_MS] = { "KMEM_PURGE_DELAY_MS", OPT_SIZE, 1000, NULL,
+		"milliseconds a freed page stays resident before it is returned to the OS" },
+	[OPT_PERCPU] = { "KMEM_PERCPU", OPT_STRING, 0, "auto",
+		"object caches in front of the slabs: auto, rseq (per-CPU), thread, off" },
+	[OPT_PERCPU_BYTES] = { "KMEM_PERCPU_BYTES", OPT_SIZE, 1 << 20, NULL,
+		"bytes of free objects one CPU (or thread) cache may hold" },
+	[OPT_VMALLOC_THRESHOLD] = { "KMEM_VMALLOC_THRESHOLD", OPT_SIZE, 1 << 20, NULL,
+		"requests of this many bytes or more get their own mapping (vmalloc)" },
+	[OPT_VMALLOC_CACHE] = { "KMEM_VMALLOC_CACHE", OPT_SIZE, 64 << 20, NULL,
+		"bytes of freed large areas kept mapped for reuse" },
+	[OPT_DEBUG] = { "KMEM_DEBUG", OPT_STRING, 0, "",
+		"slub_debug letters for the malloc caches: F checks, Z red zones, P poison, U callers; optional ,cache,... limits them" },
+	[OPT_LEAK_REPORT] = { "KMEM_LEAK_REPORT", OPT_BOOL, 0, NULL,
+		"at exit, print live objects grouped by allocation call site (needs U)" },
+	[OPT_VALIDATE_AT_EXIT] = { "KMEM_VALIDATE", OPT_BOOL, 0, NULL,
+		"at exit, check every red zone and poisoned object of the debug caches" },
+	[OPT_QUARANTINE] = { "KMEM_QUARANTINE", OPT_SIZE, 0, NULL,
+		"bytes of freed objects held back before reuse (default 4 MiB under valgrind)" },
+};
+
+/* Before options_init() runs, errors abort. */
+long kmem_option_values[NR_KMEM_OPTIONS] = { [OPT_ABORT] = 1 };
+const char *kmem_option_strings[NR_KMEM_OPTIONS];
+
+static bool streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+static bool parse_bool(const char *s, long *out)
+{
+	if (streq(s, "1") || streq(s, "yes") || streq(s, "on") || streq(s, "true"))
+		*out = 1;
+	else if (streq(s, "0") || streq(s, "no") || streq(s, "off") ||
+		 streq(s, "false"))
+		*out = 0;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_size(const char *s, long *out)
+{
+	unsigned long v = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9') {
+		if (v > (unsigned long)LONG_MAX / 10)
+			return false;
+		v = v * 10 + (unsigned long)(*p++ - '0');
+	}
+	switch (*p) {
+	case 'k': case 'K': v <<= 10; p++; break;
+	case 'm': case 'M': v <<= 20; p++; break;
+	case 'g': case 'G': v <<= 30; p++; break;
+	default: break;
+	}
+	if (*p || v > (unsigned long)LONG_MAX)
+		return false;
+	*out = (long)v;
+	return true;
+}
+
+void options_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < NR_KMEM_OPTIONS; i++) {
+		const struct kmem_option_desc *d = &kmem_option_table[i];
+		const char *v = os_getenv(d->name);
+		long val = d->defval;
+		bool ok = true;
+
+		kmem_option_values[i] = d->defval;
+		kmem_option_strings[i] = d->defstr;
+		if (!v)
+			continue;
+		if (d->type == OPT_STRING) {
+			kmem_option_strings[i] = v;
+			continue;
+		}
+		ok = d->type == OPT_BOOL ? parse_bool(v, &val) : parse_size(v, &val);
+		if (ok)
+			kmem_option_values[i] = val;
+		else
+			kmem_pr_err("%s=%s is not a valid %s; keeping the default",
+				    d->name, v, d->type == OPT_BOOL ? "boolean" : "size");
+	}
+}

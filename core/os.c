@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/os.c - the only door to the kernel.
+ *
+ * Layer: bottom.  Owns every system call kmem makes (mmap, munmap,
+ * mprotect, madvise, mremap, mlock, futex, write, getrandom, ...), the
+ * environment and the rseq area lookup.  Calls nothing in kmem but
+ * printk.c for its own failure messages.
+ *
+ * Memory calls use raw syscall(2): the program's mmap/munmap/mremap are
+ * interposed by preload/, and the allocator must never go through them.
+ * Nothing here allocates; nothing here takes a kmem lock.
+ */
+#include "os.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef AT_RSEQ_FEATURE_SIZE
+#define AT_RSEQ_FEATURE_SIZE 27
+#endif
+
+extern char **environ;
+
+/* glibc >= 2.35 publishes its rseq registration through these. */
+extern const ptrdiff_t __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
+
+static int os_prot(int prot)
+{
+	return prot == OS_PROT_RW ? PROT_READ | PROT_WRITE : PROT_NONE;
+}
+
+/* Raw system call returning a value or -errno, errno left alone. */
+static long raw(long nr, long a, long b, long c, long d, long e, long f)
+{
+	int saved = errno;
+	long r = syscall(nr, a, b, c, d, e, f);
+
+	if (r == -1) {
+		r = -errno;
+		errno = saved;
+	}
+	return r;
+}
+
+static bool is_err(long r)
+{
+	return r < 0 && r > -4096;
+}
+
+long os_raw_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
+{
+	return raw(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
+}
+
+long os_raw_munmap(void *addr, size_t len)
+{
+	return raw(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
+}
+
+long os_raw_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		   void *new_addr)
+{
+	return raw(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags,
+		   (long)new_addr, 0);
+}
+
+void *os_mmap(void *hint, size_t len, int prot, bool fixed_noreplace, int *err)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	long r;
+
+	if (fixed_noreplace)
+		flags |= MAP_FIXED_NOREPLACE;
+	r = os_raw_mmap(hint, len, os_prot(prot), flags, -1, 0);
+	if (is_err(r)) {
+		if (err)
+			*err = (int)-r;
+		return NULL;
+	}
+	if (fixed_noreplace && (void *)r != hint) {
+		/* Kernels before 4.17 treat the flag as a hint. */
+		os_raw_munmap((void *)r, len);
+		if (err)
+			*err = EEXIST;
+		return NULL;
+	}
+	return (void *)r;
+}
+
+void *os_mmap_aligned(size_t len, size_t align, int prot, int *err)
+{
+	size_t span = len + align;
+	uintptr_t start, aligned;
+	void *p;
+
+	if (align <= 4096)
+		return os_mmap(NULL, len, prot, false, err);
+	if (span < len) {
+		if (err)
+			*err = ENOMEM;
+		return NULL;
+	}
+	p = os_mmap(NULL, span, prot, false, err);
+	if (!p)
+		return NULL;
+	start = (uintptr_t)p;
+	aligned = ALIGN_UP(start, align);
+	if (aligned > start)
+		os_munmap(p, aligned - start);
+	if (start + span > aligned + len)
+		os_munmap((void *)(aligned + len), start + span - aligned - len);
+	return (void *)aligned;
+}
+
+int os_munmap(void *addr, size_t len)
+{
+	long r = os_raw_munmap(addr, len);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
+int os_mprotect(void *addr, size_t len, int prot)
+{
+	long r = raw(SYS_mprotect, (long)addr, (long)len, os_prot(prot), 0, 0, 0);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
+int os_purge(void *addr, size_t len)
+{
+	long r = raw(SYS_madvise, (long)addr, (long)len, MADV_DONTNEED, 0, 0, 0);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
+int os_purge_lazy(void *addr, size_t len)
+{
+	long r = raw(SYS_madvise, (long)addr, (long)len, MADV_FREE, 0, 0, 0);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
+int os_mlock(void *addr, size_t len)
+{
+	long r = raw(SYS_mlock, (long)addr, (long)len, 0, 0, 0, 0);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
+void *os_mremap(void *old, size_t old_len, size_t new_len, bool may_move,
+		void *fixed_addr, int *err)
+{
+	int flags = 0;
+	long r;
+
+	if (may_move)
+		flags |= MREMAP_MAYMOVE;
+	if (fixed_addr)
+		flags |= MREMAP_MAYMOVE | MREMAP_FIXED;
+	r = os_raw_mremap(old, old_len, new_len, flags, fixed_addr);
+	if (is_err(r)) {
+		if (err)
+			*err = (int)-r;
+		return NULL;
+	}
+	return (void *)r;
+}
+
+/* ---- futex-backed lock slow paths (see kmem_lock_t in internal.h) ---- */
+
+void os_futex_wait(_Atomic uint32_t *addr, uint32_t val)
+{
+	raw(SYS_futex, (long)addr, FUTEX_WAIT_PRIVATE, val, 0, 0, 0);
+}
+
+void os_futex_wake(_Atomic uint32_t *addr, int nr)
+{
+	raw(SYS_futex, (long)addr, FUTEX_WAKE_PRIVATE, nr, 0, 0, 0);
+}
+
+void __kmem_lock_slow(kmem_lock_t *l)
+{
+	uint32_t c;
+	int spin;
+
+	/* Spin a little first: critical sections are short. */
+	for (spin = 0; spin < 100; spin++) {
+		c = 0;
+		if (atomic_compare_exchange_weak_explicit(&l->val, &c, 1,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			return;
+		__builtin_ia32_pause();
+	}
+	c = atomic_exchange_explicit(&l->val, 2, memory_order_acquire);
+	while (c != 0) {
+		os_futex_wait(&l->val, 2);
+		c = atomic_exchange_explicit(&l->val, 2, memory_order_acquire);
+	}
+}
+
+void __kmem_unlock_wake(kmem_lock_t *l)
+{
+	os_futex_wake(&l->val, 1);
+}
+
+/* ---- files, clock, identity ---- */
+
+ssize_t os_write(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		long r = raw(SYS_write, fd, (long)((const char *)buf + done),
+			     (long)(len - done), 0, 0, 0);
+		if (r == -EINTR)
+			continue;
+		if (is_err(r) || r == 0)
+			return done ? (ssize_t)done : -1;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+long os_read_file(const char *path, char *buf, size_t size)
+{
+	long fd = raw(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC,
+		      0, 0, 0);
+	size_t done = 0;
+
+	if (is_err(fd) || size == 0)
+		return -1;
+	while (done + 1 < size) {
+		long r = raw(SYS_read, fd, (long)(buf + done),
+			     (long)(size - 1 - done), 0, 0, 0);
+		if (r == -EINTR)
+			continue;
+		if (is_err(r) || r == 0)
+			break;
+		done += (size_t)r;
+	}
+	buf[done] = '\0';
+	raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	return (long)done;
+}
+
+uint64_t os_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t os_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct kmem_rseq_abi *os_rseq_area(void)
+{
+	struct kmem_rseq_abi *rs;
+
+	if (&__rseq_size == NULL || &__rseq_offset == NULL || __rseq_size == 0)
+		return NULL;
+	rs = (struct kmem_rseq_abi *)((char *)__builtin_thread_pointer() +
+				      __rseq_offset);
+	if (READ_ONCE(rs->cpu_id) >= 0x80000000u)
+		return NULL; /* RSEQ_CPU_ID_UNINITIALIZED or REGISTRATION_FAILED */
+	return rs;
+}
+
+unsigned int os_rseq_feature_size(void)
+{
+	return (unsigned int)getauxval(AT_RSEQ_FEATURE_SIZE);
+}
+
+unsigned int os_current_cpu(void)
+{
+	struct kmem_rseq_abi *rs = os_rseq_area();
+	int cpu;
+
+	if (likely(rs != NULL))
+		return READ_ONCE(rs->cpu_id);
+	cpu = sched_getcpu();
+	return cpu < 0 ? 0 : (unsigned int)cpu;
+}
+
+unsigned int os_nr_cpus(void)
+{
+	static unsigned int cached;
+	unsigned long mask[KMEM_NR_CPUS / (8 * sizeof(long))] = { 0 };
+	unsigned int n = 0;
+	long r;
+	size_t i;
+
+	if (cached)
+		return cached;
+	r = raw(SYS_sched_getaffinity, 0, sizeof(mask), (long)mask, 0, 0, 0);
+	if (!is_err(r))
+		for (i = 0; i < ARRAY_SIZE(mask); i++)
+			n += (unsigned int)__builtin_popcountl(mask[i]);
+	if (n == 0)
+		n = 1;
+	cached = n;
+	return n;
+}
+
+int os_gettid(void)
+{
+	return (int)raw(SYS_gettid, 0, 0, 0, 0, 0, 0);
+}
+
+void os_yield(void)
+{
+	raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+}
+
+/* ---- environment ---- */
+
+static bool env_match(const char *entry, const char *name, size_t nlen)
+{
+	size_t i;
+
+	for (i = 0; i < nlen; i++)
+		if (entry[i] != name[i])
+			return false;
+	return entry[nlen] == '=';
+}
+
+const char *os_getenv(const char *name)
+{
+	/* Before libc set environ (a malloc from the dynamic loader), read
+	 * the environment the kernel gave us. */
+	static char proc_env[32768];
+	static bool proc_env_read;
+	size_t nlen = 0;
+	char **e;
+
+	while (name[nlen])
+		nlen++;
+	if (environ) {
+		for (e = environ; *e; e++)
+			if (env_match(*e, name, nlen))
+				return *e + nlen + 1;
+		return NULL;
+	}
+	if (!proc_env_read) {
+		long n = os_read_file("/proc/self/environ", proc_env,
+				      sizeof(proc_env));
+		proc_env_read = true;
+		if (n < 0)
+			proc_env[0] = '\0';
+	}
+	for (const char *p = proc_env; *p;) {
+		if (env_match(p, name, nlen))
+			return p + nlen + 1;
+		while (*p)
+			p++;
+		p++;
+		if (p >= proc_env + sizeof(proc_env) - 1)
+			break;
+	}
+	return NULL;
+}
+
+/* ---- randomness and accounting ---- */
+
+uint64_t os_random_u64(void)
+{
+	uint64_t v = 0;
+	long r = raw(SYS_getrandom, (long)&v, sizeof(v), 0x1 /* GRND_NONBLOCK */,
+		     0, 0, 0);
+
+	if (r != (long)sizeof(v)) {
+		/* Weak fallback: the clock mixed with ASLR'd addresses. */
+		v = os_now_ns() ^ (uint64_t)(uintptr_t)&v ^
+		    ((uint64_t)(uintptr_t)&os_random_u64 << 17);
+		v ^= v >> 33;
+		v *= 0xff51afd7ed558ccdULL;
+		v ^= v >> 33;
+	}
+	return v;
+}
+
+size_t os_rss_bytes(void)
+{
+	char buf[128];
+	const char *p = buf;
+	size_t resident = 0;
+
+	if (os_read_file("/proc/self/statm", buf, sizeof(buf)) <= 0)
+		return 0;
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	while (*p >= '0' && *p <= '9')
+		resident = resident * 10 + (size_t)(*p++ - '0');
+	return resident * (size_t)sysconf(_SC_PAGESIZE);
+}

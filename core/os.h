@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/os.h - the contract of the only door to the kernel (os.c).
+ *
+ * Every system call kmem makes goes through these functions, issued with
+ * raw syscall() so that they never reach an interposed mmap in preload/
+ * and never allocate.  Memory functions take and return page-aligned
+ * addresses and lengths.  Functions return 0 or a positive errno value
+ * (never -1 with errno); those returning a pointer return NULL on failure
+ * and store the errno value through *err when err is not NULL.
+ *
+ * The environment and randomness also come from here, so that a port to
+ * another system rewrites one file.
+ */
+#ifndef KMEM_OS_H
+#define KMEM_OS_H
+
+#include <sys/types.h>
+
+#include "internal.h"
+
+#define OS_PROT_NONE 0
+#define OS_PROT_RW 3
+
+/* Anonymous private mapping of len bytes; hint may be NULL. */
+void *os_mmap(void *hint, size_t len, int prot, bool fixed_noreplace,
+	      int *err) __hidden;
+/* Mapping of len bytes whose start is aligned to align (a power of two). */
+void *os_mmap_aligned(size_t len, size_t align, int prot, int *err) __hidden;
+int os_munmap(void *addr, size_t len) __hidden;
+int os_mprotect(void *addr, size_t len, int prot) __hidden;
+/* Give the pages back: the range reads as zeros afterwards. */
+int os_purge(void *addr, size_t len) __hidden;
+/* Let the kernel reclaim lazily (MADV_FREE); contents are undefined. */
+int os_purge_lazy(void *addr, size_t len) __hidden;
+/* Lock pages in memory (ZONE_DMA). */
+int os_mlock(void *addr, size_t len) __hidden;
+/*
+ * mremap: grow or shrink [old, old+old_len) to new_len.  With may_move the
+ * kernel may move the pages (no copy); with fixed, to exactly new_addr.
+ */
+void *os_mremap(void *old, size_t old_len, size_t new_len, bool may_move,
+		void *fixed_addr, int *err) __hidden;
+
+/* Raw interposable system calls, for preload/ to forward the program's
+ * own mmap/munmap/mremap to the kernel. */
+long os_raw_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		 long off) __hidden;
+long os_raw_munmap(void *addr, size_t len) __hidden;
+long os_raw_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		   void *new_addr) __hidden;
+
+/* Futex wait/wake behind kmem_lock_t. */
+void os_futex_wait(_Atomic uint32_t *addr, uint32_t val) __hidden;
+void os_futex_wake(_Atomic uint32_t *addr, int nr) __hidden;
+
+ssize_t os_write(int fd, const void *buf, size_t len) __hidden;
+/* Read a whole small file into buf (NUL-terminated); returns bytes or -1. */
+long os_read_file(const char *path, char *buf, size_t size) __hidden;
+
+/* Monotonic clock, coarse, in milliseconds and nanoseconds. */
+uint64_t os_now_ms(void) __hidden;
+uint64_t os_now_ns(void) __hidden;
+
+/* The CPU this thread runs on now (a hint: it may change at once). */
+unsigned int os_current_cpu(void) __hidden;
+/* Number of configured CPUs (from the affinity mask at start). */
+unsigned int os_nr_cpus(void) __hidden;
+int os_gettid(void) __hidden;
+void os_yield(void) __hidden;
+
+/*
+ * The calling thread's rseq area as registered by glibc (found through the
+ * weak __rseq_offset/__rseq_size symbols), or NULL when glibc did not
+ * register one (old glibc, GLIBC_TUNABLES=glibc.pthread.rseq=0, valgrind).
+ * kmem writes only its rseq_cs field.
+ */
+struct kmem_rseq_abi {
+	uint32_t cpu_id_start;	/* kernel-owned */
+	uint32_t cpu_id;	/* kernel-owned; >= 0x80000000 when not registered */
+	uint64_t rseq_cs;	/* the one field user space writes */
+	uint32_t flags;		/* kernel-owned (deprecated) */
+	uint32_t node_id;	/* kernel-owned, feature size >= 24 */
+	uint32_t mm_cid;	/* kernel-owned, feature size >= 28 */
+} __attribute__((aligned(32)));
+struct kmem_rseq_abi *os_rseq_area(void) __hidden;
+/* Kernel's rseq feature size (getauxval(AT_RSEQ_FEATURE_SIZE)), 0 if none. */
+unsigned int os_rseq_feature_size(void) __hidden;
+
+/* A value of the environment, without allocating; NULL if unset. */
+const char *os_getenv(const char *name) __hidden;
+
+/* 64 random bits from getrandom(2), or from the clock and ASLR. */
+uint64_t os_random_u64(void) __hidden;
+
+/* Resident set size of this process in bytes (from /proc/self/statm). */
+size_t os_rss_bytes(void) __hidden;
+
+#endif /* KMEM_OS_H */

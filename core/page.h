@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/page.h - struct page and the page map: the contract of page.c.
+ *
+ * Memory comes from the OS in sections of SECTION_SIZE bytes, each aligned
+ * to SECTION_SIZE, as the kernel's SPARSEMEM model and memory hotplug do.
+ * The first SECTION_META_PAGES pages of a section hold its mem_map: one
+ * 64-byte struct page for every 4 KiB page of the section, so
+ *
+ *   virt_to_page(p)  = section(p) + ((p & SECTION_MASK) >> PAGE_SHIFT) * 64
+ *   page_address(pg) = section(pg) + ((pg & SECTION_MASK) / 64) << PAGE_SHIFT
+ *
+ * are both arithmetic.  Whether an address belongs to kmem at all is one
+ * load from section_map[], a flat table indexed by address >> SECTION_SHIFT
+ * (kmem_page_valid()).  Sections are never unmapped, so struct pages are
+ * type-stable: reading one for a stale pointer is always safe.
+ *
+ * Sections are not reserved up front: each is mapped when a zone grows, so
+ * RLIMIT_AS and overcommit limits apply to the heap as they do to glibc's.
+ */
+#ifndef KMEM_PAGE_H
+#define KMEM_PAGE_H
+
+#include "internal.h"
+
+#define SECTION_SHIFT 26 /* 64 MiB: a multiple of the largest buddy block */
+#define SECTION_SIZE (1UL << SECTION_SHIFT)
+#define SECTION_MASK (SECTION_SIZE - 1)
+#define PAGES_PER_SECTION (SECTION_SIZE >> PAGE_SHIFT)
+#define STRUCT_PAGE_SHIFT 6
+#define SECTION_META_PAGES ((PAGES_PER_SECTION << STRUCT_PAGE_SHIFT) >> PAGE_SHIFT)
+#define VA_BITS 47 /* user space of x86-64 and aarch64 with 4-level tables */
+#define NR_SECTIONS (1UL << (VA_BITS - SECTION_SHIFT))
+
+_Static_assert(SECTION_SIZE >= (PAGE_SIZE << MAX_ORDER),
+	       "a buddy block must never straddle two sections");
+_Static_assert(SECTION_META_PAGES == 256, "mem_map is 1/64 of a section");
+
+/* page->flags */
+enum pageflags {
+	PG_buddy = 1u << 0,	/* head of a free block in a zone's free_area */
+	PG_pcp = 1u << 1,	/* head of a free block on a per-CPU list */
+	PG_alloc = 1u << 2,	/* head of a block handed out by alloc_pages */
+	PG_slab = 1u << 3,	/* head of a slab (slab.c owns the union) */
+	PG_large = 1u << 4,	/* head of a kmalloc page run (kmalloc.c) */
+	PG_tail = 1u << 5,	/* page inside a slab or run: ->head is valid */
+	PG_zero = 1u << 6,	/* free block that is clean: not resident, reads 0 */
+	PG_meta = 1u << 7,	/* holds a section's mem_map: never allocated */
+	PG_reserved = 1u << 8,	/* taken off the lists while being purged */
+};
+
+#define PG_STATE_MASK (PG_buddy | PG_pcp | PG_alloc | PG_slab | PG_large | \
+		       PG_tail | PG_meta | PG_reserved)
+
+struct kmem_cache;
+
+/*
+ * One per 4 KiB page.  Only head pages carry state: every page that is
+ * neither a block head nor marked PG_tail has flags == 0 (invariant kept
+ * by buddy.c, slab.c and kmalloc.c), which is how an interior pointer is
+ * told from a block start.
+ */
+struct page {
+	_Atomic uint32_t flags;		/* enum pageflags */
+	uint8_t order;			/* order of the block this page heads */
+	uint8_t zone;			/* enum zone_type of the section */
+	uint16_t cpu;			/* per-CPU list holding it (PG_pcp) */
+	union {
+		struct {			/* PG_buddy, PG_pcp */
+			struct list_head lru;	/* free_area or pcp list */
+			uint64_t freed_at;	/* os_now_ms() when freed */
+		};
+		struct {			/* PG_slab: owned by slab.c */
+			struct kmem_cache *slab_cache;	/* owner */
+			void *freelist;		/* first free object, encoded */
+			struct list_head slab_list; /* partial/full/free list */
+			uint32_t inuse;		/* objects handed out */
+			uint32_t objects;	/* objects in this slab */
+			uintptr_t slab_priv[2];	/* slab.c's own */
+		};
+		struct {			/* PG_large: owned by kmalloc.c */
+			size_t nr_pages;	/* pages kept in the run */
+			size_t large_size;	/* bytes asked for */
+		};
+		struct {			/* PG_tail */
+			struct page *head;	/* head page of the slab/run */
+		};
+		uint64_t _pad[7];
+	};
+};
+
+_Static_assert(sizeof(struct page) == (1 << STRUCT_PAGE_SHIFT),
+	       "struct page must be exactly 64 bytes");
+
+/* section_map[addr >> SECTION_SHIFT] is the zone id + 1, or 0. */
+extern _Atomic(uint8_t) *section_map __hidden;
+
+static __always_inline struct page *virt_to_page(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	return (struct page *)((a & ~SECTION_MASK) +
+			       (((a & SECTION_MASK) >> PAGE_SHIFT)
+				<< STRUCT_PAGE_SHIFT));
+}
+
+static __always_inline void *page_address(const struct page *page)
+{
+	uintptr_t p = (uintptr_t)page;
+
+	return (void *)((p & ~SECTION_MASK) +
+			(((p & SECTION_MASK) >> STRUCT_PAGE_SHIFT)
+			 << PAGE_SHIFT));
+}
+
+/* Absolute page frame number: the address >> PAGE_SHIFT. */
+static __always_inline uintptr_t page_to_pfn(const struct page *page)
+{
+	return (uintptr_t)page_address(page) >> PAGE_SHIFT;
+}
+
+static __always_inline struct page *pfn_to_page(uintptr_t pfn)
+{
+	return virt_to_page((void *)(pfn << PAGE_SHIFT));
+}
+
+/* True if addr lies in a section of kmem's heap (not vmalloc areas). */
+static __always_inline bool kmem_addr_in_heap(const void *addr)
+{
+	uintptr_t idx = (uintptr_t)addr >> SECTION_SHIFT;
+	_Atomic(uint8_t) *map = section_map;
+
+	if (unlikely(idx >= NR_SECTIONS || map == NULL))
+		return false;
+	return atomic_load_explicit(&map[idx], memory_order_acquire) != 0;
+}
+
+static __always_inline uint32_t page_flags(const struct page *page)
+{
+	return atomic_load_explicit(&((struct page *)page)->flags,
+				    memory_order_relaxed);
+}
+
+static __always_inline void set_page_flags(struct page *page, uint32_t flags)
+{
+	atomic_store_explicit(&page->flags, flags, memory_order_relaxed);
+}
+
+/* The head page of the slab or kmalloc run that page belongs to. */
+static __always_inline struct page *compound_head(struct page *page)
+{
+	if (page_flags(page) & PG_tail)
+		return page->head;
+	return page;
+}
+
+/* Map the section table (once, at init).  Returns 0 or an errno value. */
+int pagemap_init(void) __hidden;
+/*
+ * Map one new section for zone_id and describe its pages.  The mem_map
+ * pages are marked PG_meta; the rest are left zeroed (flags == 0) for the
+ * zone to take.  Returns the section's base address, or NULL (*err set).
+ */
+void *pagemap_add_section(int zone_id, bool below_4g, int *err) __hidden;
+/* Zone of a heap address (its section's), or -1 if not kmem's. */
+int pagemap_zone_of(const void *addr) __hidden;
+/* Number of sections and bytes mapped so far. */
+size_t pagemap_nr_sections(void) __hidden;
+
+void pagemap_fork_prepare(void) __hidden;
+void pagemap_fork_parent(void) __hidden;
+void pagemap_fork_child(void) __hidden;
+
+#endif /* KMEM_PAGE_H */

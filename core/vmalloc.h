@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/vmalloc.h - large areas with their own mapping: contract of vmalloc.c.
+ *
+ * Each area is its own mmap with a PROT_NONE guard page after it (and one
+ * before), as the kernel's vmalloc areas are.  Areas live outside the
+ * buddy allocator's sections, so kmem_addr_in_heap() is false for them;
+ * find_vm_area() answers for them without taking a global lock.
+ */
+#ifndef KMEM_VMALLOC_H
+#define KMEM_VMALLOC_H
+
+#include "internal.h"
+
+/*
+ * Map an area of at least size bytes whose start is aligned to align (a
+ * power of two, at least PAGE_SIZE).  __GFP_ZERO: the area reads as zero
+ * (fresh mappings always do; a reused cached area is cleared).  Returns
+ * NULL with errno unchanged on failure; the caller sets ENOMEM.
+ */
+void *__vmalloc(size_t size, size_t align, gfp_t gfp) __hidden;
+/* Free an area by its start address; reports and aborts on a pointer that
+ * is not the start of a live area. */
+void __vfree(const void *addr) __hidden;
+/*
+ * Resize an area to new_size, growing in place or moving the pages with
+ * mremap (never copying).  Returns the (possibly new) address or NULL,
+ * leaving the old area intact.
+ */
+void *__vrealloc(void *addr, size_t new_size) __hidden;
+/* True if addr is the start of a live area. */
+bool is_vmalloc_addr(const void *addr) __hidden;
+/* True if addr lies anywhere inside a live area or its guard pages. */
+bool vmalloc_covers(const void *addr, size_t len) __hidden;
+/* Bytes usable at addr (the mapping's size); 0 if not a live area start. */
+size_t vmalloc_usable_size(const void *addr) __hidden;
+
+struct vmalloc_stats {
+	size_t nr_areas;	/* live areas */
+	size_t bytes;		/* usable bytes in live areas */
+	size_t cached_areas;	/* freed areas kept for reuse */
+	size_t cached_bytes;
+	size_t nr_mmap;		/* mmap calls made so far */
+	size_t nr_munmap;	/* munmap calls made so far */
+	size_t nr_mremap;	/* mremap calls made so far */
+};
+void vmalloc_get_stats(struct vmalloc_stats *st) __hidden;
+/* Print live areas in the style of /proc/vmallocinfo (bounded). */
+void vmalloc_print(FILE *out) __hidden;
+/* Unmap every cached area now. */
+size_t vmalloc_trim(void) __hidden;
+
+int vmalloc_init(void) __hidden;
+void vmalloc_fork_prepare(void) __hidden;
+void vmalloc_fork_parent(void) __hidden;
+void vmalloc_fork_child(void) __hidden;
+
+#endif /* KMEM_VMALLOC_H */

@@ -1,0 +1,39 @@
+# tests/tests.mk - included by the top Makefile.
+#
+# tests/unit/test_*.c   Check suites linked with the core alone
+#                       (build/libkmem-core.a) beside glibc's malloc.
+# tests/api/test_*.c    Check suites linked with the whole library, so
+#                       malloc itself is kmem's (the preload ABI).
+# tests/scripts/*.sh    shell tests: LD_PRELOAD'ed programs, real programs.
+# tests/run.sh runs them all and ends with "N passed, N failed".
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+TEST_CFLAGS  := -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -Iinclude -Icore \
+	-Itests -pthread $(CHECK_CFLAGS) $(SANFLAGS)
+TEST_LIBS    := $(CHECK_LIBS) -lurcu-bp -lpthread -lm $(SANFLAGS)
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+API_SRCS  := $(sort $(wildcard tests/api/test_*.c))
+HELPER_SRCS := $(sort $(wildcard tests/progs/*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+API_BINS  := $(API_SRCS:tests/api/%.c=$(BUILD)/tests/api/%)
+HELPER_BINS := $(HELPER_SRCS:tests/progs/%.c=$(BUILD)/tests/progs/%)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libkmem-core.a $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(BUILD)/libkmem-core.a $(TEST_LIBS)
+
+$(BUILD)/tests/api/%: tests/api/%.c $(BUILD)/libkmem.so $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lkmem $(TEST_LIBS)
+
+# Helper programs for shell tests: plain programs, kmem comes by LD_PRELOAD.
+$(BUILD)/tests/progs/%: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -pthread $< -o $@ -lm
+
+tests: lib $(UNIT_BINS) $(API_BINS) $(HELPER_BINS)
+
+test: deps tests
+	@BUILD=$(BUILD) tests/run.sh $(TESTS)
