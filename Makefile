@@ -85,7 +85,7 @@ deps:
 	fi
 
 include tests/tests.mk
--include bench/bench.mk
+-include $(sort $(wildcard bench/*.mk))
 
 clean:
 	rm -rf $(BUILD)
