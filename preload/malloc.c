@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * preload/malloc.c - the C, POSIX and glibc malloc ABI on top of kmalloc.
+ *
+ * Layer: preload/ (top).  May call kmalloc.h (the allocation paths),
+ * stats.h (figures for mallinfo, malloc_stats, malloc_info), kmem_trim(),
+ * and the option table (mallopt).  Owns glibc's rules, which kmalloc does
+ * not know about:
+ *
+ *   - errno: ENOMEM on every failed allocation, EINVAL for a bad alignment
+ *     (posix_memalign returns the value instead and leaves errno alone);
+ *     free() and the other functions that succeed never change errno;
+ *   - malloc(0) and friends give a unique pointer (kmalloc's smallest
+ *     object), calloc and reallocarray check n * size for overflow, and
+ *     sizes above PTRDIFF_MAX fail, as in glibc;
+ *   - realloc(p, 0) with p != NULL frees p and returns NULL (glibc's
+ *     REALLOC_ZERO_BYTES_FREES), realloc(NULL, n) is malloc(n), a failed
+ *     realloc leaves p intact;
+ *   - alignment: every block is aligned to MALLOC_ALIGNMENT (16, as
+ *     glibc's on x86-64 and aarch64); memalign rounds an alignment that is
+ *     not a power of two up to one (glibc does), aligned_alloc and
+ *     posix_memalign reject it (glibc 2.38's aligned_alloc and POSIX);
+ *   - the __libc_* names that glibc itself calls (dynamic loader, libio,
+ *     pthread) are aliases of the same functions, so no block ever crosses
+ *     from one allocator to the other.
+ *
+ * mallopt honours M_MMAP_THRESHOLD (KMEM_VMALLOC_THRESHOLD), M_PERTURB
+ * (fill bytes on malloc and free, as glibc) and M_CHECK_ACTION (bit 2:
+ * abort on a detected error, as KMEM_ABORT); every other glibc parameter
+ * is accepted and ignored (returns 1).  See docs/preload.md.
+ *
+ * Locks: none.  The fast path is preload_enter() (one TLS byte) then
+ * kmalloc; nothing here allocates, prints through stdio or reads the
+ * environment on the allocation path.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preload.h"
+
+#include "kmalloc.h"
+#include "options.h"
+#include "stats.h"
+
+/* Every block's alignment, as glibc's (2 * sizeof(size_t)). */
+#define MALLOC_ALIGNMENT 16
+/* glibc fails every request above this (it keeps pointer differences
+ * representable). */
+#define MALLOC_MAX_SIZE ((size_t)PTRDIFF_MAX)
+
+/* glibc's mallopt parameters (malloc.h numbers them). */
+#ifndef M_ARENA_MAX
+#define M_ARENA_TEST -7
+#define M_ARENA_MAX -8
+#endif
+
+/* C23 (and glibc 2.39) functions that older headers do not declare. */
+void free_sized(void *p, size_t size);
+void free_aligned_sized(void *p, size_t align, size_t size);
+
+/* mallopt(M_PERTURB): 0 = off, else the byte freed memory is filled with;
+ * allocated memory gets its complement, as in glibc. */
+static int perturb_byte;
+
+static __always_inline void *enomem(void)
+{
+	errno = ENOMEM;
+	return NULL;
+}
+
+static __cold void perturb_alloc(void *p, size_t size)
+{
+	if (p)
+		memset(p, perturb_byte ^ 0xff, size);
+}
+
+static __cold void perturb_free(void *p)
+{
+	memset(p, perturb_byte, __ksize(p, "free"));
+}
+
+/* ---- malloc, free, calloc, realloc ---- */
+
+KMEM_EXPORT void *malloc(size_t size)
+{
+	void *p;
+
+	preload_enter();
+	if (unlikely(size > MALLOC_MAX_SIZE))
+		return enomem();
+	p = __kmalloc(size, GFP_KERNEL);
+	if (unlikely(!p))
+		return enomem();
+	if (unlikely(perturb_byte))
+		perturb_alloc(p, size);
+	return p;
+}
+
+KMEM_EXPORT void free(void *p)
+{
+	int saved;
+
+	if (unlikely(!p))
+		return;
+	preload_enter();
+	saved = errno;
+	if (unlikely(perturb_byte))
+		perturb_free(p);
+	__kfree(p, "free");
+	errno = saved;
+}
+
+KMEM_EXPORT void *calloc(size_t n, size_t size)
+{
+	size_t total;
+	void *p;
+
+	preload_enter();
+	if (unlikely(__builtin_mul_overflow(n, size, &total) ||
+		     total > MALLOC_MAX_SIZE))
+		return enomem();
+	p = __kmalloc(total, __GFP_ZERO);
+	if (unlikely(!p))
+		return enomem();
+	return p;
+}
+
+KMEM_EXPORT void *realloc(void *p, size_t size)
+{
+	void *q;
+
+	if (!p)
+		return malloc(size);
+	preload_enter();
+	if (size == 0) {
+		/* glibc: realloc(p, 0) frees p and returns NULL. */
+		free(p);
+		return NULL;
+	}
+	if (unlikely(size > MALLOC_MAX_SIZE))
+		return enomem();
+	q = __krealloc(p, size, GFP_KERNEL);
+	if (unlikely(!q))
+		return enomem();
+	return q;
+}
+
+KMEM_EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &total)))
+		return enomem();
+	return realloc(p, total);
+}
+
+/* ---- aligned allocation ---- */
+
+/* align: a power of two.  NULL with errno ENOMEM on failure. */
+static void *alloc_aligned(size_t align, size_t size)
+{
+	void *p;
+
+	preload_enter();
+	if (unlikely(size > MALLOC_MAX_SIZE || align > MALLOC_MAX_SIZE))
+		return enomem();
+	if (align <= MALLOC_ALIGNMENT)
+		p = __kmalloc(size, GFP_KERNEL);
+	else
+		p = __kmalloc_aligned(size, align, GFP_KERNEL);
+	if (unlikely(!p))
+		return enomem();
+	if (unlikely(perturb_byte))
+		perturb_alloc(p, size);
+	return p;
+}
+
+KMEM_EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+	int saved = errno;
+	void *p;
+
+	if (align % sizeof(void *) != 0 || !is_power_of_2(align))
+		return EINVAL;
+	p = alloc_aligned(align, size);
+	errno = saved;
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+KMEM_EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	if (!is_power_of_2(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return alloc_aligned(align, size);
+}
+
+KMEM_EXPORT void *memalign(size_t align, size_t size)
+{
+	if (align <= MALLOC_ALIGNMENT)
+		return malloc(size);
+	/* glibc: an alignment above SIZE_MAX / 2 + 1 cannot be met... */
+	if (align > SIZE_MAX / 2 + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* ...and one that is not a power of two is rounded up to one. */
+	if (!is_power_of_2(align))
+		align = (size_t)1 << (64 - __builtin_clzl(align));
+	return alloc_aligned(align, size);
+}
+
+KMEM_EXPORT void *valloc(size_t size)
+{
+	return alloc_aligned(PAGE_SIZE, size);
+}
+
+KMEM_EXPORT void *pvalloc(size_t size)
+{
+	size_t rounded;
+
+	if (unlikely(__builtin_add_overflow(size, PAGE_SIZE - 1, &rounded)))
+		return enomem();
+	rounded &= PAGE_MASK;
+	return alloc_aligned(PAGE_SIZE, rounded ? rounded : PAGE_SIZE);
+}
+
+/* ---- sizes and sized frees ---- */
+
+KMEM_EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	preload_enter();
+	return __ksize(p, "malloc_usable_size");
+}
+
+KMEM_EXPORT void free_sized(void *p, size_t size)
+{
+	size_t usable;
+
+	if (!p)
+		return;
+	preload_enter();
+	/* A size larger than the block can hold is a caller's bug (C23:
+	 * undefined); report it, then free as free() does. */
+	usable = __ksize(p, "free_sized");
+	if (unlikely(size > usable))
+		kmem_report_error("free_sized(%p, %zu): the block holds only "
+				  "%zu bytes", p, size, usable);
+	free(p);
+}
+
+KMEM_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
+{
+	size_t usable;
+
+	if (!p)
+		return;
+	preload_enter();
+	usable = __ksize(p, "free_aligned_sized");
+	if (unlikely(size > usable ||
+		     (is_power_of_2(align) && ((uintptr_t)p & (align - 1)))))
+		kmem_report_error("free_aligned_sized(%p, %zu, %zu): not a "
+				  "block of that size and alignment (holds "
+				  "%zu bytes)", p, align, size, usable);
+	free(p);
+}
+
+/* ---- trimming, statistics and tuning ---- */
+
+KMEM_EXPORT int malloc_trim(size_t pad)
+{
+	(void)pad;	/* kmem keeps no top pad: everything free may go */
+	return kmem_trim();
+}
+
+KMEM_EXPORT struct mallinfo2 mallinfo2(void)
+{
+	struct mallinfo2 mi;
+	struct kmem_totals t;
+
+	kmem_get_totals(&t);
+	memset(&mi, 0, sizeof(mi));
+	mi.arena = t.heap_mapped;		/* heap sections from the OS */
+	mi.ordblks = t.buddy_free >> PAGE_SHIFT; /* free pages in the zones */
+	mi.smblks = 0;				/* no fastbins */
+	mi.hblks = t.vmalloc_areas;		/* separately mapped areas */
+	mi.hblkhd = t.vmalloc_mapped;		/* ... and their bytes */
+	mi.usmblks = t.max_mapped;		/* high-water mark of mapped */
+	mi.fsmblks = t.percpu_cached;		/* free objects in CPU caches */
+	mi.uordblks = t.slab_inuse + t.large_bytes; /* in use in the heap */
+	mi.fordblks = t.buddy_free + (t.slab_bytes - t.slab_inuse);
+	mi.keepcost = t.buddy_dirty;		/* free, resident: trimmable */
+	return mi;
+}
+
+static int clamp_int(size_t v)
+{
+	return v > (size_t)__INT_MAX__ ? __INT_MAX__ : (int)v;
+}
+
+KMEM_EXPORT struct mallinfo mallinfo(void)
+{
+	struct mallinfo2 m2 = mallinfo2();
+	struct mallinfo mi;
+
+	mi.arena = clamp_int(m2.arena);
+	mi.ordblks = clamp_int(m2.ordblks);
+	mi.smblks = clamp_int(m2.smblks);
+	mi.hblks = clamp_int(m2.hblks);
+	mi.hblkhd = clamp_int(m2.hblkhd);
+	mi.usmblks = clamp_int(m2.usmblks);
+	mi.fsmblks = clamp_int(m2.fsmblks);
+	mi.uordblks = clamp_int(m2.uordblks);
+	mi.fordblks = clamp_int(m2.fordblks);
+	mi.keepcost = clamp_int(m2.keepcost);
+	return mi;
+}
+
+/* glibc's layout, kmem's figures: the heap is "arena 0". */
+KMEM_EXPORT void malloc_stats(void)
+{
+	struct kmem_totals t;
+
+	kmem_get_totals(&t);
+	fprintf(stderr, "Arena 0:\n");
+	fprintf(stderr, "system bytes     = %10zu\n", t.heap_mapped);
+	fprintf(stderr, "in use bytes     = %10zu\n",
+		t.slab_inuse + t.large_bytes);
+	fprintf(stderr, "Total (incl. mmap):\n");
+	fprintf(stderr, "system bytes     = %10zu\n", t.mapped);
+	fprintf(stderr, "in use bytes     = %10zu\n", t.inuse);
+	fprintf(stderr, "max mmap regions = %10zu\n", t.vmalloc_areas);
+	fprintf(stderr, "max mmap bytes   = %10zu\n", t.vmalloc_mapped);
+}
+
+KMEM_EXPORT int malloc_info(int options, FILE *fp)
+{
+	struct kmem_totals t;
+	size_t slab_free;
+
+	if (options != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	kmem_get_totals(&t);
+	slab_free = t.slab_bytes - t.slab_inuse;
+	fprintf(fp, "<malloc version=\"1\">\n");
+	fprintf(fp, "<heap nr=\"0\">\n<sizes>\n</sizes>\n");
+	fprintf(fp, "<total type=\"fast\" count=\"0\" size=\"%zu\"/>\n",
+		t.percpu_cached);
+	fprintf(fp, "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
+		t.buddy_free >> PAGE_SHIFT, t.buddy_free + slab_free);
+	fprintf(fp, "<system type=\"current\" size=\"%zu\"/>\n",
+		t.heap_mapped);
+	fprintf(fp, "<system type=\"max\" size=\"%zu\"/>\n", t.max_mapped);
+	fprintf(fp, "<aspace type=\"total\" size=\"%zu\"/>\n", t.heap_mapped);
+	fprintf(fp, "<aspace type=\"mprotect\" size=\"%zu\"/>\n",
+		t.heap_mapped);
+	fprintf(fp, "</heap>\n");
+	fprintf(fp, "<total type=\"fast\" count=\"0\" size=\"%zu\"/>\n",
+		t.percpu_cached);
+	fprintf(fp, "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
+		t.buddy_free >> PAGE_SHIFT, t.buddy_free + slab_free);
+	fprintf(fp, "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n",
+		t.vmalloc_areas, t.vmalloc_mapped);
+	fprintf(fp, "<system type=\"current\" size=\"%zu\"/>\n", t.mapped);
+	fprintf(fp, "<system type=\"max\" size=\"%zu\"/>\n", t.max_mapped);
+	fprintf(fp, "<aspace type=\"total\" size=\"%zu\"/>\n", t.mapped);
+	fprintf(fp, "<aspace type=\"mprotect\" size=\"%zu\"/>\n", t.mapped);
+	fprintf(fp, "<kmem in_use=\"%zu\" resident=\"%zu\" slabs=\"%zu\" "
+		"large=\"%zu\" vmalloc=\"%zu\"/>\n", t.inuse, t.resident,
+		t.slab_bytes, t.large_bytes, t.vmalloc_bytes);
+	fprintf(fp, "</malloc>\n");
+	return 0;
+}
+
+KMEM_EXPORT int mallopt(int param, int value)
+{
+	kmem_init();
+	switch (param) {
+	case M_MMAP_THRESHOLD:
+		/* Requests this large get their own mapping. */
+		if (value < (int)PAGE_SIZE)
+			return 0;
+		kmem_option_values[OPT_VMALLOC_THRESHOLD] = value;
+		return 1;
+	case M_PERTURB:
+		WRITE_ONCE(perturb_byte, value & 0xff);
+		return 1;
+	case M_CHECK_ACTION:
+		kmem_option_values[OPT_ABORT] = (value & 2) != 0;
+		return 1;
+	case M_MXFAST:
+	case M_TRIM_THRESHOLD:
+	case M_TOP_PAD:
+	case M_MMAP_MAX:
+	case M_ARENA_TEST:
+	case M_ARENA_MAX:
+		return 1;	/* glibc's tuning: no meaning for kmem */
+	default:
+		return 0;
+	}
+}
+
+/* ---- the names glibc uses internally ---- */
+
+#define KMEM_ALIAS(name, target) \
+	extern __typeof__(target) name \
+		__attribute__((alias(#target), copy(target),  \
+			       visibility("default")))
+
+KMEM_ALIAS(__libc_malloc, malloc);
+KMEM_ALIAS(__libc_free, free);
+KMEM_ALIAS(__libc_calloc, calloc);
+KMEM_ALIAS(__libc_realloc, realloc);
+KMEM_ALIAS(__libc_memalign, memalign);
+KMEM_ALIAS(__libc_valloc, valloc);
+KMEM_ALIAS(__libc_pvalloc, pvalloc);
+KMEM_ALIAS(__posix_memalign, posix_memalign);

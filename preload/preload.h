@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * preload/preload.h - what the files of preload/ share.
+ *
+ * preload/ is the top layer: the C, POSIX and glibc malloc ABI (malloc.c),
+ * the interposition of mmap/munmap/mremap (mmap.c), and the process
+ * plumbing (init.c: constructors, pthread_atfork handlers, the thread-exit
+ * hook, statistics at exit).  It calls kmalloc.h and, for statistics,
+ * trimming and fork, the other layers' contracts; nothing in core/ calls
+ * back into it.
+ *
+ * Per-thread state is one initial-exec TLS byte (preload_thread_state), so
+ * the fast path of malloc and free costs one TLS load and one predicted
+ * branch before it reaches kmalloc.
+ */
+#ifndef KMEM_PRELOAD_H
+#define KMEM_PRELOAD_H
+
+#include "internal.h"
+
+enum preload_thread_state {
+	THREAD_NEW,	/* no malloc or free seen on this thread yet */
+	THREAD_READY,	/* kmem is up, the exit hook is armed */
+	THREAD_EXITED,	/* the exit hook ran: the thread is going away */
+};
+
+extern __thread unsigned char preload_thread_state
+	__attribute__((tls_model("initial-exec"))) __hidden;
+
+/*
+ * First call on a thread: bring kmem up, arm the thread-exit hook, and
+ * register the fork handlers if the constructor could not yet (init.c).
+ */
+void preload_thread_start(void) __hidden __cold;
+
+static __always_inline void preload_enter(void)
+{
+	if (unlikely(preload_thread_state != THREAD_READY))
+		preload_thread_start();
+}
+
+#endif /* KMEM_PRELOAD_H */
