@@ -26,8 +26,8 @@
  *
  * mallopt honours M_MMAP_THRESHOLD (KMEM_VMALLOC_THRESHOLD), M_PERTURB
  * (fill bytes on malloc and free, as glibc) and M_CHECK_ACTION (bit 2:
- * abort on a detected error, as KMEM_ABORT); every other glibc parameter
- * is accepted and ignored (returns 1).  See docs/preload.md.
+ * abort on a detected error, as KMEM_ABORT); every other parameter is
+ * accepted and ignored (returns 1, as glibc does for unknown ones).  See docs/preload.md.
  *
  * Locks: none.  The fast path is preload_enter() (one TLS byte) then
  * kmalloc; nothing here allocates, prints through stdio or reads the
@@ -50,12 +50,6 @@
 /* glibc fails every request above this (it keeps pointer differences
  * representable). */
 #define MALLOC_MAX_SIZE ((size_t)PTRDIFF_MAX)
-
-/* glibc's mallopt parameters (malloc.h numbers them). */
-#ifndef M_ARENA_MAX
-#define M_ARENA_TEST -7
-#define M_ARENA_MAX -8
-#endif
 
 /* C23 (and glibc 2.39) functions that older headers do not declare. */
 void free_sized(void *p, size_t size);
@@ -347,10 +341,8 @@ KMEM_EXPORT int malloc_info(int options, FILE *fp)
 	struct kmem_totals t;
 	size_t slab_free;
 
-	if (options != 0) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (options != 0)
+		return EINVAL;	/* glibc returns it, errno untouched */
 	kmem_get_totals(&t);
 	slab_free = t.slab_bytes - t.slab_inuse;
 	fprintf(fp, "<malloc version=\"1\">\n");
@@ -399,15 +391,11 @@ KMEM_EXPORT int mallopt(int param, int value)
 	case M_CHECK_ACTION:
 		kmem_option_values[OPT_ABORT] = (value & 2) != 0;
 		return 1;
-	case M_MXFAST:
-	case M_TRIM_THRESHOLD:
-	case M_TOP_PAD:
-	case M_MMAP_MAX:
-	case M_ARENA_TEST:
-	case M_ARENA_MAX:
-		return 1;	/* glibc's tuning: no meaning for kmem */
 	default:
-		return 0;
+		/* M_MXFAST, M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX,
+		 * M_ARENA_TEST, M_ARENA_MAX: glibc's arena tuning has no
+		 * meaning here.  glibc accepts unknown parameters too. */
+		return 1;
 	}
 }
 

@@ -1,0 +1,766 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/api/test_malloc_api.c - every entry point of the malloc ABI, with
+ * glibc's rules as the reference.
+ *
+ * Linked with libkmem.so, so malloc here IS kmem's (checked first: the
+ * symbol must resolve into libkmem.so).  Named edge cases: sizes 0, 1,
+ * every size up to 16 KiB, powers of two +-1 up to 64 MiB, near SIZE_MAX;
+ * alignment from 1 byte to 1 GiB; realloc across every path (slab to slab,
+ * slab to pages, pages to vmalloc and back); errno rules; statistics; the
+ * mmap/munmap/mremap protection.
+ */
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <kmem.h>
+
+void free_sized(void *p, size_t size);
+void free_aligned_sized(void *p, size_t align, size_t size);
+void *__libc_malloc(size_t);
+void *__libc_calloc(size_t, size_t);
+void *__libc_realloc(void *, size_t);
+void __libc_free(void *);
+void *__libc_memalign(size_t, size_t);
+void *__libc_valloc(size_t);
+void *__libc_pvalloc(size_t);
+int __posix_memalign(void **, size_t, size_t);
+
+#define KiB ((size_t)1 << 10)
+#define MiB ((size_t)1 << 20)
+#define GiB ((size_t)1 << 30)
+
+/* Fill [p, p+n) with a pattern that depends on seed and position. */
+static void fill(void *p, size_t n, unsigned seed)
+{
+	unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		c[i] = (unsigned char)(seed + i * 7 + (i >> 8));
+}
+
+/* Index of the first byte that differs from the pattern, or n. */
+static size_t check_fill(const void *p, size_t n, unsigned seed)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i] != (unsigned char)(seed + i * 7 + (i >> 8)))
+			return i;
+	return n;
+}
+
+/* Touch a large block sparsely: 64 bytes spread over it and both ends
+ * (the test must not fault in gigabytes). */
+static void touch(void *p, size_t n)
+{
+	unsigned char *c = p;
+	size_t stride = n / 64 > 4096 ? n / 64 : 4096;
+
+	for (size_t i = 0; i < n; i += stride)
+		c[i] = (unsigned char)i;
+	if (n)
+		c[n - 1] = 0xa5;
+}
+
+/* How many bytes of [p, p+n) equal c. */
+static int count_bytes(const void *p, size_t n, unsigned char c)
+{
+	const unsigned char *b = p;
+	int k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += b[i] == c;
+	return k;
+}
+
+/* The alignment C promises for a block of size n (fundamental types). */
+static size_t min_align(size_t n)
+{
+	size_t a = 16;
+
+	while (a > 1 && a > n)
+		a >>= 1;
+	return a;
+}
+
+START_TEST(test_symbols_are_kmem)
+{
+	Dl_info info;
+	const char *names[] = { "malloc", "free", "calloc", "realloc",
+		"posix_memalign", "aligned_alloc", "memalign", "valloc",
+		"pvalloc", "malloc_usable_size", "reallocarray", "mallinfo2",
+		"__libc_malloc", "__libc_free", "__libc_memalign", "mmap",
+		"munmap", "mremap", "mmap64" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		void *sym = dlsym(RTLD_DEFAULT, names[i]);
+
+		ck_assert_msg(sym != NULL, "%s not found", names[i]);
+		ck_assert(dladdr(sym, &info) != 0);
+		ck_assert_msg(strstr(info.dli_fname, "libkmem") != NULL,
+			      "%s resolves to %s", names[i], info.dli_fname);
+	}
+	ck_assert_ptr_eq(dlsym(RTLD_DEFAULT, "__libc_malloc"),
+			 dlsym(RTLD_DEFAULT, "malloc"));
+}
+END_TEST
+
+START_TEST(test_malloc_zero_unique)
+{
+	void *p[64];
+
+	for (int i = 0; i < 64; i++) {
+		p[i] = malloc(0);
+		ck_assert_ptr_nonnull(p[i]);
+		for (int j = 0; j < i; j++)
+			ck_assert_ptr_ne(p[i], p[j]);
+	}
+	for (int i = 0; i < 64; i++)
+		free(p[i]);
+}
+END_TEST
+
+START_TEST(test_every_small_size)
+{
+	enum { MAX = 16 * 1024 };
+	void **p = calloc(MAX + 1, sizeof(void *));
+
+	ck_assert_ptr_nonnull(p);
+	for (size_t n = 0; n <= MAX; n++) {
+		p[n] = malloc(n);
+		ck_assert_msg(p[n] != NULL, "malloc(%zu)", n);
+		ck_assert_msg(((uintptr_t)p[n] & (min_align(n) - 1)) == 0,
+			      "malloc(%zu) = %p misaligned", n, p[n]);
+		ck_assert_uint_ge(malloc_usable_size(p[n]), n);
+		fill(p[n], n, (unsigned)n);
+	}
+	for (size_t n = 0; n <= MAX; n++) {
+		ck_assert_msg(check_fill(p[n], n, (unsigned)n) == n,
+			      "block of %zu bytes overwritten", n);
+		free(p[n]);
+	}
+	free(p);
+}
+END_TEST
+
+START_TEST(test_class_boundaries_and_large)
+{
+	/* Powers of two and their neighbours cover every class edge of a
+	 * table of several classes per doubling, the slab limit, the page
+	 * runs and the vmalloc threshold. */
+	for (size_t pw = 8; pw <= 64 * MiB; pw <<= 1) {
+		size_t sizes[] = { pw - 1, pw, pw + 1, pw + pw / 4,
+				   pw + pw / 2, pw + 3 * pw / 4 };
+
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			size_t n = sizes[i], u;
+			unsigned char *c = malloc(n);
+
+			ck_assert_msg(c != NULL, "malloc(%zu)", n);
+			ck_assert_msg(((uintptr_t)c & 15) == 0,
+				      "malloc(%zu) = %p", n, (void *)c);
+			u = malloc_usable_size(c);
+			ck_assert_msg(u >= n, "usable %zu < %zu", u, n);
+			if (n <= 256 * KiB) {
+				fill(c, u, 3);
+				ck_assert_uint_eq(check_fill(c, u, 3), u);
+			} else {
+				touch(c, u);
+			}
+			free(c);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_near_size_max)
+{
+	size_t bad[] = { SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 4096,
+			 SIZE_MAX / 2 + 1, (size_t)PTRDIFF_MAX,
+			 (size_t)PTRDIFF_MAX - 4096, (size_t)1 << 50 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		void *p;
+
+		errno = 0;
+		p = malloc(bad[i]);
+		ck_assert_msg(p == NULL, "malloc(%zu) succeeded", bad[i]);
+		ck_assert_int_eq(errno, ENOMEM);
+		errno = 0;
+		ck_assert_ptr_null(calloc(1, bad[i]));
+		ck_assert_int_eq(errno, ENOMEM);
+		errno = 0;
+		ck_assert_ptr_null(aligned_alloc(64, bad[i]));
+		ck_assert_int_eq(errno, ENOMEM);
+		errno = 0;
+		ck_assert_ptr_null(memalign(4096, bad[i]));
+		ck_assert_int_eq(errno, ENOMEM);
+		errno = 0;
+		ck_assert_ptr_null(valloc(bad[i]));
+		ck_assert_int_eq(errno, ENOMEM);
+		errno = 0;
+		ck_assert_ptr_null(pvalloc(bad[i]));
+		ck_assert_int_eq(errno, ENOMEM);
+	}
+	/* The process goes on. */
+	void *p = malloc(100);
+	ck_assert_ptr_nonnull(p);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_calloc)
+{
+	/* Overflow of n * size. */
+	errno = 0;
+	ck_assert_ptr_null(calloc(SIZE_MAX / 2, 3));
+	ck_assert_int_eq(errno, ENOMEM);
+	errno = 0;
+	ck_assert_ptr_null(calloc((size_t)1 << 32, (size_t)1 << 32));
+	ck_assert_int_eq(errno, ENOMEM);
+	/* Zero gives unique pointers. */
+	void *a = calloc(0, 10), *b = calloc(10, 0);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_ne(a, b);
+	free(a);
+	free(b);
+	/* Zeroed, also when the memory is reused after being dirtied. */
+	size_t sizes[] = { 1, 24, 100, 1000, 4000, 40000, 300000, 3 * MiB };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (int round = 0; round < 4; round++) {
+			unsigned char *c = calloc(1, sizes[i]);
+
+			size_t j = 0;
+
+			ck_assert_ptr_nonnull(c);
+			/* (Check asserts cost a write each: test, then assert.) */
+			while (j < sizes[i] && c[j] == 0)
+				j++;
+			ck_assert_msg(j == sizes[i],
+				      "calloc(%zu)[%zu] = %u (round %d)",
+				      sizes[i], j, c[j], round);
+			memset(c, 0xee, sizes[i]);
+			free(c);
+		}
+	}
+}
+END_TEST
+
+/* realloc from size a to size b keeps min(a, b) bytes. */
+static void *realloc_step(void *p, size_t from, size_t to, unsigned seed)
+{
+	unsigned char *q = realloc(p, to);
+	size_t keep = from < to ? from : to;
+
+	ck_assert_msg(q != NULL, "realloc %zu -> %zu", from, to);
+	ck_assert_msg(((uintptr_t)q & 15) == 0, "realloc -> %p", (void *)q);
+	ck_assert_uint_ge(malloc_usable_size(q), to);
+	ck_assert_msg(check_fill(q, keep, seed) == keep,
+		      "realloc %zu -> %zu lost byte %zu", from, to,
+		      check_fill(q, keep, seed));
+	fill(q, to, seed);
+	return q;
+}
+
+START_TEST(test_realloc_paths)
+{
+	/* slab -> slab (grow, shrink) -> pages -> vmalloc -> bigger vmalloc
+	 * -> pages -> slab -> tiny. */
+	size_t path[] = { 1, 8, 24, 100, 1000, 3000, 2000, 16, 5000, 40000,
+			  100 * KiB, 700 * KiB, 2 * MiB, 5 * MiB, 37 * MiB,
+			  3 * MiB, 600 * KiB, 64 * KiB, 2000, 48, 1, 9 * MiB,
+			  24, 300 * KiB, 300 * KiB + 1, 290 * KiB };
+	size_t n = sizeof(path) / sizeof(path[0]);
+	unsigned char *p = malloc(path[0]);
+
+	fill(p, path[0], 5);
+	for (size_t i = 1; i < n; i++)
+		p = realloc_step(p, path[i - 1], path[i], 5);
+	free(p);
+
+	/* realloc(NULL, n) is malloc(n). */
+	p = realloc(NULL, 77);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_ge(malloc_usable_size(p), 77);
+	/* realloc(p, 0) frees and returns NULL (glibc). */
+	ck_assert_ptr_null(realloc(p, 0));
+	/* realloc(NULL, 0) is malloc(0). */
+	p = realloc(NULL, 0);
+	ck_assert_ptr_nonnull(p);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_realloc_failure_keeps_block)
+{
+	size_t sizes[] = { 32, 50000, 3 * MiB };
+
+	for (size_t i = 0; i < 3; i++) {
+		unsigned char *p = malloc(sizes[i]), *q;
+
+		fill(p, sizes[i], 9);
+		errno = 0;
+		q = realloc(p, SIZE_MAX - 100);
+		ck_assert_ptr_null(q);
+		ck_assert_int_eq(errno, ENOMEM);
+		errno = 0;
+		q = realloc(p, (size_t)1 << 52);
+		ck_assert_ptr_null(q);
+		ck_assert_int_eq(errno, ENOMEM);
+		errno = 0;
+		q = reallocarray(p, SIZE_MAX / 4, 8);
+		ck_assert_ptr_null(q);
+		ck_assert_int_eq(errno, ENOMEM);
+		ck_assert_uint_eq(check_fill(p, sizes[i], 9), sizes[i]);
+		q = reallocarray(p, 2, sizes[i]);
+		ck_assert_ptr_nonnull(q);
+		ck_assert_uint_eq(check_fill(q, sizes[i], 9), sizes[i]);
+		free(q);
+	}
+}
+END_TEST
+
+START_TEST(test_realloc_many_small_steps)
+{
+	/* A string grown one byte at a time, as interpreters do. */
+	char *s = NULL;
+
+	for (size_t n = 1; n < 70000; n++) {
+		s = realloc(s, n + 1);
+		ck_assert_ptr_nonnull(s);
+		s[n - 1] = (char)('a' + n % 26);
+		s[n] = 0;
+		if (n % 4099 == 0) {
+			size_t i = 0;
+
+			while (i < n && s[i] == (char)('a' + (i + 1) % 26))
+				i++;
+			ck_assert_uint_eq(i, n);
+		}
+	}
+	free(s);
+}
+END_TEST
+
+static void check_aligned_block(void *p, size_t align, size_t size)
+{
+	ck_assert_msg(p != NULL, "align %zu size %zu", align, size);
+	ck_assert_msg(((uintptr_t)p & (align - 1)) == 0,
+		      "%p not aligned to %zu", p, align);
+	ck_assert_uint_ge(malloc_usable_size(p), size);
+	if (size <= 64 * KiB)
+		fill(p, size, 11);
+	else
+		touch(p, size);
+}
+
+START_TEST(test_posix_memalign)
+{
+	size_t bad[] = { 0, 1, 2, 4, 3, 12, 24, 48, 4097, SIZE_MAX };
+	void *p = (void *)0x1234;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 4321;
+		ck_assert_int_eq(posix_memalign(&p, bad[i], 16), EINVAL);
+		ck_assert_int_eq(errno, 4321);	/* untouched */
+		ck_assert_ptr_eq(p, (void *)0x1234);
+	}
+	for (size_t align = sizeof(void *); align <= GiB; align <<= 1) {
+		size_t sizes[] = { 0, 1, 100, align, 3 * align };
+
+		for (size_t i = 0; i < 5; i++) {
+			if (sizes[i] > 2 * GiB)
+				continue;
+			errno = 4321;
+			ck_assert_int_eq(posix_memalign(&p, align, sizes[i]), 0);
+			ck_assert_int_eq(errno, 4321);
+			check_aligned_block(p, align, sizes[i]);
+			free(p);
+		}
+	}
+	/* Failure: ENOMEM returned, errno untouched. */
+	errno = 4321;
+	ck_assert_int_eq(posix_memalign(&p, 64, SIZE_MAX - 10), ENOMEM);
+	ck_assert_int_eq(errno, 4321);
+	ck_assert_int_eq(__posix_memalign(&p, 256, 10), 0);
+	check_aligned_block(p, 256, 10);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_aligned_alloc_and_memalign)
+{
+	size_t bad[] = { 0, 3, 12, 24, 1000, SIZE_MAX };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		ck_assert_ptr_null(aligned_alloc(bad[i], 64));
+		ck_assert_int_eq(errno, EINVAL);
+	}
+	for (size_t align = 1; align <= GiB; align <<= 1) {
+		void *p = aligned_alloc(align, align);
+
+		check_aligned_block(p, align, align);
+		free(p);
+		p = memalign(align, 10);
+		check_aligned_block(p, align, 10);
+		free(p);
+		p = __libc_memalign(align, align + 1);
+		check_aligned_block(p, align, align + 1);
+		__libc_free(p);
+	}
+	/* memalign rounds a non-power of two up, as glibc does. */
+	for (size_t align = 17; align < 5000; align += 97) {
+		size_t pw = 1;
+		void *p;
+
+		while (pw < align)
+			pw <<= 1;
+		p = memalign(align, 33);
+		check_aligned_block(p, pw, 33);
+		free(p);
+	}
+	errno = 0;
+	ck_assert_ptr_null(memalign(SIZE_MAX / 2 + 2, 10));
+	ck_assert_int_eq(errno, EINVAL);
+	/* Many small aligned objects must not each cost a page. */
+	void *v[256];
+	for (int i = 0; i < 256; i++) {
+		v[i] = aligned_alloc(64, 64);
+		check_aligned_block(v[i], 64, 64);
+	}
+	for (int i = 0; i < 256; i++)
+		free(v[i]);
+}
+END_TEST
+
+START_TEST(test_valloc_pvalloc)
+{
+	size_t sizes[] = { 0, 1, 4095, 4096, 4097, 100000, 3 * MiB };
+	long pg = sysconf(_SC_PAGESIZE);
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		void *p = valloc(sizes[i]);
+		size_t rounded = (sizes[i] + pg - 1) & ~(size_t)(pg - 1);
+
+		check_aligned_block(p, pg, sizes[i]);
+		free(p);
+		p = pvalloc(sizes[i]);
+		check_aligned_block(p, pg, sizes[i]);
+		ck_assert_uint_ge(malloc_usable_size(p), rounded);
+		free(p);
+		p = __libc_valloc(sizes[i]);
+		check_aligned_block(p, pg, sizes[i]);
+		__libc_free(p);
+		p = __libc_pvalloc(sizes[i]);
+		check_aligned_block(p, pg, rounded);
+		__libc_free(p);
+	}
+}
+END_TEST
+
+START_TEST(test_errno_kept_by_free)
+{
+	size_t sizes[] = { 0, 16, 1000, 20000, 500 * KiB, 4 * MiB };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		void *p = malloc(sizes[i]);
+
+		errno = 77;
+		free(p);
+		ck_assert_int_eq(errno, 77);
+	}
+	errno = 78;
+	free(NULL);
+	ck_assert_int_eq(errno, 78);
+	/* Successful calls leave errno alone too. */
+	errno = 79;
+	void *p = malloc(10);
+	p = realloc(p, 100000);
+	free(p);
+	ck_assert_int_eq(errno, 79);
+}
+END_TEST
+
+START_TEST(test_usable_size_and_sized_free)
+{
+	ck_assert_uint_eq(malloc_usable_size(NULL), 0);
+	for (size_t n = 1; n < 3 * MiB; n = n * 3 + 1) {
+		void *p = malloc(n);
+
+		ck_assert_uint_ge(malloc_usable_size(p), n);
+		/* The whole usable size is ours to write. */
+		memset(p, 0x5a, malloc_usable_size(p) < 64 * KiB ?
+				  malloc_usable_size(p) : 64 * KiB);
+		free_sized(p, n);
+		p = aligned_alloc(256, n);
+		free_aligned_sized(p, 256, n);
+	}
+	free_sized(NULL, 10);
+	free_aligned_sized(NULL, 64, 10);
+}
+END_TEST
+
+START_TEST(test_libc_names)
+{
+	void *p = __libc_malloc(100);
+
+	ck_assert_ptr_nonnull(p);
+	p = __libc_realloc(p, 200000);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_ge(malloc_usable_size(p), 200000);
+	free(p);
+	p = __libc_calloc(10, 10);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(count_bytes(p, 100, 0), 100);
+	__libc_free(p);
+	/* Memory from libc's own functions comes from kmem. */
+	char *s = strdup("hello, kmem");
+	ck_assert_uint_ge(malloc_usable_size(s), 12);
+	free(s);
+	FILE *f = tmpfile();	/* libio buffers: __libc_malloc inside */
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%d\n", 12345);
+	fclose(f);
+}
+END_TEST
+
+START_TEST(test_mallinfo_and_trim)
+{
+	struct mallinfo2 before = mallinfo2(), after;
+	enum { N = 2000 };
+	void **v = malloc(N * sizeof(void *));
+	void *big;
+
+	for (int i = 0; i < N; i++)
+		v[i] = malloc(1000);
+	big = malloc(16 * MiB);
+	touch(big, 16 * MiB);
+	after = mallinfo2();
+	ck_assert_uint_gt(after.arena, 0);
+	ck_assert_uint_ge(after.uordblks, before.uordblks + N * 1000 / 2);
+	ck_assert_uint_ge(after.hblkhd, 16 * MiB);
+	ck_assert_uint_ge(after.hblks, 1);
+	ck_assert_uint_ge(after.usmblks, after.arena);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	struct mallinfo old = mallinfo();
+#pragma GCC diagnostic pop
+	ck_assert_int_gt(old.arena, 0);
+	ck_assert_int_gt(old.uordblks, 0);
+	for (int i = 0; i < N; i++)
+		free(v[i]);
+	free(v);
+	free(big);
+	ck_assert_int_ge(malloc_trim(0), 0);
+	ck_assert_int_le(malloc_trim(0), 1);
+	after = mallinfo2();
+	ck_assert_uint_lt(after.uordblks, before.uordblks + N * 1000 / 2);
+}
+END_TEST
+
+/* Run fn with stderr (or the FILE it writes) captured into buf. */
+static size_t capture_stderr(void (*fn)(void), char *buf, size_t size)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	ck_assert_ptr_nonnull(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, size - 1, tmp);
+	buf[n] = 0;
+	fclose(tmp);
+	return n;
+}
+
+static void call_kmem_stats_print(void)
+{
+	kmem_stats_print(stderr);
+}
+
+START_TEST(test_malloc_stats_and_info)
+{
+	static char buf[1 << 16];
+	FILE *f;
+	size_t n;
+	void *keep = malloc(5000);
+
+	capture_stderr(malloc_stats, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "Arena 0:") && strstr(buf, "in use bytes"),
+		      "malloc_stats printed: %s", buf);
+	f = tmpfile();
+	ck_assert_int_eq(malloc_info(0, f), 0);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	ck_assert_msg(strncmp(buf, "<malloc version=\"1\">", 20) == 0, "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "</malloc>\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "<system type=\"current\""));
+	/* glibc returns EINVAL itself for options it does not know. */
+	ck_assert_int_eq(malloc_info(1, stderr), EINVAL);
+
+	capture_stderr(call_kmem_stats_print, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "slabinfo") && strstr(buf, "zone") &&
+		      strstr(buf, "per-cpu caches:") && strstr(buf, "mapped") &&
+		      strstr(buf, "resident") && strstr(buf, "in use"),
+		      "kmem_stats_print printed: %s", buf);
+	free(keep);
+}
+END_TEST
+
+START_TEST(test_mallopt)
+{
+	ck_assert_int_eq(mallopt(M_ARENA_MAX, 1), 1);
+	ck_assert_int_eq(mallopt(M_TRIM_THRESHOLD, 1 << 20), 1);
+	ck_assert_int_eq(mallopt(M_TOP_PAD, 0), 1);
+	ck_assert_int_eq(mallopt(M_MMAP_MAX, 100), 1);
+	ck_assert_int_eq(mallopt(M_MMAP_THRESHOLD, 1 << 20), 1);
+	ck_assert_int_eq(mallopt(12345, 1), 1);	/* glibc accepts */
+	ck_assert_int_eq(mallopt(M_MMAP_THRESHOLD, 10), 0); /* too small */
+	/* M_PERTURB: allocated bytes read ~byte, as in glibc. */
+	ck_assert_int_eq(mallopt(M_PERTURB, 0xaa), 1);
+	unsigned char *p = malloc(64);
+	ck_assert_int_eq(count_bytes(p, 64, 0x55), 64);
+	free(p);
+	ck_assert_int_eq(mallopt(M_PERTURB, 0), 1);
+	p = calloc(1, 64);
+	ck_assert_int_eq(count_bytes(p, 64, 0), 64);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_munmap_of_heap_refused)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t sizes[] = { 64, 5000, 200 * KiB, 4 * MiB };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = malloc(sizes[i]);
+		void *page = (void *)((uintptr_t)p & ~(uintptr_t)(pg - 1));
+
+		fill(p, sizes[i], 21);
+		errno = 0;
+		ck_assert_int_eq(munmap(page, pg), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		errno = 0;
+		ck_assert_ptr_eq(mremap(page, pg, 2 * pg, MREMAP_MAYMOVE),
+				 MAP_FAILED);
+		ck_assert_int_eq(errno, EINVAL);
+		errno = 0;
+		ck_assert_ptr_eq(mmap(page, pg, PROT_READ,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+				      -1, 0), MAP_FAILED);
+		ck_assert_int_eq(errno, EINVAL);
+		/* Still there and intact. */
+		ck_assert_uint_eq(check_fill(p, sizes[i], 21), sizes[i]);
+		free(p);
+	}
+	/* The program's own mappings work as usual. */
+	char *m = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	m[0] = 1;
+	m = mremap(m, 3 * pg, 40 * pg, MREMAP_MAYMOVE);
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	ck_assert_int_eq(m[0], 1);
+	ck_assert_int_eq(munmap(m, 40 * pg), 0);
+	errno = 0;
+	ck_assert_ptr_eq(mmap(NULL, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			      -1, 0), MAP_FAILED);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+struct xfer {
+	void *objs[1000];
+};
+
+static void *producer(void *arg)
+{
+	struct xfer *x = arg;
+
+	for (int i = 0; i < 1000; i++) {
+		x->objs[i] = malloc((size_t)(i % 300) * 8 + 1);
+		fill(x->objs[i], (size_t)(i % 300) * 8 + 1, (unsigned)i);
+	}
+	return NULL;
+}
+
+START_TEST(test_cross_thread_free)
+{
+	static struct xfer x;
+
+	for (int round = 0; round < 20; round++) {
+		pthread_t t;
+
+		ck_assert_int_eq(pthread_create(&t, NULL, producer, &x), 0);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		for (int i = 0; i < 1000; i++) {
+			size_t n = (size_t)(i % 300) * 8 + 1;
+
+			ck_assert_uint_eq(check_fill(x.objs[i], n, (unsigned)i), n);
+			free(x.objs[i]);
+		}
+	}
+}
+END_TEST
+
+static Suite *malloc_api_suite(void)
+{
+	Suite *s = suite_create("malloc_api");
+	TCase *tc = tcase_create("abi");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_symbols_are_kmem);
+	tcase_add_test(tc, test_malloc_zero_unique);
+	tcase_add_test(tc, test_every_small_size);
+	tcase_add_test(tc, test_class_boundaries_and_large);
+	tcase_add_test(tc, test_near_size_max);
+	tcase_add_test(tc, test_calloc);
+	tcase_add_test(tc, test_realloc_paths);
+	tcase_add_test(tc, test_realloc_failure_keeps_block);
+	tcase_add_test(tc, test_realloc_many_small_steps);
+	tcase_add_test(tc, test_posix_memalign);
+	tcase_add_test(tc, test_aligned_alloc_and_memalign);
+	tcase_add_test(tc, test_valloc_pvalloc);
+	tcase_add_test(tc, test_errno_kept_by_free);
+	tcase_add_test(tc, test_usable_size_and_sized_free);
+	tcase_add_test(tc, test_libc_names);
+	tcase_add_test(tc, test_mallinfo_and_trim);
+	tcase_add_test(tc, test_malloc_stats_and_info);
+	tcase_add_test(tc, test_mallopt);
+	tcase_add_test(tc, test_munmap_of_heap_refused);
+	tcase_add_test(tc, test_cross_thread_free);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(malloc_api_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
