@@ -18,6 +18,7 @@
 #include "buddy.h"
 #include "options.h"
 #include "os.h"
+#include "vmalloc.h"
 
 _Atomic int kmem_init_state = KMEM_DOWN;
 static kmem_lock_t init_lock = KMEM_LOCK_INIT;
@@ -39,6 +40,7 @@ void __kmem_init(void)
 		err = buddy_init();
 		if (err)
 			kmem_panic("cannot map the page map (error %d)", err);
+		vmalloc_init();
 		atomic_store_explicit(&kmem_init_state, KMEM_UP,
 				      memory_order_release);
 		init_depth--;
