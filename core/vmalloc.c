@@ -22,7 +22,9 @@
  * the next growth: growing within the reservation is one mprotect, in
  * place.  Growth beyond it reserves a new region with headroom (the new
  * size again) and moves the pages there with mremap(MAYMOVE|FIXED): the
- * kernel moves page tables, nothing is copied.  The old guard pieces are
+ * kernel moves page tables, nothing is copied.  The headroom is grown
+ * RW by that mremap and then protected, so that it stays one VMA with the
+ * area (see __vrealloc).  The old guard pieces are
  * then unmapped one by one, never the old range as a whole: between the
  * mremap and the munmap another thread's mmap may already sit in the hole
  * the pages left.  Shrinking a lot turns the tail PROT_NONE and purges it
@@ -551,7 +553,7 @@ static __cold void vm_bad_free(const char *fn, const void *ptr)
 				  (char *)area.addr + area.rw_len,
 				  area.rw_len);
 	else if (found && a >= (uintptr_t)area.addr)
-		kmem_report_error("%s(%p): pointer is %#zx bytes inside the "
+		kmem_report_error("%s(%p): pointer is 0x%zx bytes inside the "
 				  "%sarea %p-%p (size %zu)", fn, ptr,
 				  (size_t)(a - (uintptr_t)area.addr),
 				  cached ? "freed " : "", area.addr,
@@ -631,7 +633,7 @@ void *__vrealloc(void *addr, size_t new_size)
 {
 	struct vm_struct *vm = find_vm_area(addr);
 	size_t len = vm_round(new_size), old_len, headroom, span;
-	_Atomic(void *) *slot;
+	_Atomic(void *) *slot, *old_slot;
 	uintptr_t a = (uintptr_t)addr, start, old_end;
 	void *r, *p;
 
@@ -697,16 +699,35 @@ void *__vrealloc(void *addr, size_t new_size)
 	slot = rt_prepare((char *)r + VM_GUARD);
 	if (!slot)
 		goto fail;
+	/*
+	 * Move and grow to len + headroom as one VMA, then turn the headroom
+	 * PROT_NONE.  Split off the same VMA, the headroom keeps its anon_vma
+	 * and page offset, so a later mprotect back to RW merges into one
+	 * VMA again: the next mremap move sees a single VMA.  (Headroom
+	 * mapped fresh from the reservation would stay a VMA of its own,
+	 * and mremap of a range over two VMAs fails with EFAULT.)
+	 */
 	count(&nr_mremap);
-	p = os_mremap(addr, old_len, len, true, (char *)r + VM_GUARD, NULL);
+	p = os_mremap(addr, old_len, len + headroom, true,
+		      (char *)r + VM_GUARD, NULL);
 	if (!p)
 		goto fail;
+	if (headroom && vm_os_mprotect((char *)p + len, headroom,
+				       OS_PROT_NONE)) {
+		/* Cannot place the guard: keep the whole RW part usable
+		 * up to the reservation's own trailing guard. */
+		len += headroom;
+	}
 	/* The old front guard and tail: each unmapped alone (see top). */
 	vm_os_munmap(vm->map_start, a - (uintptr_t)vm->map_start);
 	vm_os_munmap((char *)addr + old_len, old_end - (a + old_len));
 
 	kmem_lock(&vmap_lock);
-	atomic_store_explicit(rt_leaf_slot(addr), NULL, memory_order_release);
+	/* The old pages left addr at the mremap: another area may already
+	 * start there and own the slot. */
+	old_slot = rt_leaf_slot(addr);
+	if (atomic_load_explicit(old_slot, memory_order_relaxed) == vm)
+		atomic_store_explicit(old_slot, NULL, memory_order_release);
 	vm->map_start = r;
 	vm->map_len = span;
 	vm->rw_len = len;
