@@ -605,7 +605,7 @@ void __vfree(const void *addr)
 	list_del(&vm->list);
 	nr_live--;
 	live_bytes -= vm->rw_len;
-	if (vm->rw_len <= limit && VM_CACHE_MAX) {
+	if (vm->rw_len <= limit) {
 		n = vm_cache_shrink_locked(r, 0, vm->rw_len, now);
 		vm->freed_ms = now;
 		atomic_store_explicit(&vm->state, VM_CACHED,
