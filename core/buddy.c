@@ -558,6 +558,7 @@ KMEM_EXPORT void kmem_free_pages(struct page *page, unsigned int order)
 
 	if (!page)
 		return;
+	kmem_init();	/* KMEM_ABORT must be read before any report */
 	addr = page_address(page);
 	if (!kmem_addr_in_heap(page) || virt_to_page(addr) != page ||
 	    ((uintptr_t)page & (sizeof(struct page) - 1))) {
@@ -570,8 +571,10 @@ KMEM_EXPORT void kmem_free_pages(struct page *page, unsigned int order)
 
 KMEM_EXPORT void kmem_free_pages_addr(unsigned long addr, unsigned int order)
 {
-	if (addr)
-		free_pages_checked("free_pages", (void *)addr, order);
+	if (!addr)
+		return;
+	kmem_init();	/* KMEM_ABORT must be read before any report */
+	free_pages_checked("free_pages", (void *)addr, order);
 }
 
 /* ---- statistics ---- */
