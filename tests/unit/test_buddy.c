@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1255,6 +1256,56 @@ START_TEST(test_signal_double_free)
 }
 END_TEST
 
+/*
+ * mlockall(MCL_FUTURE) makes every new section VM_LOCKED, and madvise
+ * (MADV_DONTNEED) fails on locked memory: a purge that failed must not
+ * mark the block clean, or __GFP_ZERO skips the memset of a dirty block.
+ */
+static int child_mlocked(void)
+{
+	enum { N = 16 };
+	unsigned long v[N];
+
+	if (RUNNING_ON_VALGRIND)
+		return 77;
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+		printf("mlockall: %s\n", strerror(errno));
+		return 77;	/* no RLIMIT_MEMLOCK for it */
+	}
+	for (int i = 0; i < N; i++) {
+		v[i] = __get_free_pages(GFP_KERNEL, i % 4 ? 0 : MAX_ORDER);
+		memset((void *)v[i], 0xcc, block_bytes(i % 4 ? 0 : MAX_ORDER));
+	}
+	for (int i = 0; i < N; i++)
+		free_pages(v[i], i % 4 ? 0 : MAX_ORDER);
+	buddy_trim();
+	for (int i = 0; i < N; i++) {
+		unsigned int o = i % 4 ? 0 : MAX_ORDER;
+
+		v[i] = __get_free_pages(GFP_KERNEL | __GFP_ZERO, o);
+		if (!all_bytes((void *)v[i], block_bytes(o), 0)) {
+			printf("FAIL __GFP_ZERO order %u block 0x%lx is dirty "
+			       "after a failed purge\n", o, v[i]);
+			return 1;
+		}
+	}
+	for (int i = 0; i < N; i++)
+		free_pages(v[i], i % 4 ? 0 : MAX_ORDER);
+	return 0;
+}
+
+START_TEST(test_zero_after_failed_purge)
+{
+	struct child_result r;
+
+	run_child("mlocked", NULL, &r);
+	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 77)
+		return;
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "status 0x%x:\n%s", r.status, r.out);
+}
+END_TEST
+
 /* ---- DMA32 (own process: its sections would change the count) ---- */
 
 static int child_dma32(void)
@@ -1312,6 +1363,7 @@ static const struct {
 	{ "bad_struct_page", child_bad_struct_page },
 	{ "abort0", child_abort0 },
 	{ "dma32", child_dma32 },
+	{ "mlocked", child_mlocked },
 };
 
 static Suite *buddy_suite(bool forking)
@@ -1338,6 +1390,7 @@ static Suite *buddy_suite(bool forking)
 	tcase_add_test(tc, test_zeroed_page_recycled);
 	tcase_add_test(tc, test_gfp_zero_every_order_recycled);
 	tcase_add_test(tc, test_trim_then_zero);
+	tcase_add_test(tc, test_zero_after_failed_purge);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("threads");
