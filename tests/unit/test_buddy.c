@@ -22,7 +22,10 @@
  *     and for purged ones (the PG_zero shortcut);
  *   - threads allocating and freeing at once, with blocks handed between
  *     threads, keep their ownership tags;
- *   - buddy_trim() and the delayed purge give memory back (RSS drops);
+ *   - buddy_trim() and the delayed purge give memory back (RSS drops),
+ *     and a purge that fails (mlockall) leaves the block dirty;
+ *   - out of address space (RLIMIT_AS) allocations fail with ENOMEM and
+ *     GFP_ATOMIC still gets the reserve below WMARK_MIN;
  *   - bad frees (never handed out, wrong order, double free, interior or
  *     misaligned address, bogus struct page) print "kmem: ERROR: ..."
  *     naming the address and abort with SIGABRT; with KMEM_ABORT=0 they
@@ -45,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1306,6 +1310,86 @@ START_TEST(test_zero_after_failed_purge)
 }
 END_TEST
 
+/*
+ * Out of address space (RLIMIT_AS): allocations fail with NULL + ENOMEM,
+ * the reserve below WMARK_MIN is left to GFP_ATOMIC, and everything
+ * still merges back afterwards.
+ */
+static int child_oom(void)
+{
+	enum { MAXV = 1 << 16 };
+	static unsigned long v[MAXV];
+	static unsigned int ord[MAXV];
+	struct rlimit rl;
+	size_t n = 0, big = 0, small = 0, atomic_pages = 0;
+	char why[256];
+	FILE *f;
+	unsigned long vm_pages = 0;
+
+	free_page(__get_free_page(GFP_KERNEL));	/* map the first section */
+	f = fopen("/proc/self/statm", "r");
+	if (!f || fscanf(f, "%lu", &vm_pages) != 1)
+		return 2;
+	fclose(f);
+	/* Room for two more 64 MiB sections (each maps 128 MiB to align). */
+	rl.rlim_cur = rl.rlim_max = vm_pages * PAGE_SIZE + (200UL << 20);
+	if (setrlimit(RLIMIT_AS, &rl))
+		return 2;
+	for (;;) {
+		errno = 0;
+		v[n] = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+		if (!v[n])
+			break;
+		ord[n++] = MAX_ORDER;
+		big++;
+	}
+	if (errno != ENOMEM || big < 15) {
+		printf("FAIL order-10 run ended after %zu blocks, errno %d\n",
+		       big, errno);
+		return 1;
+	}
+	for (;;) {
+		v[n] = __get_free_page(GFP_KERNEL);
+		if (!v[n])
+			break;
+		ord[n++] = 0;
+		small++;
+	}
+	for (;;) {
+		v[n] = __get_free_page(GFP_ATOMIC);
+		if (!v[n])
+			break;
+		ord[n++] = 0;
+		atomic_pages++;
+		if (n == MAXV)
+			return 2;
+	}
+	printf("oom: %zu order-10 blocks, then %zu pages, then %zu GFP_ATOMIC "
+	       "pages from the reserve\n", big, small, atomic_pages);
+	if (atomic_pages == 0) {
+		printf("FAIL GFP_ATOMIC found no reserve\n");
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		free_pages(v[i], ord[i]);
+	if (!check_merged(why, sizeof(why))) {
+		printf("FAIL %s\n", why);
+		return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_out_of_memory)
+{
+	struct child_result r;
+
+	run_child("oom", NULL, &r);
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "status 0x%x:\n%s", r.status, r.out);
+	fputs(r.out, stdout);
+}
+END_TEST
+
 /* ---- DMA32 (own process: its sections would change the count) ---- */
 
 static int child_dma32(void)
@@ -1364,6 +1448,7 @@ static const struct {
 	{ "abort0", child_abort0 },
 	{ "dma32", child_dma32 },
 	{ "mlocked", child_mlocked },
+	{ "oom", child_oom },
 };
 
 static Suite *buddy_suite(bool forking)
@@ -1377,6 +1462,7 @@ static Suite *buddy_suite(bool forking)
 	tcase_add_test(tc, test_virt_to_page_outside);
 	tcase_add_test(tc, test_blocks_inside_sections);
 	tcase_add_test(tc, test_dma32);
+	tcase_add_test(tc, test_out_of_memory);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("model");
