@@ -463,7 +463,8 @@ size_t kmem_cache_obj_align(const struct kmem_cache *s)
 
 	if (s->red_left_pad)
 		a = MIN(a, (size_t)(s->red_left_pad & -s->red_left_pad));
-	return MIN(a, PAGE_SIZE);
+	/* The slab itself is aligned to its size (a buddy block). */
+	return MIN(a, PAGE_SIZE << s->order);
 }
 
 void kmem_cache_get_stats(struct kmem_cache *s, struct slab_cache_stats *st)

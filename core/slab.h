@@ -125,7 +125,7 @@ struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller) __
 size_t kmem_cache_object_size(const struct kmem_cache *s) __hidden;
 /* True if the cache has debug flags: it bypasses the per-CPU layer. */
 bool kmem_cache_debug(const struct kmem_cache *s) __hidden;
-/* Largest power of two (<= PAGE_SIZE) every object of s is aligned to. */
+/* Largest power of two (<= the slab size) every object of s is aligned to. */
 size_t kmem_cache_obj_align(const struct kmem_cache *s) __hidden;
 void kmem_cache_get_stats(struct kmem_cache *s, struct slab_cache_stats *st) __hidden;
 
