@@ -31,6 +31,11 @@
  * Readers of the cache list (slabinfo, shrink_all) use RCU (urcu-bp), so
  * they take no lock while caches come and go; kmem_cache_destroy waits
  * for them with synchronize_rcu(), never called on an alloc/free path.
+ *
+ * SLAB_CACHE_DMA asks for __GFP_DMA pages: until ZONE_DMA exists
+ * (buddy.c's gfp_zone() answers -1) such a cache is created but every
+ * allocation from it fails (NULL, ENOMEM; SLAB_PANIC aborts).
+ * SLAB_CACHE_DMA32 works (ZONE_DMA32, addresses below 4 GiB).
  */
 #include "slab.h"
 
@@ -230,7 +235,8 @@ static void discard_slab(struct kmem_cache *s, struct page *page)
 {
 	for (unsigned int i = 1; i < (1U << s->order); i++)
 		set_page_flags(&page[i], 0);
-	page->slab_cache = NULL;
+	/* slab_cache stays: a racing (buggy) free that still saw PG_slab
+	 * reads a valid cache; struct kmem_cache memory is never unmapped. */
 	page->freelist = NULL;
 	set_page_flags(page, PG_alloc);
 	__free_pages_ok(page, s->order);
