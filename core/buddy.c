@@ -239,19 +239,28 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 
 		while (z->nr_dirty > keep && !list_empty(list)) {
 			struct page *page = list_entry(list->prev, struct page, lru);
+			int err;
 
 			if (now - page->freed_at < min_age)
 				break;	/* the rest of this list is newer */
 			del_from_free_list(z, page, order);
 			set_page_flags(page, PG_reserved);
 			kmem_unlock(&z->lock);
-			os_purge(page_address(page), PAGE_SIZE << order);
+			err = os_purge(page_address(page), PAGE_SIZE << order);
 			kmem_lock(&z->lock);
-			__free_one_page(z, page, order, true, now);
+			/*
+			 * madvise fails on locked memory (mlockall with
+			 * MCL_FUTURE): the block still holds its data, so it
+			 * goes back dirty, and the rest would fail the same.
+			 */
+			__free_one_page(z, page, order, !err, now);
+			if (err)
+				goto out;
 			z->purged += 1UL << order;
 			purged += 1UL << order;
 		}
 	}
+out:
 	kmem_unlock(&z->lock);
 	return purged;
 }
@@ -558,6 +567,7 @@ KMEM_EXPORT void kmem_free_pages(struct page *page, unsigned int order)
 
 	if (!page)
 		return;
+	kmem_init();	/* KMEM_ABORT must be read before any report */
 	addr = page_address(page);
 	if (!kmem_addr_in_heap(page) || virt_to_page(addr) != page ||
 	    ((uintptr_t)page & (sizeof(struct page) - 1))) {
@@ -570,8 +580,10 @@ KMEM_EXPORT void kmem_free_pages(struct page *page, unsigned int order)
 
 KMEM_EXPORT void kmem_free_pages_addr(unsigned long addr, unsigned int order)
 {
-	if (addr)
-		free_pages_checked("free_pages", (void *)addr, order);
+	if (!addr)
+		return;
+	kmem_init();	/* KMEM_ABORT must be read before any report */
+	free_pages_checked("free_pages", (void *)addr, order);
 }
 
 /* ---- statistics ---- */

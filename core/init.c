@@ -16,8 +16,11 @@
 #include "internal.h"
 
 #include "buddy.h"
+#include "kmalloc.h"
 #include "options.h"
 #include "os.h"
+#include "slab.h"
+#include "vmalloc.h"
 
 _Atomic int kmem_init_state = KMEM_DOWN;
 static kmem_lock_t init_lock = KMEM_LOCK_INIT;
@@ -39,6 +42,9 @@ void __kmem_init(void)
 		err = buddy_init();
 		if (err)
 			kmem_panic("cannot map the page map (error %d)", err);
+		vmalloc_init();
+		if (slab_init() || kmalloc_init())
+			kmem_panic("cannot create the kmalloc caches");
 		atomic_store_explicit(&kmem_init_state, KMEM_UP,
 				      memory_order_release);
 		init_depth--;

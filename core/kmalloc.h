@@ -13,6 +13,36 @@
 
 #include "internal.h"
 
+/*
+ * Size classes: 8, 16, 32, 48, 64, 80, 96, 112, 128, then four per
+ * doubling (160, 192, 224, 256, 320, ...) up to KMALLOC_MAX_CACHE_SIZE.
+ * The table is kmalloc_class_size[] in kmalloc.c; docs/size-classes.md is
+ * printed from it (make size-classes-doc).
+ */
+#define KMALLOC_MIN_SIZE 8		/* smallest class */
+#define KMALLOC_SHIFT_LOOKUP 3		/* size_index granule: 8 bytes */
+#define KMALLOC_MAX_CACHE_SIZE (32 * 1024) /* largest slab class */
+#define NR_KMALLOC_CLASSES 41		/* 9 below 128, 4 per doubling above */
+
+struct kmem_cache;
+
+/* Size of each class, ascending. */
+extern const unsigned int kmalloc_class_size[NR_KMALLOC_CLASSES] __hidden;
+/* The cache of each class (created by kmalloc_init). */
+extern struct kmem_cache *kmalloc_caches[NR_KMALLOC_CLASSES] __hidden;
+/* size_index[(size + 7) >> 3] = class of size, for size <= MAX_CACHE_SIZE. */
+extern uint8_t kmalloc_size_index[(KMALLOC_MAX_CACHE_SIZE >> KMALLOC_SHIFT_LOOKUP) + 1] __hidden;
+
+/* Class of size (size <= KMALLOC_MAX_CACHE_SIZE): one table load. */
+static __always_inline unsigned int kmalloc_size_class(size_t size)
+{
+	return kmalloc_size_index[(size + (1U << KMALLOC_SHIFT_LOOKUP) - 1) >>
+				  KMALLOC_SHIFT_LOOKUP];
+}
+
+/* Class of any size; NR_KMALLOC_CLASSES if it is too big for a slab. */
+unsigned int kmalloc_index(size_t size) __hidden;
+
 /* size 0 gives a unique smallest object.  NULL on failure or overflow. */
 void *__kmalloc(size_t size, gfp_t gfp) __hidden;
 /* align: a power of two (any size up to 1 GiB and beyond). */

@@ -285,6 +285,13 @@ struct kmem_rseq_abi *os_rseq_area(void)
 	return rs;
 }
 
+int os_membarrier(int cmd, unsigned int flags, int cpu)
+{
+	long r = raw(SYS_membarrier, cmd, flags, cpu, 0, 0, 0);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
 unsigned int os_rseq_feature_size(void)
 {
 	return (unsigned int)getauxval(AT_RSEQ_FEATURE_SIZE);

@@ -87,6 +87,9 @@ struct kmem_rseq_abi *os_rseq_area(void) __hidden;
 /* Kernel's rseq feature size (getauxval(AT_RSEQ_FEATURE_SIZE)), 0 if none. */
 unsigned int os_rseq_feature_size(void) __hidden;
 
+/* membarrier(2); returns 0 or an errno value. */
+int os_membarrier(int cmd, unsigned int flags, int cpu) __hidden;
+
 /* A value of the environment, without allocating; NULL if unset. */
 const char *os_getenv(const char *name) __hidden;
 

@@ -29,7 +29,14 @@ void percpu_drain_all(void) __hidden;
 /* The calling thread is exiting: flush its cache (fallback mode). */
 void percpu_thread_exit(void) __hidden;
 
-int percpu_init(void) __hidden;
+/*
+ * Called once by kmalloc_init(): the per-CPU layer serves classes
+ * 0..nr-1, class c being caches[c] with objects of sizes[c] bytes.
+ */
+int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
+		 unsigned int nr) __hidden;
+/* Bytes of objects one region may hold at most. */
+size_t percpu_region_limit(void) __hidden;
 void percpu_fork_prepare(void) __hidden;
 void percpu_fork_parent(void) __hidden;
 void percpu_fork_child(void) __hidden;

@@ -6,11 +6,98 @@
  * The public kmem_cache_* functions are declared in <kmem.h>.  Layers
  * above use the double-underscore entry points, which skip argument
  * checks and the per-CPU layer.
+ *
+ * Object layout inside a slab of 2^order pages (page-aligned start):
+ *
+ *   | red_left_pad | object_size ... | right red zone | free ptr? | pad |
+ *   |<------------------------- size (stride) ---------------------->|
+ *
+ *   object i starts at  slab + red_left_pad + i * size,
+ *   objects = (PAGE_SIZE << order) / size,  (0 <= i < objects)
+ *   the free pointer of a free object is at obj + offset, encoded as
+ *   next ^ slab_secret ^ bswap(&slot)  (SLUB's FREELIST_HARDENED).
+ *
+ * Without debug flags red_left_pad == 0 and there is no red zone; then a
+ * kmalloc cache's stride is its class size, so every object of class c is
+ * aligned to the largest power of two dividing c (kmalloc's aligned path
+ * relies on it: kmem_cache_obj_align()).
  */
 #ifndef KMEM_SLAB_H
 #define KMEM_SLAB_H
 
+#include <urcu/list.h>
+
 #include "buddy.h"
+
+#define KMEM_CACHE_NAME_LEN 32		/* names are copied, truncated */
+#define SLAB_MAX_OBJECTS 1024		/* per slab: bounds the shuffle array */
+#define SLAB_MAX_ORDER_SMALL 3		/* slab order for objects <= 4 KiB */
+#define SLAB_MAX_ORDER_LARGE 5		/* for larger objects (128 KiB slabs) */
+#define SLAB_MAX_OBJECT_SIZE (PAGE_SIZE << MAX_ORDER)
+
+/* Internal flag: a kmalloc cache (KMEM_DEBUG applies; never destroyed). */
+#define SLAB_KMALLOC 0x80000000u
+
+#define SLAB_DEBUG_FLAGS (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | \
+			  SLAB_POISON | SLAB_STORE_USER)
+
+struct kmem_cache {
+	kmem_lock_t lock;		/* protects the lists and counts below */
+	struct list_head partial;	/* slabs with free and used objects */
+	struct list_head full;		/* slabs with every object in use */
+	struct list_head free;		/* empty slabs kept as a reserve */
+	unsigned long nr_partial;	/* slabs on ->partial */
+	unsigned long nr_full;		/* slabs on ->full */
+	unsigned long nr_free;		/* slabs on ->free */
+	unsigned long nr_inuse;		/* objects handed out (or per-CPU) */
+	/* Read-only after creation: */
+	unsigned int object_size;	/* usable bytes of an object */
+	unsigned int size;		/* stride between objects */
+	unsigned int offset;		/* of the free pointer from the object */
+	unsigned int inuse;		/* object + right red zone bytes */
+	unsigned int red_left_pad;	/* left red zone before each object */
+	unsigned int align;		/* alignment of the stride */
+	unsigned int order;		/* slab = 2^order pages */
+	unsigned int objects;		/* objects per slab */
+	uint32_t reciprocal_size;	/* floor(2^32 / size) + 1: obj_to_index */
+	unsigned int min_free;		/* empty slabs kept before release */
+	slab_flags_t flags;		/* SLAB_* given and implied */
+	gfp_t gfp;			/* zone bits for the slab pages */
+	int kmalloc_class;		/* kmalloc size class, or -1 */
+	void (*ctor)(void *);		/* runs once per object, at slab birth */
+	struct cds_list_head list;	/* slab_caches, read under RCU */
+	char name[KMEM_CACHE_NAME_LEN];	/* NUL-terminated copy */
+};
+
+/* Counts of a cache at one instant (taken under its lock). */
+struct slab_cache_stats {
+	unsigned long active_objs;	/* objects handed out */
+	unsigned long num_objs;		/* objects in all slabs */
+	unsigned long active_slabs;	/* slabs with an object in use */
+	unsigned long num_slabs;	/* all slabs, empty ones included */
+};
+
+/* Per-process secret mixed into every stored free pointer. */
+extern uintptr_t slab_secret __hidden;
+
+/* The next free object after obj (obj must be free). */
+static __always_inline void *get_freepointer(const struct kmem_cache *s,
+					     void *obj)
+{
+	uintptr_t slot = (uintptr_t)obj + s->offset;
+
+	return (void *)(*(uintptr_t *)slot ^ slab_secret ^
+			__builtin_bswap64(slot));
+}
+
+static __always_inline void set_freepointer(const struct kmem_cache *s,
+					    void *obj, void *next)
+{
+	uintptr_t slot = (uintptr_t)obj + s->offset;
+
+	*(uintptr_t *)slot = (uintptr_t)next ^ slab_secret ^
+			     __builtin_bswap64(slot);
+}
 
 /* Objects of a cache, moved in bulk between the slab and per-CPU caches. */
 int __kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
@@ -20,11 +107,17 @@ void __kmem_cache_free_bulk(struct kmem_cache *s, size_t nr,
 void *__kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp) __hidden;
 void __kmem_cache_free(struct kmem_cache *s, void *obj) __hidden;
 
+/* kmem_cache_create without the public wrapper's errno and kmem_init. */
+struct kmem_cache *__kmem_cache_create(const char *name, size_t size,
+				       size_t align, slab_flags_t flags,
+				       void (*ctor)(void *)) __hidden;
+
 /*
  * The cache that owns obj, found through its struct page, after checking
  * that obj is the start of an object of that cache; reports (and returns
  * NULL) for an interior pointer or a page that is not a slab.  caller names
  * the API function in the report ("free", "kfree", "kmem_cache_free").
+ * obj must lie in kmem's heap (kmem_addr_in_heap).
  */
 struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller) __hidden;
 
@@ -32,6 +125,9 @@ struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller) __
 size_t kmem_cache_object_size(const struct kmem_cache *s) __hidden;
 /* True if the cache has debug flags: it bypasses the per-CPU layer. */
 bool kmem_cache_debug(const struct kmem_cache *s) __hidden;
+/* Largest power of two (<= the slab size) every object of s is aligned to. */
+size_t kmem_cache_obj_align(const struct kmem_cache *s) __hidden;
+void kmem_cache_get_stats(struct kmem_cache *s, struct slab_cache_stats *st) __hidden;
 
 int slab_init(void) __hidden;
 /* Shrink every cache (kmem_trim). */

@@ -43,6 +43,8 @@ struct vmalloc_stats {
 	size_t nr_mmap;		/* mmap calls made so far */
 	size_t nr_munmap;	/* munmap calls made so far */
 	size_t nr_mremap;	/* mremap calls made so far */
+	size_t nr_mprotect;	/* mprotect calls made so far */
+	size_t nr_purge;	/* madvise(MADV_DONTNEED) calls made so far */
 };
 void vmalloc_get_stats(struct vmalloc_stats *st) __hidden;
 /* Print live areas in the style of /proc/vmallocinfo (bounded). */

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/kmalloc.c - general-purpose allocation: size classes over caches.
+ *
+ * Layer: below preload/, above percpu.c and slab.c; calls buddy.c for page
+ * runs and vmalloc.c for large areas.  Owns the size-class table, the
+ * kmalloc caches and the page-run ("large") blocks.
+ *
+ * Three paths by size:
+ *   size <= KMALLOC_MAX_CACHE_SIZE      class = kmalloc_size_class(size),
+ *                                       an object of kmalloc_caches[class];
+ *   ... < size < vmalloc_threshold      a page run: a buddy block of
+ *                                       2^order pages with the unused
+ *                                       tail pages given back at once;
+ *   size >= vmalloc_threshold           a vmalloc area (vmalloc.c).
+ *
+ * A page run's head page is PG_large with nr_pages (pages kept) and
+ * large_size (bytes asked); its other pages are PG_tail with ->head, so an
+ * interior pointer is recognised.  Everything is cleared before the pages
+ * go back (__free_page_run).
+ *
+ * Alignment: a kmalloc cache without debug flags has stride == class
+ * size and page-aligned slabs, so class c's objects are aligned to the
+ * lowest set bit of c (kmem_cache_obj_align).  __kmalloc_aligned takes the
+ * smallest class that is big enough and aligned enough; larger alignments
+ * take a buddy block of the alignment's order (blocks are naturally
+ * aligned), then vmalloc.
+ *
+ * KMALLOC_MAX_CACHE_SIZE is 32 KiB: with four classes per doubling the
+ * classes up to it waste at most 25% (docs/size-classes.md), while a page
+ * run above it wastes under one page (< 12.5% at 32 KiB) but costs a
+ * buddy allocation; the per-CPU caches make the slab path the cheap one.
+ *
+ * Locks: none of its own; large_bytes is an atomic counter.
+ */
+#include "kmalloc.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "options.h"
+#include "slab.h"
+#include "vmalloc.h"
+
+const unsigned int kmalloc_class_size[NR_KMALLOC_CLASSES] = {
+	8, 16, 32, 48, 64, 80, 96, 112, 128,
+	160, 192, 224, 256,
+	320, 384, 448, 512,
+	640, 768, 896, 1024,
+	1280, 1536, 1792, 2048,
+	2560, 3072, 3584, 4096,
+	5120, 6144, 7168, 8192,
+	10240, 12288, 14336, 16384,
+	20480, 24576, 28672, 32768,
+};
+_Static_assert(KMALLOC_MAX_CACHE_SIZE == 32768, "last class of the table");
+
+struct kmem_cache *kmalloc_caches[NR_KMALLOC_CLASSES];
+uint8_t kmalloc_size_index[(KMALLOC_MAX_CACHE_SIZE >> KMALLOC_SHIFT_LOOKUP) + 1];
+_Static_assert(NR_KMALLOC_CLASSES <= 255, "class numbers fit the index");
+
+/* Alignment every object of a class has (kmem_cache_obj_align). */
+static size_t kmalloc_class_align[NR_KMALLOC_CLASSES];
+/* Sizes from here go to vmalloc (KMEM_VMALLOC_THRESHOLD, bounded by the
+ * largest buddy block). */
+static size_t vmalloc_threshold = 1UL << 20;
+static _Atomic size_t large_bytes;	/* bytes in live page runs */
+
+unsigned int kmalloc_index(size_t size)
+{
+	if (size > KMALLOC_MAX_CACHE_SIZE)
+		return NR_KMALLOC_CLASSES;
+	return kmalloc_size_class(size);
+}
+
+/* The one place where kmalloc meets the object layers below it. */
+static __always_inline void *kmalloc_slab_alloc(unsigned int cls, gfp_t gfp)
+{
+	return __kmem_cache_alloc(kmalloc_caches[cls], gfp);
+}
+
+static __always_inline void kmalloc_slab_free(unsigned int cls, void *obj)
+{
+	__kmem_cache_free(kmalloc_caches[cls], obj);
+}
+
+/* ---- page runs ---- */
+
+static unsigned int order_of_pages(size_t pages)
+{
+	unsigned int order = 0;
+
+	while ((1UL << order) < pages)
+		order++;
+	return order;
+}
+
+static void mark_run(struct page *page, size_t nr, size_t size)
+{
+	for (size_t i = 1; i < nr; i++) {
+		page[i].head = page;
+		set_page_flags(&page[i], PG_tail);
+	}
+	page->nr_pages = nr;
+	page->large_size = size;
+	set_page_flags(page, PG_large);
+}
+
+/* A run of pages for size bytes aligned to align (a power of two). */
+static void *kmalloc_large(size_t size, size_t align, gfp_t gfp)
+{
+	size_t nr, span;
+	unsigned int order;
+	struct page *page;
+
+	if (size >= vmalloc_threshold || align > (PAGE_SIZE << MAX_ORDER))
+		return __vmalloc(size, MAX(align, PAGE_SIZE), gfp);
+	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	if (nr == 0)
+		nr = 1;
+	span = MAX(nr, align >> PAGE_SHIFT);
+	order = order_of_pages(span);
+	if (order > MAX_ORDER)
+		return __vmalloc(size, MAX(align, PAGE_SIZE), gfp);
+	page = __alloc_pages(gfp, order);
+	if (!page)
+		return NULL;
+	if ((1UL << order) > nr)
+		__free_page_run(page + nr, (1UL << order) - nr);
+	mark_run(page, nr, size);
+	atomic_fetch_add_explicit(&large_bytes, nr << PAGE_SHIFT,
+				  memory_order_relaxed);
+	return page_address(page);
+}
+
+/* Give back the pages of a run from index keep on (keep >= 1). */
+static void large_trim(struct page *page, size_t keep)
+{
+	size_t nr = page->nr_pages;
+
+	for (size_t i = keep; i < nr; i++)
+		set_page_flags(&page[i], 0);
+	if (keep < nr)
+		__free_page_run(page + keep, nr - keep);
+	page->nr_pages = keep;
+	atomic_fetch_sub_explicit(&large_bytes, (nr - keep) << PAGE_SHIFT,
+				  memory_order_relaxed);
+}
+
+static void large_free(struct page *page)
+{
+	size_t nr = page->nr_pages;
+
+	for (size_t i = 1; i < nr; i++)
+		set_page_flags(&page[i], 0);
+	set_page_flags(page, PG_alloc);
+	page->nr_pages = 0;
+	__free_page_run(page, nr);
+	atomic_fetch_sub_explicit(&large_bytes, nr << PAGE_SHIFT,
+				  memory_order_relaxed);
+}
+
+/* ---- the internal interface (kmalloc.h) ---- */
+
+void *__kmalloc(size_t size, gfp_t gfp)
+{
+	if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
+		return kmalloc_slab_alloc(kmalloc_size_class(size), gfp);
+	return kmalloc_large(size, PAGE_SIZE, gfp);
+}
+
+void *__kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
+{
+	if (unlikely(!is_power_of_2(align)))
+		return NULL;
+	if (size <= KMALLOC_MAX_CACHE_SIZE && align <= KMALLOC_MAX_CACHE_SIZE) {
+		for (unsigned int c = kmalloc_size_class(size);
+		     c < NR_KMALLOC_CLASSES; c++)
+			if (kmalloc_class_align[c] >= align)
+				return kmalloc_slab_alloc(c, gfp);
+	}
+	return kmalloc_large(MAX(size, 1), align, gfp);
+}
+
+enum kmalloc_kind { KM_BAD, KM_SLAB, KM_LARGE, KM_VMALLOC };
+
+/*
+ * What p is, with every check: a kmalloc block's kind and, for slab
+ * objects and runs, its cache or head page.  Reports anything else.
+ */
+static enum kmalloc_kind classify(const void *p, const char *caller,
+				  struct kmem_cache **sp, struct page **pp)
+{
+	if (likely(kmem_addr_in_heap(p))) {
+		struct page *page = compound_head(virt_to_page(p));
+		uint32_t flags = page_flags(page);
+
+		if (likely(flags & PG_slab)) {
+			*sp = virt_to_cache_checked(p, caller);
+			return *sp ? KM_SLAB : KM_BAD;
+		}
+		if (flags & PG_large) {
+			if (unlikely(p != page_address(page))) {
+				kmem_report_error("%s(): %p: pointer into the "
+						  "middle of a block of %zu "
+						  "bytes at %p", caller, p,
+						  page->large_size,
+						  page_address(page));
+				return KM_BAD;
+			}
+			*pp = page;
+			return KM_LARGE;
+		}
+		kmem_report_error("%s(): %p: not an allocated block (page "
+				  "state %#x): double free or invalid pointer",
+				  caller, p, flags);
+		return KM_BAD;
+	}
+	if (is_vmalloc_addr(p))
+		return KM_VMALLOC;
+	if (vmalloc_covers(p, 1))
+		kmem_report_error("%s(): %p: pointer into the middle of a "
+				  "vmalloc area", caller, p);
+	else
+		kmem_report_error("%s(): %p: pointer was never allocated by "
+				  "kmem", caller, p);
+	return KM_BAD;
+}
+
+void __kfree(void *p, const char *caller)
+{
+	struct kmem_cache *s = NULL;
+	struct page *page = NULL;
+
+	if (unlikely(!p))
+		return;
+	switch (classify(p, caller, &s, &page)) {
+	case KM_SLAB:
+		if (likely(s->kmalloc_class >= 0))
+			kmalloc_slab_free((unsigned int)s->kmalloc_class, p);
+		else
+			__kmem_cache_free(s, p);	/* as kfree() in Linux 6.4+ */
+		break;
+	case KM_LARGE:
+		large_free(page);
+		break;
+	case KM_VMALLOC:
+		__vfree(p);
+		break;
+	case KM_BAD:
+		break;
+	}
+}
+
+size_t __ksize(const void *p, const char *caller)
+{
+	struct kmem_cache *s = NULL;
+	struct page *page = NULL;
+
+	if (!p)
+		return 0;
+	switch (classify(p, caller, &s, &page)) {
+	case KM_SLAB:
+		return s->object_size;
+	case KM_LARGE:
+		return page->nr_pages << PAGE_SHIFT;
+	case KM_VMALLOC:
+		return vmalloc_usable_size(p);
+	case KM_BAD:
+		break;
+	}
+	return 0;
+}
+
+void *__krealloc(void *p, size_t new_size, gfp_t gfp)
+{
+	struct kmem_cache *s = NULL;
+	struct page *page = NULL;
+	size_t old;
+	void *q;
+
+	if (!p)
+		return __kmalloc(new_size, gfp);
+	switch (classify(p, "krealloc", &s, &page)) {
+	case KM_SLAB:
+		old = s->object_size;
+		if (s->kmalloc_class >= 0 ? (new_size <= KMALLOC_MAX_CACHE_SIZE &&
+					     kmalloc_size_class(new_size) ==
+						     (unsigned int)s->kmalloc_class)
+					  : new_size <= old)
+			return p;
+		break;
+	case KM_LARGE:
+		old = page->nr_pages << PAGE_SHIFT;
+		if (new_size > KMALLOC_MAX_CACHE_SIZE &&
+		    new_size < vmalloc_threshold && new_size <= old) {
+			/* Shrink in place: the tail pages go back. */
+			large_trim(page, (new_size + PAGE_SIZE - 1) >> PAGE_SHIFT);
+			page->large_size = new_size;
+			return p;
+		}
+		break;
+	case KM_VMALLOC:
+		old = vmalloc_usable_size(p);
+		if (new_size >= vmalloc_threshold)
+			return __vrealloc(p, new_size);
+		break;
+	default:
+		return NULL;
+	}
+	q = __kmalloc(new_size, gfp);
+	if (!q)
+		return NULL;
+	memcpy(q, p, MIN(old, new_size));
+	__kfree(p, "krealloc");
+	return q;
+}
+
+void kmalloc_get_stats(struct kmalloc_stats *st)
+{
+	struct vmalloc_stats vs;
+
+	memset(st, 0, sizeof(*st));
+	for (unsigned int c = 0; c < NR_KMALLOC_CLASSES; c++) {
+		struct kmem_cache *s = kmalloc_caches[c];
+		struct slab_cache_stats cs;
+
+		if (!s)
+			continue;
+		kmem_cache_get_stats(s, &cs);
+		st->slab_bytes += cs.num_slabs * (PAGE_SIZE << s->order);
+		st->slab_inuse += cs.active_objs * s->object_size;
+	}
+	st->large_bytes = atomic_load_explicit(&large_bytes,
+					       memory_order_relaxed);
+	vmalloc_get_stats(&vs);
+	st->vmalloc_bytes = vs.bytes;
+}
+
+int kmalloc_init(void)
+{
+	unsigned int c = 0;
+	size_t thresh = (size_t)kmem_opt(OPT_VMALLOC_THRESHOLD);
+
+	/* Runs are buddy blocks: at most PAGE_SIZE << MAX_ORDER. */
+	vmalloc_threshold = MIN(MAX(thresh, (size_t)KMALLOC_MAX_CACHE_SIZE + 1),
+				(PAGE_SIZE << MAX_ORDER) + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(kmalloc_size_index); i++) {
+		while (kmalloc_class_size[c] < (i << KMALLOC_SHIFT_LOOKUP))
+			c++;
+		kmalloc_size_index[i] = (uint8_t)c;
+	}
+	for (c = 0; c < NR_KMALLOC_CLASSES; c++) {
+		unsigned int size = kmalloc_class_size[c];
+		char name[KMEM_CACHE_NAME_LEN];
+		struct kmem_cache *s;
+
+		if (size >= 1024 && size % 1024 == 0)
+			kmem_snprintf(name, sizeof(name), "kmalloc-%uk",
+				      size / 1024);
+		else
+			kmem_snprintf(name, sizeof(name), "kmalloc-%u", size);
+		s = __kmem_cache_create(name, size, 0, SLAB_KMALLOC, NULL);
+		if (!s)
+			return ENOMEM;
+		s->kmalloc_class = (int)c;
+		kmalloc_class_align[c] = kmem_cache_obj_align(s);
+		kmalloc_caches[c] = s;
+	}
+	return 0;
+}
+
+/* ---- the exported API ---- */
+
+KMEM_EXPORT void *kmem_kmalloc(size_t size, gfp_t gfp)
+{
+	void *p;
+
+	kmem_init();
+	p = __kmalloc(size, gfp);
+	if (unlikely(!p))
+		errno = ENOMEM;
+	return p;
+}
+
+KMEM_EXPORT void *kmem_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
+{
+	void *p;
+
+	kmem_init();
+	if (!is_power_of_2(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = __kmalloc_aligned(size, align, gfp);
+	if (unlikely(!p))
+		errno = ENOMEM;
+	return p;
+}
+
+KMEM_EXPORT void *kmem_kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return kmem_kmalloc(bytes, gfp);
+}
+
+KMEM_EXPORT void *kmem_krealloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	void *q;
+
+	kmem_init();
+	q = __krealloc((void *)p, new_size, gfp);
+	if (unlikely(!q))
+		errno = ENOMEM;
+	return q;
+}
+
+KMEM_EXPORT void kmem_kfree(const void *p)
+{
+	if (p)
+		__kfree((void *)p, "kfree");
+}
+
+KMEM_EXPORT size_t kmem_ksize(const void *p)
+{
+	if (!p)
+		return 0;
+	return __ksize(p, "ksize");
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/rseq_x86_64.h - the restartable sequences of percpu.c, for x86-64.
+ *
+ * Layer: part of percpu.c (included only there).  Each function is one
+ * rseq critical section over a per-CPU region (see percpu.c for its
+ * layout):
+ *
+ *   start:  cpu = *cpu_field               (cpu_id or mm_cid)
+ *           if cpu >= KMEM_NR_CPUS: give up (slow path)
+ *           region = base + cpu << PCPU_REGION_SHIFT
+ *           if region->locked: give up     (a remote drain owns it)
+ *           ... read the class header, move object pointers ...
+ *           store the new count           <- the single commit store
+ *   post_commit:
+ *
+ * If the thread is preempted, migrated or signalled between start and
+ * post_commit, the kernel moves its instruction pointer to the abort
+ * handler, which restarts from the top.  Everything before the commit
+ * store writes only memory that the committed state does not own (slots
+ * past the count, or the caller's buffer), so a restart is harmless.
+ *
+ * The critical-section descriptor (struct rseq_cs: version, flags,
+ * start_ip, post_commit_offset, abort_ip) sits in section __rseq_cs; the
+ * abort handler is preceded by the signature glibc registered
+ * (RSEQ_SIG 0x53053053), encoded as "ud1 0x53053053(%rip), %edi" so
+ * disassemblers stay in step.  Only the rseq_cs field of the thread's
+ * rseq area is ever written here.
+ */
+#ifndef KMEM_RSEQ_X86_64_H
+#define KMEM_RSEQ_X86_64_H
+
+#define KMEM_RSEQ_SIG 0x53053053
+
+#define __RSEQ_STR1(x) #x
+#define __RSEQ_STR(x) __RSEQ_STR1(x)
+
+#define RSEQ_CS_TABLE                                                     \
+	".pushsection __rseq_cs, \"aw\"\n\t"                              \
+	".balign 32\n\t"                                                  \
+	".Lcs%=:\n\t"                                                     \
+	".long 0, 0\n\t"                                                  \
+	".quad .Lstart%=, .Lcommit%= - .Lstart%=, .Labort%=\n\t"          \
+	".popsection\n\t"
+
+#define RSEQ_ENTER(rseq_cs)                                               \
+	".Lretry%=:\n\t"                                                  \
+	"leaq .Lcs%=(%%rip), %%rax\n\t"                                   \
+	"movq %%rax, " rseq_cs "\n\t"                                     \
+	".Lstart%=:\n\t"
+
+/* rax = this CPU's region, or jump to fail when there is none to use. */
+#define RSEQ_REGION(cpup, base, fail)                                     \
+	"movl (" cpup "), %%eax\n\t"                                      \
+	"cmpl $" __RSEQ_STR(KMEM_NR_CPUS) ", %%eax\n\t"                   \
+	"jae " fail "\n\t"                                                \
+	"shlq $" __RSEQ_STR(PCPU_REGION_SHIFT) ", %%rax\n\t"              \
+	"addq " base ", %%rax\n\t"                                        \
+	"cmpl $0, (%%rax)\n\t"                                            \
+	"jne " fail "\n\t"
+
+#define RSEQ_ABORT                                                        \
+	".pushsection __rseq_failure, \"ax\"\n\t"                         \
+	".byte 0x0f, 0xb9, 0x3d\n\t"                                      \
+	".long " __RSEQ_STR(KMEM_RSEQ_SIG) "\n\t"                         \
+	".Labort%=:\n\t"                                                  \
+	"jmp .Lretry%=\n\t"                                               \
+	".popsection\n\t"
+
+/*
+ * Pop one object of class cls from this CPU's region, or return NULL if
+ * its array is empty (or the region is unusable).
+ */
+static __always_inline void *rseq_pop(struct kmem_rseq_abi *rs,
+				      const uint32_t *cpup, uintptr_t base,
+				      uintptr_t hdr_off, uintptr_t slots_off)
+{
+	void *obj;
+
+	__asm__ __volatile__(
+		RSEQ_CS_TABLE
+		RSEQ_ENTER("%[rseq_cs]")
+		RSEQ_REGION("%[cpup]", "%[base]", ".Lfail%=")
+		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
+		"testl %%edx, %%edx\n\t"
+		"jz .Lfail%=\n\t"
+		"subl $1, %%edx\n\t"
+		"leaq (%%rax,%[slot]), %%rcx\n\t"
+		"movq (%%rcx,%%rdx,8), %[obj]\n\t"
+		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
+		".Lcommit%=:\n\t"
+		"jmp .Ldone%=\n\t"
+		".Lfail%=:\n\t"
+		"xorl %k[obj], %k[obj]\n\t"
+		".Ldone%=:\n\t"
+		RSEQ_ABORT
+		: [obj] "=&r"(obj), [rseq_cs] "+m"(rs->rseq_cs)
+		: [cpup] "r"(cpup), [base] "r"(base), [hdr] "r"(hdr_off),
+		  [slot] "r"(slots_off)
+		: "rax", "rcx", "rdx", "memory", "cc");
+	return obj;
+}
+
+/* Push obj; returns false if the array is full (or the region unusable). */
+static __always_inline bool rseq_push(struct kmem_rseq_abi *rs,
+				      const uint32_t *cpup, uintptr_t base,
+				      uintptr_t hdr_off, uintptr_t slots_off,
+				      void *obj)
+{
+	uint32_t ok;
+
+	__asm__ __volatile__(
+		RSEQ_CS_TABLE
+		RSEQ_ENTER("%[rseq_cs]")
+		RSEQ_REGION("%[cpup]", "%[base]", ".Lfail%=")
+		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
+		"cmpl 4(%%rax,%[hdr]), %%edx\n\t"	/* cap */
+		"jae .Lfail%=\n\t"
+		"leaq (%%rax,%[slot]), %%rcx\n\t"
+		"movq %[obj], (%%rcx,%%rdx,8)\n\t"	/* past cur: not owned yet */
+		"addl $1, %%edx\n\t"
+		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
+		".Lcommit%=:\n\t"
+		"movl $1, %[ok]\n\t"
+		"jmp .Ldone%=\n\t"
+		".Lfail%=:\n\t"
+		"xorl %[ok], %[ok]\n\t"
+		".Ldone%=:\n\t"
+		RSEQ_ABORT
+		: [ok] "=&r"(ok), [rseq_cs] "+m"(rs->rseq_cs)
+		: [cpup] "r"(cpup), [base] "r"(base), [hdr] "r"(hdr_off),
+		  [slot] "r"(slots_off), [obj] "r"(obj)
+		: "rax", "rcx", "rdx", "memory", "cc");
+	return ok;
+}
+
+/*
+ * Move up to n objects from the top of this CPU's array into out[];
+ * returns how many.  The copy happens inside the critical section and
+ * the count is committed last, so an abort leaves the array untouched.
+ */
+static __always_inline uint32_t rseq_pop_batch(struct kmem_rseq_abi *rs,
+					       const uint32_t *cpup,
+					       uintptr_t base, uintptr_t hdr_off,
+					       uintptr_t slots_off, void **out,
+					       uint32_t n)
+{
+	uint32_t k;
+
+	__asm__ __volatile__(
+		RSEQ_CS_TABLE
+		RSEQ_ENTER("%[rseq_cs]")
+		RSEQ_REGION("%[cpup]", "%[base]", ".Lfail%=")
+		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
+		"movl %%edx, %[k]\n\t"
+		"cmpl %[n], %[k]\n\t"
+		"cmoval %[n], %[k]\n\t"			/* k = min(cur, n) */
+		"subl %[k], %%edx\n\t"			/* new cur */
+		"leaq (%%rax,%[slot]), %%rcx\n\t"
+		"leaq (%%rcx,%%rdx,8), %%rcx\n\t"	/* first object to take */
+		"xorl %%esi, %%esi\n\t"
+		".Lloop%=:\n\t"
+		"cmpl %[k], %%esi\n\t"
+		"jae .Lcopied%=\n\t"
+		"movq (%%rcx,%%rsi,8), %%rdi\n\t"
+		"movq %%rdi, (%[out],%%rsi,8)\n\t"
+		"addl $1, %%esi\n\t"
+		"jmp .Lloop%=\n\t"
+		".Lcopied%=:\n\t"
+		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
+		".Lcommit%=:\n\t"
+		"jmp .Ldone%=\n\t"
+		".Lfail%=:\n\t"
+		"xorl %[k], %[k]\n\t"
+		".Ldone%=:\n\t"
+		RSEQ_ABORT
+		: [k] "=&r"(k), [rseq_cs] "+m"(rs->rseq_cs)
+		: [cpup] "r"(cpup), [base] "r"(base), [hdr] "r"(hdr_off),
+		  [slot] "r"(slots_off), [out] "r"(out), [n] "r"(n)
+		: "rax", "rcx", "rdx", "rsi", "rdi", "memory", "cc");
+	return k;
+}
+
+/*
+ * Move up to n objects from in[] into this CPU's array; returns how many
+ * (in[0..k) were taken).  Slots are written past the count first and the
+ * count committed last.
+ */
+static __always_inline uint32_t rseq_push_batch(struct kmem_rseq_abi *rs,
+						const uint32_t *cpup,
+						uintptr_t base, uintptr_t hdr_off,
+						uintptr_t slots_off, void *const *in,
+						uint32_t n)
+{
+	uint32_t k;
+
+	__asm__ __volatile__(
+		RSEQ_CS_TABLE
+		RSEQ_ENTER("%[rseq_cs]")
+		RSEQ_REGION("%[cpup]", "%[base]", ".Lfail%=")
+		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
+		"movl 4(%%rax,%[hdr]), %[k]\n\t"	/* cap */
+		"subl %%edx, %[k]\n\t"			/* room (cur <= cap) */
+		"cmpl %[n], %[k]\n\t"
+		"cmoval %[n], %[k]\n\t"			/* k = min(room, n) */
+		"leaq (%%rax,%[slot]), %%rcx\n\t"
+		"leaq (%%rcx,%%rdx,8), %%rcx\n\t"	/* first free slot */
+		"xorl %%esi, %%esi\n\t"
+		".Lloop%=:\n\t"
+		"cmpl %[k], %%esi\n\t"
+		"jae .Lcopied%=\n\t"
+		"movq (%[in],%%rsi,8), %%rdi\n\t"
+		"movq %%rdi, (%%rcx,%%rsi,8)\n\t"
+		"addl $1, %%esi\n\t"
+		"jmp .Lloop%=\n\t"
+		".Lcopied%=:\n\t"
+		"addl %[k], %%edx\n\t"
+		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
+		".Lcommit%=:\n\t"
+		"jmp .Ldone%=\n\t"
+		".Lfail%=:\n\t"
+		"xorl %[k], %[k]\n\t"
+		".Ldone%=:\n\t"
+		RSEQ_ABORT
+		: [k] "=&r"(k), [rseq_cs] "+m"(rs->rseq_cs)
+		: [cpup] "r"(cpup), [base] "r"(base), [hdr] "r"(hdr_off),
+		  [slot] "r"(slots_off), [in] "r"(in), [n] "r"(n)
+		: "rax", "rcx", "rdx", "rsi", "rdi", "memory", "cc");
+	return k;
+}
+
+#endif /* KMEM_RSEQ_X86_64_H */

@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/slab.c - object caches (kmem_cache): slabs, free lists, ctor.
+ *
+ * Layer: below kmalloc.c and percpu.c, above buddy.c; debug.c is its
+ * helper for debug caches.  Owns struct kmem_cache (slab.h), the global
+ * list of caches, the boot cache of struct kmem_cache, and the slab
+ * fields of struct page (slab_cache, freelist, slab_list, inuse, objects).
+ *
+ * A slab is a buddy block of 2^s->order pages; its head page is PG_slab,
+ * the others PG_tail with ->head set (cleared to 0 before the block goes
+ * back).  Each slab is on exactly one list of its cache:
+ *
+ *   full:    page->inuse == page->objects
+ *   partial: 0 < page->inuse < page->objects   (allocation takes these first)
+ *   free:    page->inuse == 0, at most s->min_free of them; more go back
+ *            to the buddy allocator at once.
+ *
+ *   s->nr_inuse = sum of page->inuse over the cache's slabs,
+ *   page->objects - page->inuse = length of page->freelist.
+ *
+ * page->freelist is a plain pointer (it lives outside the heap); the free
+ * pointers inside free objects are encoded with slab_secret and their own
+ * address (slab.h), so an overflow cannot plant a pointer simply.  A new
+ * slab's free list is a random permutation of its objects.  The
+ * constructor runs once per object when the slab is made.
+ *
+ * Locks, in order: slab_mutex (the list of caches: create, destroy, fork)
+ * -> s->lock (one cache's lists and counts) -> buddy's locks.  In practice
+ * nothing nests: pages are allocated and freed with no cache lock held.
+ * Readers of the cache list (slabinfo, shrink_all) use RCU (urcu-bp), so
+ * they take no lock while caches come and go; kmem_cache_destroy waits
+ * for them with synchronize_rcu(), never called on an alloc/free path.
+ *
+ * SLAB_CACHE_DMA asks for __GFP_DMA pages: until ZONE_DMA exists
+ * (buddy.c's gfp_zone() answers -1) such a cache is created but every
+ * allocation from it fails (NULL, ENOMEM; SLAB_PANIC aborts).
+ * SLAB_CACHE_DMA32 works (ZONE_DMA32, addresses below 4 GiB).
+ */
+#include "slab.h"
+
+#include <errno.h>
+#include <string.h>
+#include <urcu-bp.h>
+#include <urcu/rculist.h>
+
+#include "debug.h"
+#include "os.h"
+
+#define SLAB_MIN_FREE 2			/* empty slabs a cache keeps */
+#define SLAB_MIN_OBJECTS 4		/* objects per slab we aim for, at least */
+#define SLAB_MAX_MIN_OBJECTS 16		/* ... and at most */
+#define SLAB_TARGET_BYTES (PAGE_SIZE << 3) /* min_objects = this / size */
+
+uintptr_t slab_secret;
+
+static kmem_lock_t slab_mutex = KMEM_LOCK_INIT;	/* protects slab_caches */
+static CDS_LIST_HEAD(slab_caches);		/* every cache, RCU */
+static struct kmem_cache kmem_cache_boot;	/* cache of struct kmem_cache */
+static _Atomic uint64_t slab_seed_ctr;		/* varies shuffle seeds */
+
+/* ---- geometry ---- */
+
+static unsigned int slab_bytes(const struct kmem_cache *s)
+{
+	return (unsigned int)(PAGE_SIZE << s->order);
+}
+
+static __always_inline unsigned int obj_to_index(const struct kmem_cache *s,
+						 uintptr_t off)
+{
+	return (unsigned int)((off * s->reciprocal_size) >> 32);
+}
+
+static __always_inline void *slab_obj(const struct kmem_cache *s, void *base,
+				      unsigned int i)
+{
+	return (char *)base + s->red_left_pad + (size_t)i * s->size;
+}
+
+/*
+ * The smallest order whose tail waste is at most 1/16 of the slab (then
+ * 1/8, then 1/4), with at least min_objects objects where the maximal
+ * order allows it (the kernel's calc_slab_order).
+ */
+static unsigned int calculate_order(unsigned int size, unsigned int align)
+{
+	unsigned int min_objects = SLAB_TARGET_BYTES / size;
+	unsigned int max_order = size <= PAGE_SIZE ? SLAB_MAX_ORDER_SMALL
+						   : SLAB_MAX_ORDER_LARGE;
+	unsigned int min_order = 0;
+
+	min_objects = MAX(MIN(min_objects, SLAB_MAX_MIN_OBJECTS),
+			  SLAB_MIN_OBJECTS);
+	while ((PAGE_SIZE << min_order) < size ||
+	       (PAGE_SIZE << min_order) < align)
+		min_order++;
+	if (min_order >= max_order)
+		return min_order;
+	for (unsigned int frac = 16; frac >= 4; frac /= 2) {
+		for (unsigned int o = min_order; o <= max_order; o++) {
+			size_t bytes = PAGE_SIZE << o;
+			size_t n = bytes / size;
+
+			if (n > SLAB_MAX_OBJECTS)
+				break;
+			if (n < min_objects && o < max_order)
+				continue;
+			if ((bytes % size) * frac <= bytes)
+				return o;
+		}
+	}
+	return max_order;
+}
+
+static int calculate_sizes(struct kmem_cache *s, size_t size, size_t align)
+{
+	bool fp_outside;
+	unsigned int total;
+
+	if (s->flags & SLAB_HWCACHE_ALIGN) {
+		size_t ralign = CACHE_LINE_SIZE;
+
+		while (size <= ralign / 2)
+			ralign /= 2;
+		align = MAX(align, ralign);
+	}
+	s->align = (unsigned int)MAX(align, sizeof(void *));
+	s->object_size = (unsigned int)size;
+	debug_calculate_layout(s, &fp_outside);
+	if (fp_outside) {
+		s->offset = s->inuse;
+		total = s->inuse + sizeof(void *);
+	} else {
+		/* Mid-object, as SLUB: a small overflow of the previous
+		 * object does not reach it. */
+		s->offset = ALIGN_DOWN(s->object_size / 2, sizeof(void *));
+		if (s->offset + sizeof(void *) > s->inuse)
+			s->offset = 0;
+		total = s->inuse;
+	}
+	s->size = ALIGN_UP(s->red_left_pad + total, s->align);
+	s->order = calculate_order(s->size, s->align);
+	if (s->order > MAX_ORDER)
+		return EINVAL;
+	s->objects = slab_bytes(s) / s->size;
+	if (s->objects == 0 || s->objects > SLAB_MAX_OBJECTS)
+		return EINVAL;
+	s->reciprocal_size = (uint32_t)((1ULL << 32) / s->size + 1);
+	s->min_free = SLAB_MIN_FREE;
+	return 0;
+}
+
+static int kmem_cache_open(struct kmem_cache *s, const char *name,
+			   size_t size, size_t align, slab_flags_t flags,
+			   void (*ctor)(void *), bool kmalloc_cache)
+{
+	memset(s, 0, sizeof(*s));
+	INIT_LIST_HEAD(&s->partial);
+	INIT_LIST_HEAD(&s->full);
+	INIT_LIST_HEAD(&s->free);
+	kmem_snprintf(s->name, sizeof(s->name), "%s", name);
+	s->flags = flags | debug_flags_for(s->name, kmalloc_cache);
+	s->ctor = ctor;
+	s->kmalloc_class = -1;	/* kmalloc.c sets it after creation */
+	if (flags & SLAB_CACHE_DMA)
+		s->gfp |= __GFP_DMA;	/* NULL until ZONE_DMA exists */
+	if (flags & SLAB_CACHE_DMA32)
+		s->gfp |= __GFP_DMA32;
+	return calculate_sizes(s, size, align);
+}
+
+/* ---- slabs ---- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A new slab with its objects initialised and shuffled; no lock held. */
+static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
+{
+	uint16_t perm[SLAB_MAX_OBJECTS];
+	unsigned int n = s->objects, i;
+	struct page *page;
+	uint64_t seed;
+	void *base;
+
+	page = __alloc_pages(s->gfp | (gfp & __GFP_HIGH), s->order);
+	if (!page)
+		return NULL;
+	base = page_address(page);
+	for (i = 1; i < (1U << s->order); i++) {
+		page[i].head = page;
+		set_page_flags(&page[i], PG_tail);
+	}
+	for (i = 0; i < n; i++) {
+		void *obj = slab_obj(s, base, i);
+
+		debug_init_object(s, obj);
+		if (s->ctor)
+			s->ctor(obj);
+		perm[i] = (uint16_t)i;
+	}
+	/* Fisher-Yates: objects are handed out in a random order. */
+	seed = slab_secret ^ (uintptr_t)base ^
+	       atomic_fetch_add_explicit(&slab_seed_ctr, 1, memory_order_relaxed);
+	for (i = n - 1; i > 0; i--) {
+		uint32_t j = (uint32_t)(((splitmix64(&seed) & 0xffffffffULL) *
+					 (i + 1)) >> 32);
+		uint16_t t = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (i = 0; i + 1 < n; i++)
+		set_freepointer(s, slab_obj(s, base, perm[i]),
+				slab_obj(s, base, perm[i + 1]));
+	set_freepointer(s, slab_obj(s, base, perm[n - 1]), NULL);
+	page->slab_cache = s;
+	page->freelist = slab_obj(s, base, perm[0]);
+	page->inuse = 0;
+	page->objects = n;
+	page->order = (uint8_t)s->order;
+	set_page_flags(page, PG_slab);
+	return page;
+}
+
+/* Give a slab's pages back to the buddy allocator; no lock held. */
+static void discard_slab(struct kmem_cache *s, struct page *page)
+{
+	for (unsigned int i = 1; i < (1U << s->order); i++)
+		set_page_flags(&page[i], 0);
+	/* slab_cache stays: a racing (buggy) free that still saw PG_slab
+	 * reads a valid cache; struct kmem_cache memory is never unmapped. */
+	page->freelist = NULL;
+	set_page_flags(page, PG_alloc);
+	__free_pages_ok(page, s->order);
+}
+
+static void discard_list(struct kmem_cache *s, struct list_head *list)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, list, slab_list)
+		discard_slab(s, page);
+}
+
+static __cold void freelist_corrupted(struct kmem_cache *s, struct page *page,
+				      void *obj, void *next)
+{
+	kmem_report_error("cache %s: free pointer of object %p corrupted "
+			  "(decodes to %p, outside its slab %p)", s->name, obj,
+			  next, page_address(page));
+}
+
+/*
+ * Take up to nr objects from the cache's slabs, partial ones first;
+ * s->lock held.  Returns how many.
+ */
+static size_t take_objects(struct kmem_cache *s, size_t nr, void **objs)
+{
+	size_t n = 0;
+
+	while (n < nr) {
+		struct page *page;
+		uintptr_t base;
+		void *obj;
+
+		if (!list_empty(&s->partial)) {
+			page = list_first_entry(&s->partial, struct page,
+						slab_list);
+		} else if (!list_empty(&s->free)) {
+			page = list_first_entry(&s->free, struct page, slab_list);
+			list_move(&page->slab_list, &s->partial);
+			s->nr_free--;
+			s->nr_partial++;
+		} else {
+			break;
+		}
+		base = (uintptr_t)page_address(page);
+		obj = page->freelist;
+		while (n < nr && obj) {
+			void *next = get_freepointer(s, obj);
+
+			if (unlikely(next && (uintptr_t)next - base >=
+						     slab_bytes(s))) {
+				freelist_corrupted(s, page, obj, next);
+				/* Continuing: the rest of the slab is lost. */
+				s->nr_inuse += page->objects - page->inuse - 1;
+				page->inuse = page->objects - 1;
+				next = NULL;
+			}
+			objs[n++] = obj;
+			page->inuse++;
+			obj = next;
+		}
+		page->freelist = obj;
+		if (!obj) {
+			list_move(&page->slab_list, &s->full);
+			s->nr_partial--;
+			s->nr_full++;
+		}
+	}
+	s->nr_inuse += n;
+	return n;
+}
+
+int __kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
+			    void **objs)
+{
+	size_t n = 0;
+
+	kmem_lock(&s->lock);
+	for (;;) {
+		struct page *page;
+
+		n += take_objects(s, nr - n, objs + n);
+		if (n == nr)
+			break;
+		kmem_unlock(&s->lock);
+		page = new_slab(s, gfp);
+		kmem_lock(&s->lock);
+		if (!page)
+			break;
+		list_add(&page->slab_list, &s->free);
+		s->nr_free++;
+	}
+	kmem_unlock(&s->lock);
+	if (unlikely(n == 0 && nr && (s->flags & SLAB_PANIC)))
+		kmem_panic("kmem_cache_alloc(%s): out of memory (SLAB_PANIC)",
+			   s->name);
+	if (unlikely(cache_debug(s) || (gfp & __GFP_ZERO))) {
+		for (size_t i = 0; i < n; i++) {
+			debug_alloc_hook(s, objs[i]);
+			if (gfp & __GFP_ZERO)
+				memset(objs[i], 0, s->object_size);
+		}
+	}
+	return (int)n;
+}
+
+void *__kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	void *obj;
+
+	if (__kmem_cache_alloc_bulk(s, gfp, 1, &obj) == 1)
+		return obj;
+	return NULL;
+}
+
+/*
+ * Put obj back on its slab; s->lock held.  An emptied slab beyond the
+ * reserve moves to *discard, to be released after the lock is dropped.
+ */
+static void put_object(struct kmem_cache *s, void *obj,
+		       struct list_head *discard)
+{
+	struct page *page = compound_head(virt_to_page(obj));
+	bool was_full;
+
+	kmem_assert_internal(page->slab_cache == s);
+	if (unlikely(obj == page->freelist)) {
+		kmem_report_error("%s: double free of object %p (it was the "
+				  "last object freed into its slab)", s->name,
+				  obj);
+		return;
+	}
+	if (!debug_free_hook(s, page, obj))
+		return;
+	if (unlikely(page->inuse == 0)) {
+		kmem_report_error("%s: free of object %p into a slab with no "
+				  "object in use", s->name, obj);
+		return;
+	}
+	set_freepointer(s, obj, page->freelist);
+	page->freelist = obj;
+	was_full = page->inuse == page->objects;
+	page->inuse--;
+	s->nr_inuse--;
+	if (page->inuse == 0) {
+		if (was_full)
+			s->nr_full--;
+		else
+			s->nr_partial--;
+		if (s->nr_free < s->min_free) {
+			list_move(&page->slab_list, &s->free);
+			s->nr_free++;
+		} else {
+			list_move(&page->slab_list, discard);
+		}
+	} else if (was_full) {
+		list_move(&page->slab_list, &s->partial);
+		s->nr_full--;
+		s->nr_partial++;
+	}
+}
+
+void __kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **objs)
+{
+	struct list_head discard = LIST_HEAD_INIT(discard);
+
+	kmem_lock(&s->lock);
+	for (size_t i = 0; i < nr; i++)
+		put_object(s, objs[i], &discard);
+	kmem_unlock(&s->lock);
+	if (unlikely(!list_empty(&discard)))
+		discard_list(s, &discard);
+}
+
+void __kmem_cache_free(struct kmem_cache *s, void *obj)
+{
+	__kmem_cache_free_bulk(s, 1, &obj);
+}
+
+/* ---- checks ---- */
+
+struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller)
+{
+	struct page *page = compound_head(virt_to_page(obj));
+	uint32_t flags = page_flags(page);
+	struct kmem_cache *s;
+	uintptr_t base, off;
+	unsigned int idx;
+
+	if (unlikely(!(flags & PG_slab))) {
+		kmem_report_error("%s(): %p: not an allocated object (page "
+				  "state %#x): double free or invalid pointer",
+				  caller, obj, flags);
+		return NULL;
+	}
+	s = READ_ONCE(page->slab_cache);
+	base = (uintptr_t)page_address(page) + s->red_left_pad;
+	off = (uintptr_t)obj - base;
+	idx = obj_to_index(s, off);
+	if (unlikely((uintptr_t)obj < base || idx >= page->objects ||
+		     (uintptr_t)idx * s->size != off)) {
+		if ((uintptr_t)obj < base)
+			idx = 0;
+		kmem_report_error("%s(): %p: pointer into the middle of an "
+				  "object of cache %s (object %p, offset %lu)",
+				  caller, obj, s->name,
+				  slab_obj(s, (void *)(base - s->red_left_pad),
+					   idx),
+				  (unsigned long)((uintptr_t)obj - base -
+						  (uintptr_t)idx * s->size));
+		return NULL;
+	}
+	return s;
+}
+
+size_t kmem_cache_object_size(const struct kmem_cache *s)
+{
+	return s->object_size;
+}
+
+bool kmem_cache_debug(const struct kmem_cache *s)
+{
+	return cache_debug(s);
+}
+
+size_t kmem_cache_obj_align(const struct kmem_cache *s)
+{
+	size_t a = s->size & -s->size;	/* lowest set bit */
+
+	if (s->red_left_pad)
+		a = MIN(a, (size_t)(s->red_left_pad & -s->red_left_pad));
+	/* The slab itself is aligned to its size (a buddy block). */
+	return MIN(a, PAGE_SIZE << s->order);
+}
+
+void kmem_cache_get_stats(struct kmem_cache *s, struct slab_cache_stats *st)
+{
+	kmem_lock(&s->lock);
+	st->num_slabs = s->nr_partial + s->nr_full + s->nr_free;
+	st->active_slabs = s->nr_partial + s->nr_full;
+	st->active_objs = s->nr_inuse;
+	kmem_unlock(&s->lock);
+	st->num_objs = st->num_slabs * s->objects;
+}
+
+/* ---- creating and destroying caches ---- */
+
+struct kmem_cache *__kmem_cache_create(const char *name, size_t size,
+				       size_t align, slab_flags_t flags,
+				       void (*ctor)(void *))
+{
+	struct kmem_cache *s;
+	int err;
+
+	if (!name || size == 0 || size > SLAB_MAX_OBJECT_SIZE ||
+	    (align && !is_power_of_2(align)) ||
+	    align > SLAB_MAX_OBJECT_SIZE) {
+		err = EINVAL;
+		goto fail;
+	}
+	s = __kmem_cache_alloc(&kmem_cache_boot, 0);
+	if (!s) {
+		err = ENOMEM;
+		goto fail;
+	}
+	err = kmem_cache_open(s, name, size, align, flags, ctor,
+			      flags & SLAB_KMALLOC);
+	if (err) {
+		__kmem_cache_free(&kmem_cache_boot, s);
+		goto fail;
+	}
+	kmem_lock(&slab_mutex);
+	cds_list_add_tail_rcu(&s->list, &slab_caches);
+	kmem_unlock(&slab_mutex);
+	return s;
+fail:
+	if (flags & SLAB_PANIC)
+		kmem_panic("kmem_cache_create(%s): cannot create the cache "
+			   "(size %zu, align %zu, error %d)",
+			   name ? name : "(null)", size, align, err);
+	errno = err;
+	return NULL;
+}
+
+KMEM_EXPORT struct kmem_cache *kmem_cache_create(const char *name, size_t size,
+						 size_t align,
+						 slab_flags_t flags,
+						 void (*ctor)(void *))
+{
+	kmem_init();
+	return __kmem_cache_create(name, size, align, flags, ctor);
+}
+
+static size_t __kmem_cache_shrink(struct kmem_cache *s)
+{
+	struct list_head discard = LIST_HEAD_INIT(discard);
+	size_t n;
+
+	kmem_lock(&s->lock);
+	n = s->nr_free;
+	while (!list_empty(&s->free))
+		list_move(s->free.next, &discard);
+	s->nr_free = 0;
+	kmem_unlock(&s->lock);
+	discard_list(s, &discard);
+	return n;
+}
+
+KMEM_EXPORT void kmem_cache_destroy(struct kmem_cache *s)
+{
+	unsigned long inuse;
+
+	if (!s)
+		return;
+	kmem_init();
+	if (s == &kmem_cache_boot || (s->flags & SLAB_KMALLOC)) {
+		kmem_report_error("kmem_cache_destroy(%s): a cache of kmem "
+				  "itself cannot be destroyed", s->name);
+		return;
+	}
+	kmem_lock(&s->lock);
+	inuse = s->nr_inuse;
+	kmem_unlock(&s->lock);
+	if (inuse) {
+		/* As the kernel: warn and keep the cache, so its objects
+		 * stay valid (and can still be freed). */
+		kmem_pr_err("kmem_cache_destroy %s: Slab cache still has "
+			    "objects (%lu in use); cache kept", s->name, inuse);
+		return;
+	}
+	kmem_lock(&slab_mutex);
+	cds_list_del_rcu(&s->list);
+	kmem_unlock(&slab_mutex);
+	synchronize_rcu();	/* no slabinfo or shrink_all reads s now */
+	__kmem_cache_shrink(s);
+	__kmem_cache_free(&kmem_cache_boot, s);
+}
+
+KMEM_EXPORT int kmem_cache_shrink(struct kmem_cache *s)
+{
+	kmem_init();
+	if (s)
+		__kmem_cache_shrink(s);
+	return 0;
+}
+
+void kmem_cache_shrink_all(void)
+{
+	struct kmem_cache *s;
+
+	rcu_read_lock();
+	cds_list_for_each_entry_rcu(s, &slab_caches, list)
+		__kmem_cache_shrink(s);
+	rcu_read_unlock();
+}
+
+KMEM_EXPORT void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	void *obj;
+
+	kmem_init();
+	if (unlikely(!s)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	obj = __kmem_cache_alloc(s, gfp);
+	if (unlikely(!obj))
+		errno = ENOMEM;
+	return obj;
+}
+
+KMEM_EXPORT void kmem_cache_free(struct kmem_cache *s, void *obj)
+{
+	struct kmem_cache *owner;
+
+	if (unlikely(!obj))
+		return;
+	kmem_init();
+	if (unlikely(!kmem_addr_in_heap(obj))) {
+		kmem_report_error("kmem_cache_free(%s): %p: pointer was never "
+				  "allocated by kmem", s ? s->name : "(null)",
+				  obj);
+		return;
+	}
+	owner = virt_to_cache_checked(obj, "kmem_cache_free");
+	if (unlikely(!owner))
+		return;
+	if (unlikely(owner != s)) {
+		kmem_report_error("kmem_cache_free(%s): %p: object belongs to "
+				  "cache %s, not %s", s ? s->name : "(null)",
+				  obj, owner->name, s ? s->name : "(null)");
+		return;
+	}
+	__kmem_cache_free(s, obj);
+}
+
+KMEM_EXPORT size_t kmem_cache_size(struct kmem_cache *s)
+{
+	return s ? s->object_size : 0;
+}
+
+KMEM_EXPORT const char *kmem_cache_name(struct kmem_cache *s)
+{
+	return s ? s->name : NULL;
+}
+
+/* ---- /proc/slabinfo ---- */
+
+KMEM_EXPORT void kmem_slabinfo(FILE *out)
+{
+	struct kmem_cache *s;
+
+	kmem_init();
+	fprintf(out, "slabinfo - version: 2.1\n");
+	fprintf(out, "# name            <active_objs> <num_objs> <objsize> "
+		"<objperslab> <pagesperslab> : tunables <limit> <batchcount> "
+		"<sharedfactor> : slabdata <active_slabs> <num_slabs> "
+		"<sharedavail>\n");
+	/* Counts are taken under each cache's lock; stdio (which may call
+	 * malloc, i.e. kmem) runs with no kmem lock held.  The read-side
+	 * section only keeps s alive until we move past it. */
+	rcu_read_lock();
+	cds_list_for_each_entry_rcu(s, &slab_caches, list) {
+		struct slab_cache_stats st;
+
+		kmem_cache_get_stats(s, &st);
+		fprintf(out, "%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u "
+			"%4u : slabdata %6lu %6lu %6u\n", s->name,
+			st.active_objs, st.num_objs, s->size, s->objects,
+			1U << s->order, 0U, 0U, 0U, st.active_slabs,
+			st.num_slabs, 0U);
+	}
+	rcu_read_unlock();
+	fflush(out);
+}
+
+/* ---- init and fork ---- */
+
+int slab_init(void)
+{
+	int err;
+
+	slab_secret = (uintptr_t)os_random_u64();
+	err = kmem_cache_open(&kmem_cache_boot, "kmem_cache",
+			      sizeof(struct kmem_cache), CACHE_LINE_SIZE,
+			      SLAB_HWCACHE_ALIGN, NULL, false);
+	if (err)
+		return err;
+	cds_list_add_tail_rcu(&kmem_cache_boot.list, &slab_caches);
+	return 0;
+}
+
+void slab_fork_prepare(void)
+{
+	struct kmem_cache *s;
+
+	kmem_lock(&slab_mutex);
+	cds_list_for_each_entry(s, &slab_caches, list)
+		kmem_lock(&s->lock);
+}
+
+void slab_fork_parent(void)
+{
+	struct kmem_cache *s;
+
+	cds_list_for_each_entry(s, &slab_caches, list)
+		kmem_unlock(&s->lock);
+	kmem_unlock(&slab_mutex);
+}
+
+void slab_fork_child(void)
+{
+	struct kmem_cache *s;
+
+	cds_list_for_each_entry(s, &slab_caches, list)
+		kmem_lock_reinit(&s->lock);
+	kmem_lock_reinit(&slab_mutex);
+}

@@ -1,0 +1,928 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/vmalloc.c - large areas, each with its own mapping.
+ *
+ * Layer: below slab/kmalloc, above buddy/page/os.  Owns the vmalloc areas
+ * (struct vm_struct), the radix tree that finds an area by its start
+ * address, the cache of recently freed areas, and the exported
+ * kmem_vmalloc/vzalloc/vrealloc/vfree.  May call buddy.c (__alloc_pages,
+ * for the pages that hold vm_structs) and os.c; nothing above.
+ *
+ * Layout of an area (one reservation, VMAs in address order):
+ *
+ *   map_start                addr                addr+rw_len     map_end
+ *   | guard (PROT_NONE) 4 KiB | RW: rw_len bytes | PROT_NONE: >= 4 KiB |
+ *
+ *   map_start + PAGE_SIZE == addr,  addr + rw_len + PAGE_SIZE <= map_end
+ *
+ * A fresh area costs two system calls: mmap of the whole reservation
+ * PROT_NONE, then mprotect of the middle RW (mapping RW and protecting two
+ * guards would be three).  The trailing PROT_NONE part is the guard page,
+ * plus, for an area that has grown once through vrealloc, headroom for
+ * the next growth: growing within the reservation is one mprotect, in
+ * place.  Growth beyond it reserves a new region with headroom (the new
+ * size again) and moves the pages there with mremap(MAYMOVE|FIXED): the
+ * kernel moves page tables, nothing is copied.  The headroom is grown
+ * RW by that mremap and then protected, so that it stays one VMA with the
+ * area (see __vrealloc).  The old guard pieces are
+ * then unmapped one by one, never the old range as a whole: between the
+ * mremap and the munmap another thread's mmap may already sit in the hole
+ * the pages left.  Shrinking a lot turns the tail PROT_NONE and purges it
+ * (it becomes headroom); shrinking a little only lowers the size.
+ *
+ * Lookup without a global lock.  The design brief suggests liburcu's
+ * lock-free hash table (cds_lfht).  liburcu 0.13 (Debian 12; checked in
+ * /usr/include/x86_64-linux-gnu/urcu/rculfhash.h) has no
+ * cds_lfht_new_with_flavor_alloc (added in 0.14), so its table and bucket
+ * arrays would come from malloc (calloc in cds_lfht_mm_order and friends)
+ * - malloc called from inside malloc under LD_PRELOAD - and resizing runs
+ * call_rcu work that allocates too.  Instead: a radix tree over the 47-bit
+ * user address space keyed by page number, 11/12/12 bits.  The root is
+ * static; inner nodes and leaves are 32 KiB mmaps, installed with a CAS
+ * outside any lock and never freed.  A leaf slot holds the vm_struct of
+ * the area that STARTS at that page (addr, not map_start).  Readers do
+ * acquire loads and take no lock; writers of leaf slots hold vmap_lock.
+ *
+ * vm_structs are type-stable: carved from buddy pages that are never
+ * given back, recycled through vm_free_list.  A reader racing with a free
+ * may see a stale vm_struct but never unmapped memory, and validates
+ * READ_ONCE(vm->addr) == ptr && vm->state == VM_LIVE after the lookup.
+ *
+ * Cache of freed areas: a freed area stays mapped (contents kept, not
+ * purged: the malloc/free loop of one buffer then makes no system call)
+ * on vmap_cache, newest first, bounded by kmem_opt(OPT_VMALLOC_CACHE)
+ * bytes and VM_CACHE_MAX areas; the oldest is unmapped first.  Areas that
+ * stayed cached longer than kmem_opt(OPT_PURGE_DELAY_MS) are unmapped on
+ * the next vmalloc/vfree.  A request reuses a cached area whose RW size
+ * is between the request and 5/4 of it (and that meets the alignment);
+ * the area keeps its (larger) size.  A cached area keeps its radix slot,
+ * with state VM_CACHED, so a second vfree of it is reported as a double
+ * free; areas already unmapped are remembered in a small ring for the
+ * same message.
+ *
+ * vmalloc_covers() and the error path that names the area containing an
+ * interior pointer scan the live and cached lists under vmap_lock: slow
+ * paths, O(areas).  Large areas are few (each is >= the vmalloc threshold
+ * of kmalloc), so no ordered structure is kept for them.
+ *
+ * Locks: vmap_lock (one, a leaf lock: nothing else is taken under it)
+ * protects vmap_live, vmap_cache, vm_free_list, the leaf slots, the
+ * recent-free ring and the byte counters.  No system call is made while
+ * it is held: unmaps are collected and done after unlocking, and pages
+ * for vm_structs or tree nodes are obtained before locking.
+ */
+#include "vmalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buddy.h"
+#include "options.h"
+#include "os.h"
+
+#define VM_GUARD PAGE_SIZE	/* bytes of each guard */
+#define VM_CACHE_MAX 8		/* freed areas kept at most */
+#define VM_REUSE_SLACK 4	/* reuse if rw_len <= need + need/4 */
+#define VM_ZERO_MEMSET_MAX (2UL << 20) /* reused + __GFP_ZERO: memset to here, purge above */
+#define VM_SHRINK_MIN (256UL << 10) /* shrink the mapping if it saves this */
+#define VM_RECENT 32		/* unmapped area starts remembered */
+#define VM_EVICT_MAX (VM_CACHE_MAX + 2) /* ranges unmapped per call */
+
+/* Radix tree over page numbers of the 47-bit address space. */
+#define VA_BITS 47
+#define RT_BITS_L0 11
+#define RT_BITS_L1 12
+#define RT_BITS_L2 12
+_Static_assert(RT_BITS_L0 + RT_BITS_L1 + RT_BITS_L2 + PAGE_SHIFT == VA_BITS,
+	       "radix tree must cover the 47-bit address space");
+#define RT_NODE_SLOTS (1UL << RT_BITS_L1)
+_Static_assert(RT_BITS_L1 == RT_BITS_L2, "inner nodes and leaves share a size");
+#define RT_NODE_BYTES (RT_NODE_SLOTS * sizeof(void *))
+
+enum vm_state {
+	VM_FREE,	/* on vm_free_list, describes nothing */
+	VM_LIVE,	/* handed out */
+	VM_CACHED,	/* freed, still mapped, on vmap_cache */
+};
+
+struct vm_struct {
+	void *addr;		/* first usable byte (page aligned) */
+	size_t size;		/* bytes asked for, rounded to pages */
+	size_t rw_len;		/* bytes mapped RW from addr (>= size) */
+	void *map_start;	/* start of the reservation (front guard) */
+	size_t map_len;		/* length of the reservation */
+	const void *caller;	/* return address of the allocating call */
+	uint64_t freed_ms;	/* os_now_ms() when it entered the cache */
+	struct list_head list;	/* on vmap_live, vmap_cache or vm_free_list */
+	_Atomic int state;	/* enum vm_state */
+};
+
+struct rt_node {
+	_Atomic(void *) slot[RT_NODE_SLOTS];	/* child nodes or vm_structs */
+};
+
+/* A range to unmap after dropping vmap_lock. */
+struct vm_range {
+	void *start;		/* page aligned */
+	size_t len;		/* bytes */
+};
+
+static kmem_lock_t vmap_lock = KMEM_LOCK_INIT;
+static struct list_head vmap_live = LIST_HEAD_INIT(vmap_live);
+static struct list_head vmap_cache = LIST_HEAD_INIT(vmap_cache); /* newest first */
+static struct list_head vm_free_list = LIST_HEAD_INIT(vm_free_list);
+static _Atomic(struct rt_node *) rt_root[1UL << RT_BITS_L0];
+static size_t nr_live, live_bytes;	/* live areas, their rw bytes */
+static size_t nr_cached, cached_bytes;	/* cached areas, their rw bytes */
+static uintptr_t recent_free[VM_RECENT]; /* starts of unmapped areas */
+static unsigned int recent_pos;		/* next slot of recent_free */
+
+/* System calls made here; atomic because they are made unlocked. */
+static _Atomic size_t nr_mmap, nr_munmap, nr_mremap, nr_mprotect, nr_purge;
+
+static inline void count(_Atomic size_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* ---- system calls, counted ---- */
+
+static void *vm_os_mmap(void *hint, size_t len, bool fixed)
+{
+	count(&nr_mmap);
+	return os_mmap(hint, len, OS_PROT_NONE, fixed, NULL);
+}
+
+static void vm_os_munmap(void *addr, size_t len)
+{
+	if (!len)
+		return;
+	count(&nr_munmap);
+	if (os_munmap(addr, len))
+		kmem_pr_err("vmalloc: munmap(%p, %zu) failed", addr, len);
+}
+
+static int vm_os_mprotect(void *addr, size_t len, int prot)
+{
+	count(&nr_mprotect);
+	return os_mprotect(addr, len, prot);
+}
+
+static void vm_unmap_ranges(const struct vm_range *r, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		vm_os_munmap(r[i].start, r[i].len);
+}
+
+/* ---- the radix tree ---- */
+
+static inline uintptr_t rt_pfn(const void *addr)
+{
+	return (uintptr_t)addr >> PAGE_SHIFT;
+}
+
+static inline struct rt_node *rt_load(_Atomic(void *) *slot)
+{
+	return atomic_load_explicit(slot, memory_order_acquire);
+}
+
+/* Leaf slot of addr's page, or NULL if the path does not exist. */
+static _Atomic(void *) *rt_leaf_slot(const void *addr)
+{
+	uintptr_t pfn = rt_pfn(addr);
+	struct rt_node *l1, *leaf;
+
+	if (unlikely((uintptr_t)addr >> VA_BITS))
+		return NULL;
+	l1 = atomic_load_explicit(&rt_root[pfn >> (RT_BITS_L1 + RT_BITS_L2)],
+				  memory_order_acquire);
+	if (!l1)
+		return NULL;
+	leaf = rt_load(&l1->slot[(pfn >> RT_BITS_L2) & (RT_NODE_SLOTS - 1)]);
+	if (!leaf)
+		return NULL;
+	return &leaf->slot[pfn & (RT_NODE_SLOTS - 1)];
+}
+
+/* Install a node into slot unless one is there; takes no lock. */
+static struct rt_node *rt_install(_Atomic(void *) *slot)
+{
+	struct rt_node *node = rt_load(slot), *fresh;
+	void *expected = NULL;
+
+	if (node)
+		return node;
+	count(&nr_mmap);
+	fresh = os_mmap(NULL, RT_NODE_BYTES, OS_PROT_RW, false, NULL);
+	if (!fresh)
+		return NULL;
+	if (atomic_compare_exchange_strong_explicit(slot, &expected, fresh,
+						    memory_order_acq_rel,
+						    memory_order_acquire))
+		return fresh;
+	vm_os_munmap(fresh, RT_NODE_BYTES);	/* lost the race */
+	return expected;
+}
+
+/* Make sure the path to addr's leaf slot exists (called unlocked). */
+static _Atomic(void *) *rt_prepare(const void *addr)
+{
+	uintptr_t pfn = rt_pfn(addr);
+	struct rt_node *l1, *leaf;
+
+	if ((uintptr_t)addr >> VA_BITS)
+		return NULL;
+	l1 = rt_install((_Atomic(void *) *)&rt_root[pfn >> (RT_BITS_L1 +
+							     RT_BITS_L2)]);
+	if (!l1)
+		return NULL;
+	leaf = rt_install(&l1->slot[(pfn >> RT_BITS_L2) & (RT_NODE_SLOTS - 1)]);
+	if (!leaf)
+		return NULL;
+	return &leaf->slot[pfn & (RT_NODE_SLOTS - 1)];
+}
+
+/* The vm_struct whose area starts at addr, in any state; no lock. */
+static struct vm_struct *vm_lookup(const void *addr)
+{
+	_Atomic(void *) *slot;
+
+	if (unlikely(!IS_ALIGNED((uintptr_t)addr, PAGE_SIZE)))
+		return NULL;
+	slot = rt_leaf_slot(addr);
+	return slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
+}
+
+/* The live area starting at addr, or NULL; no lock. */
+static struct vm_struct *find_vm_area(const void *addr)
+{
+	struct vm_struct *vm = vm_lookup(addr);
+
+	if (vm && READ_ONCE(vm->addr) == addr &&
+	    atomic_load_explicit(&vm->state, memory_order_acquire) == VM_LIVE)
+		return vm;
+	return NULL;
+}
+
+/* ---- vm_struct pool (type-stable) ---- */
+
+/* Called with vmap_lock held. */
+static struct vm_struct *vm_struct_get(void)
+{
+	struct vm_struct *vm;
+
+	if (list_empty(&vm_free_list))
+		return NULL;
+	vm = list_first_entry(&vm_free_list, struct vm_struct, list);
+	list_del(&vm->list);
+	return vm;
+}
+
+/* Called with vmap_lock held. */
+static void vm_struct_put(struct vm_struct *vm)
+{
+	atomic_store_explicit(&vm->state, VM_FREE, memory_order_release);
+	list_add(&vm->list, &vm_free_list);
+}
+
+/* Refill the pool with a page of vm_structs; called unlocked. */
+static bool vm_struct_refill(void)
+{
+	struct page *page = __alloc_pages(__GFP_ZERO, 0);
+	struct vm_struct *vm;
+	size_t n = PAGE_SIZE / sizeof(*vm);
+
+	if (!page)
+		return false;
+	vm = page_address(page);
+	kmem_lock(&vmap_lock);
+	for (size_t i = 0; i < n; i++)
+		list_add(&vm[i].list, &vm_free_list);
+	kmem_unlock(&vmap_lock);
+	return true;
+}
+
+/* ---- the cache of freed areas ---- */
+
+/* Unlink a cached area for unmapping; vmap_lock held. */
+static void vm_evict_locked(struct vm_struct *vm, struct vm_range *out)
+{
+	list_del(&vm->list);
+	nr_cached--;
+	cached_bytes -= vm->rw_len;
+	atomic_store_explicit(rt_leaf_slot(vm->addr), NULL,
+			      memory_order_release);
+	recent_free[recent_pos++ % VM_RECENT] = (uintptr_t)vm->addr;
+	out->start = vm->map_start;
+	out->len = vm->map_len;
+	vm_struct_put(vm);
+}
+
+/*
+ * Evict areas beyond the bounds (count, bytes, age) into out; vmap_lock
+ * held.  extra: bytes about to be added.  Returns the number of ranges.
+ */
+static unsigned int vm_cache_shrink_locked(struct vm_range *out,
+					   unsigned int n, size_t extra,
+					   uint64_t now)
+{
+	size_t limit = (size_t)kmem_opt(OPT_VMALLOC_CACHE);
+	uint64_t delay = (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS);
+	struct vm_struct *old;
+
+	while (!list_empty(&vmap_cache) && n < VM_EVICT_MAX) {
+		old = list_entry(vmap_cache.prev, struct vm_struct, list);
+		if (nr_cached + (extra ? 1 : 0) <= VM_CACHE_MAX &&
+		    cached_bytes + extra <= limit && now - old->freed_ms < delay)
+			break;
+		vm_evict_locked(old, &out[n++]);
+	}
+	return n;
+}
+
+/* A cached area that fits; vmap_lock held. */
+static struct vm_struct *vm_cache_find_locked(size_t need, size_t align)
+{
+	struct vm_struct *vm, *best = NULL;
+	size_t max = need + need / VM_REUSE_SLACK;
+
+	list_for_each_entry(vm, &vmap_cache, list) {
+		if (vm->rw_len < need || vm->rw_len > max ||
+		    !IS_ALIGNED((uintptr_t)vm->addr, align))
+			continue;
+		if (!best || vm->rw_len < best->rw_len)
+			best = vm;
+		if (vm->rw_len == need)
+			break;
+	}
+	return best;
+}
+
+/* ---- allocation ---- */
+
+/* Page-rounded size, or 0 on overflow (or size 0). */
+static size_t vm_round(size_t size)
+{
+	if (size == 0 || size > SIZE_MAX - (PAGE_SIZE - 1))
+		return 0;
+	return ALIGN_UP(size, PAGE_SIZE);
+}
+
+/*
+ * Map a fresh reservation of len RW bytes aligned to align with guards.
+ * Returns the first usable byte and the reservation through *map_start,
+ * *map_len; NULL if the address space is exhausted.
+ */
+static void *vm_map_fresh(size_t len, size_t align, void **map_start,
+			  size_t *map_len)
+{
+	size_t span, extra = align > PAGE_SIZE ? align : 0;
+	uintptr_t start, addr, end;
+	void *p;
+
+	if (len > SIZE_MAX - 2 * VM_GUARD - extra)
+		return NULL;
+	span = len + 2 * VM_GUARD + extra;
+	p = vm_os_mmap(NULL, span, false);
+	if (!p)
+		return NULL;
+	start = (uintptr_t)p;
+	end = start + span;
+	addr = ALIGN_UP(start + VM_GUARD, align);
+	if (extra) {
+		/* Trim the over-reservation down to guard + len + guard. */
+		vm_os_munmap(p, addr - VM_GUARD - start);
+		vm_os_munmap((void *)(addr + len + VM_GUARD),
+			     end - (addr + len + VM_GUARD));
+		start = addr - VM_GUARD;
+		end = addr + len + VM_GUARD;
+	}
+	if ((end >> VA_BITS) || vm_os_mprotect((void *)addr, len, OS_PROT_RW)) {
+		vm_os_munmap((void *)start, end - start);
+		return NULL;
+	}
+	*map_start = (void *)start;
+	*map_len = end - start;
+	return (void *)addr;
+}
+
+static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
+			    const void *caller)
+{
+	struct vm_range r[VM_EVICT_MAX];
+	_Atomic(void *) *slot;
+	struct vm_struct *vm;
+	void *map_start, *p;
+	size_t len = vm_round(size), map_len;
+	unsigned int n = 0;
+
+	if (!len || !is_power_of_2(align) || align < PAGE_SIZE)
+		return NULL;
+
+	/* A cached area of about this size: no system call at all.  Areas
+	 * cached for too long are dropped on the way. */
+	if (READ_ONCE(nr_cached)) {
+		uint64_t now = os_now_ms();
+
+		kmem_lock(&vmap_lock);
+		n = vm_cache_shrink_locked(r, 0, 0, now);
+		vm = vm_cache_find_locked(len, align);
+		if (vm) {
+			list_del(&vm->list);
+			nr_cached--;
+			cached_bytes -= vm->rw_len;
+			vm->size = len;
+			vm->caller = caller;
+			list_add(&vm->list, &vmap_live);
+			nr_live++;
+			live_bytes += vm->rw_len;
+			atomic_store_explicit(&vm->state, VM_LIVE,
+					      memory_order_release);
+			kmem_unlock(&vmap_lock);
+			vm_unmap_ranges(r, n);
+			if (gfp & __GFP_ZERO) {
+				if (len <= VM_ZERO_MEMSET_MAX) {
+					memset(vm->addr, 0, len);
+				} else {
+					count(&nr_purge);
+					if (os_purge(vm->addr, vm->rw_len))
+						memset(vm->addr, 0, len);
+				}
+			}
+			return vm->addr;
+		}
+		kmem_unlock(&vmap_lock);
+		vm_unmap_ranges(r, n);
+	}
+
+	p = vm_map_fresh(len, align, &map_start, &map_len);
+	if (!p)
+		return NULL;
+	slot = rt_prepare(p);
+	if (!slot)
+		goto fail;
+	for (;;) {
+		kmem_lock(&vmap_lock);
+		vm = vm_struct_get();
+		if (vm)
+			break;
+		kmem_unlock(&vmap_lock);
+		if (!vm_struct_refill())
+			goto fail;
+	}
+	vm->size = len;
+	vm->rw_len = len;
+	vm->map_start = map_start;
+	vm->map_len = map_len;
+	vm->caller = caller;
+	vm->freed_ms = 0;
+	WRITE_ONCE(vm->addr, p);
+	atomic_store_explicit(&vm->state, VM_LIVE, memory_order_release);
+	list_add(&vm->list, &vmap_live);
+	nr_live++;
+	live_bytes += len;
+	atomic_store_explicit(slot, vm, memory_order_release);
+	kmem_unlock(&vmap_lock);
+	return p;
+fail:
+	vm_os_munmap(map_start, map_len);
+	return NULL;
+}
+
+void *__vmalloc(size_t size, size_t align, gfp_t gfp)
+{
+	return vmalloc_caller(size, align, gfp,
+			      __builtin_return_address(0));
+}
+
+/* ---- errors ---- */
+
+/* Scan live and cached areas for one whose reservation holds addr;
+ * copies it to *out.  vmap_lock held. */
+static bool vm_containing_locked(uintptr_t addr, struct vm_struct *out,
+				 bool *cached)
+{
+	struct vm_struct *vm;
+
+	list_for_each_entry(vm, &vmap_live, list)
+		if (addr >= (uintptr_t)vm->map_start &&
+		    addr < (uintptr_t)vm->map_start + vm->map_len) {
+			*out = *vm;
+			*cached = false;
+			return true;
+		}
+	list_for_each_entry(vm, &vmap_cache, list)
+		if (addr >= (uintptr_t)vm->map_start &&
+		    addr < (uintptr_t)vm->map_start + vm->map_len) {
+			*out = *vm;
+			*cached = true;
+			return true;
+		}
+	return false;
+}
+
+static __cold void vm_bad_free(const char *fn, const void *ptr)
+{
+	uintptr_t a = (uintptr_t)ptr;
+	struct vm_struct area;
+	bool cached = false, found, recent = false;
+	struct vm_struct *vm;
+
+	kmem_lock(&vmap_lock);
+	vm = vm_lookup(ptr);
+	found = vm && vm->addr == ptr &&
+		atomic_load_explicit(&vm->state, memory_order_relaxed) ==
+			VM_CACHED;
+	if (found) {
+		area = *vm;
+		cached = true;
+	} else {
+		found = vm_containing_locked(a, &area, &cached);
+	}
+	for (unsigned int i = 0; !found && i < VM_RECENT; i++)
+		if (a && recent_free[i] == a)
+			recent = true;
+	kmem_unlock(&vmap_lock);
+
+	if (found && (uintptr_t)area.addr == a)
+		kmem_report_error("%s(%p): %s of the area %p-%p "
+				  "(size %zu), already freed", fn, ptr,
+				  fn[1] == 'f' ? "double free" : "use after free",
+				  area.addr,
+				  (char *)area.addr + area.rw_len,
+				  area.rw_len);
+	else if (found && a >= (uintptr_t)area.addr)
+		kmem_report_error("%s(%p): pointer is 0x%zx bytes inside the "
+				  "%sarea %p-%p (size %zu)", fn, ptr,
+				  (size_t)(a - (uintptr_t)area.addr),
+				  cached ? "freed " : "", area.addr,
+				  (char *)area.addr + area.rw_len,
+				  area.rw_len);
+	else if (found)
+		kmem_report_error("%s(%p): pointer is in the guard page before "
+				  "the %sarea %p-%p (size %zu)", fn, ptr,
+				  cached ? "freed " : "", area.addr,
+				  (char *)area.addr + area.rw_len,
+				  area.rw_len);
+	else if (recent)
+		kmem_report_error("%s(%p): %s: the area at %p was already "
+				  "freed and unmapped", fn, ptr,
+				  fn[1] == 'f' ? "double free" : "use after free",
+				  ptr);
+	else
+		kmem_report_error("%s(%p): not the start of a vmalloc area",
+				  fn, ptr);
+}
+
+/* ---- freeing ---- */
+
+void __vfree(const void *addr)
+{
+	struct vm_range r[VM_EVICT_MAX];
+	struct vm_struct *vm;
+	size_t limit = (size_t)kmem_opt(OPT_VMALLOC_CACHE);
+	uint64_t now;
+	unsigned int n = 0;
+
+	if (!addr)
+		return;
+	vm = find_vm_area(addr);
+	if (unlikely(!vm)) {
+		vm_bad_free("vfree", addr);
+		return;
+	}
+	now = os_now_ms();
+	kmem_lock(&vmap_lock);
+	if (unlikely(vm->addr != addr ||
+		     atomic_load_explicit(&vm->state, memory_order_relaxed) !=
+			     VM_LIVE)) {
+		/* Lost a race with another vfree of the same pointer. */
+		kmem_unlock(&vmap_lock);
+		vm_bad_free("vfree", addr);
+		return;
+	}
+	list_del(&vm->list);
+	nr_live--;
+	live_bytes -= vm->rw_len;
+	if (vm->rw_len <= limit) {
+		n = vm_cache_shrink_locked(r, 0, vm->rw_len, now);
+		vm->freed_ms = now;
+		atomic_store_explicit(&vm->state, VM_CACHED,
+				      memory_order_release);
+		list_add(&vm->list, &vmap_cache);
+		nr_cached++;
+		cached_bytes += vm->rw_len;
+	} else {
+		/* Too big to cache: unmap now. */
+		atomic_store_explicit(rt_leaf_slot(vm->addr), NULL,
+				      memory_order_release);
+		recent_free[recent_pos++ % VM_RECENT] = (uintptr_t)vm->addr;
+		r[n].start = vm->map_start;
+		r[n++].len = vm->map_len;
+		vm_struct_put(vm);
+		n = vm_cache_shrink_locked(r, n, 0, now);
+	}
+	kmem_unlock(&vmap_lock);
+	vm_unmap_ranges(r, n);
+}
+
+/* ---- resizing ---- */
+
+void *__vrealloc(void *addr, size_t new_size)
+{
+	struct vm_struct *vm = find_vm_area(addr);
+	size_t len = vm_round(new_size), old_len, headroom, span;
+	_Atomic(void *) *slot, *old_slot;
+	uintptr_t a = (uintptr_t)addr, start, old_end;
+	void *r, *p;
+
+	if (unlikely(!vm)) {
+		vm_bad_free("vrealloc", addr);
+		return NULL;
+	}
+	if (!len)
+		return NULL;
+	old_len = vm->rw_len;
+	old_end = (uintptr_t)vm->map_start + vm->map_len;
+
+	if (len <= old_len) {
+		/* Shrink: give the tail back only if that saves enough. */
+		if (old_len - len >= MAX(VM_SHRINK_MIN, old_len / 4) &&
+		    !vm_os_mprotect((char *)addr + len, old_len - len,
+				    OS_PROT_NONE)) {
+			count(&nr_purge);
+			os_purge((char *)addr + len, old_len - len);
+			kmem_lock(&vmap_lock);
+			vm->rw_len = len;
+			live_bytes -= old_len - len;
+			vm->size = len;
+			kmem_unlock(&vmap_lock);
+		} else {
+			WRITE_ONCE(vm->size, len);
+		}
+		return addr;
+	}
+
+	/* Grow within the reservation: one mprotect, in place. */
+	if (len <= old_end - a - VM_GUARD) {
+		if (vm_os_mprotect((char *)addr + old_len, len - old_len,
+				   OS_PROT_RW))
+			return NULL;
+		kmem_lock(&vmap_lock);
+		vm->rw_len = len;
+		vm->size = len;
+		live_bytes += len - old_len;
+		kmem_unlock(&vmap_lock);
+		return addr;
+	}
+
+	/*
+	 * Move: reserve guard + len + headroom (len again, the next doubling)
+	 * and let mremap move the pages there and grow them.
+	 */
+	headroom = len <= SIZE_MAX / 2 - 2 * VM_GUARD ? len : 0;
+	if (len > SIZE_MAX - 2 * VM_GUARD - headroom)
+		return NULL;
+	span = VM_GUARD + len + headroom + VM_GUARD;
+	r = vm_os_mmap(NULL, span, false);
+	if (!r && headroom) {
+		headroom = 0;
+		span = VM_GUARD + len + VM_GUARD;
+		r = vm_os_mmap(NULL, span, false);
+	}
+	if (!r)
+		return NULL;
+	start = (uintptr_t)r;
+	if ((start + span) >> VA_BITS)
+		goto fail;
+	slot = rt_prepare((char *)r + VM_GUARD);
+	if (!slot)
+		goto fail;
+	/*
+	 * Move and grow to len + headroom as one VMA, then turn the headroom
+	 * PROT_NONE.  Split off the same VMA, the headroom keeps its anon_vma
+	 * and page offset, so a later mprotect back to RW merges into one
+	 * VMA again: the next mremap move sees a single VMA.  (Headroom
+	 * mapped fresh from the reservation would stay a VMA of its own,
+	 * and mremap of a range over two VMAs fails with EFAULT.)
+	 */
+	count(&nr_mremap);
+	p = os_mremap(addr, old_len, len + headroom, true,
+		      (char *)r + VM_GUARD, NULL);
+	if (!p)
+		goto fail;
+	if (headroom && vm_os_mprotect((char *)p + len, headroom,
+				       OS_PROT_NONE)) {
+		/* Cannot place the guard: keep the whole RW part usable
+		 * up to the reservation's own trailing guard. */
+		len += headroom;
+	}
+	/* The old front guard and tail: each unmapped alone (see top). */
+	vm_os_munmap(vm->map_start, a - (uintptr_t)vm->map_start);
+	vm_os_munmap((char *)addr + old_len, old_end - (a + old_len));
+
+	kmem_lock(&vmap_lock);
+	/* The old pages left addr at the mremap: another area may already
+	 * start there and own the slot. */
+	old_slot = rt_leaf_slot(addr);
+	if (atomic_load_explicit(old_slot, memory_order_relaxed) == vm)
+		atomic_store_explicit(old_slot, NULL, memory_order_release);
+	vm->map_start = r;
+	vm->map_len = span;
+	vm->rw_len = len;
+	vm->size = len;
+	WRITE_ONCE(vm->addr, p);
+	live_bytes += len - old_len;
+	atomic_store_explicit(slot, vm, memory_order_release);
+	kmem_unlock(&vmap_lock);
+	return p;
+fail:
+	vm_os_munmap(r, span);
+	return NULL;
+}
+
+/* ---- queries ---- */
+
+bool is_vmalloc_addr(const void *addr)
+{
+	return find_vm_area(addr) != NULL;
+}
+
+size_t vmalloc_usable_size(const void *addr)
+{
+	struct vm_struct *vm = find_vm_area(addr);
+	size_t len;
+
+	if (!vm)
+		return 0;
+	len = READ_ONCE(vm->rw_len);
+	/* Revalidate: the area may have been freed meanwhile. */
+	return find_vm_area(addr) == vm ? len : 0;
+}
+
+bool vmalloc_covers(const void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr, e = a + len;
+	struct vm_struct *vm;
+	bool hit = false;
+
+	if (e < a)
+		e = UINTPTR_MAX;
+	if (!READ_ONCE(nr_live) && !READ_ONCE(nr_cached))
+		return false;
+	kmem_lock(&vmap_lock);
+	list_for_each_entry(vm, &vmap_live, list)
+		if (a < (uintptr_t)vm->map_start + vm->map_len &&
+		    e > (uintptr_t)vm->map_start) {
+			hit = true;
+			goto out;
+		}
+	list_for_each_entry(vm, &vmap_cache, list)
+		if (a < (uintptr_t)vm->map_start + vm->map_len &&
+		    e > (uintptr_t)vm->map_start) {
+			hit = true;
+			goto out;
+		}
+out:
+	kmem_unlock(&vmap_lock);
+	return hit;
+}
+
+void vmalloc_get_stats(struct vmalloc_stats *st)
+{
+	kmem_lock(&vmap_lock);
+	st->nr_areas = nr_live;
+	st->bytes = live_bytes;
+	st->cached_areas = nr_cached;
+	st->cached_bytes = cached_bytes;
+	kmem_unlock(&vmap_lock);
+	st->nr_mmap = atomic_load_explicit(&nr_mmap, memory_order_relaxed);
+	st->nr_munmap = atomic_load_explicit(&nr_munmap, memory_order_relaxed);
+	st->nr_mremap = atomic_load_explicit(&nr_mremap, memory_order_relaxed);
+	st->nr_mprotect = atomic_load_explicit(&nr_mprotect,
+					       memory_order_relaxed);
+	st->nr_purge = atomic_load_explicit(&nr_purge, memory_order_relaxed);
+}
+
+#define VM_PRINT_MAX 64	/* areas printed by vmalloc_print */
+
+void vmalloc_print(FILE *out)
+{
+	struct vm_struct snap[VM_PRINT_MAX], *vm;
+	size_t n = 0, more = 0, total;
+
+	/* Snapshot under the lock, print after: stdio may allocate. */
+	kmem_lock(&vmap_lock);
+	list_for_each_entry(vm, &vmap_live, list) {
+		if (n < VM_PRINT_MAX)
+			snap[n++] = *vm;
+		else
+			more++;
+	}
+	total = nr_live;
+	kmem_unlock(&vmap_lock);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "0x%016lx-0x%016lx %10zu %p pages=%zu vmalloc\n",
+			(unsigned long)(uintptr_t)snap[i].map_start,
+			(unsigned long)((uintptr_t)snap[i].map_start +
+					snap[i].map_len),
+			snap[i].map_len, snap[i].caller,
+			snap[i].rw_len >> PAGE_SHIFT);
+	if (more)
+		fprintf(out, "... and %zu more areas (%zu live)\n", more, total);
+	fflush(out);
+}
+
+size_t vmalloc_trim(void)
+{
+	struct vm_range r[VM_EVICT_MAX];
+	size_t freed = 0;
+	unsigned int n;
+
+	do {
+		n = 0;
+		kmem_lock(&vmap_lock);
+		while (!list_empty(&vmap_cache) && n < VM_EVICT_MAX) {
+			struct vm_struct *vm = list_entry(vmap_cache.prev,
+							  struct vm_struct,
+							  list);
+			freed += vm->rw_len;
+			vm_evict_locked(vm, &r[n++]);
+		}
+		kmem_unlock(&vmap_lock);
+		vm_unmap_ranges(r, n);
+	} while (n);
+	return freed;
+}
+
+int vmalloc_init(void)
+{
+	return 0;
+}
+
+void vmalloc_fork_prepare(void)
+{
+	kmem_lock(&vmap_lock);
+}
+
+void vmalloc_fork_parent(void)
+{
+	kmem_unlock(&vmap_lock);
+}
+
+void vmalloc_fork_child(void)
+{
+	kmem_lock_reinit(&vmap_lock);
+}
+
+/* ---- the exported API ---- */
+
+KMEM_EXPORT void *kmem_vmalloc(size_t size)
+{
+	void *p;
+
+	kmem_init();
+	p = vmalloc_caller(size, PAGE_SIZE, 0,
+			   __builtin_return_address(0));
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+KMEM_EXPORT void *kmem_vzalloc(size_t size)
+{
+	void *p;
+
+	kmem_init();
+	p = vmalloc_caller(size, PAGE_SIZE, __GFP_ZERO,
+			   __builtin_return_address(0));
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+KMEM_EXPORT void *kmem_vrealloc(void *p, size_t size)
+{
+	void *q;
+
+	kmem_init();
+	if (!p) {
+		q = vmalloc_caller(size, PAGE_SIZE, 0,
+				   __builtin_return_address(0));
+	} else if (!size) {
+		__vfree(p);
+		return NULL;
+	} else {
+		q = __vrealloc(p, size);
+	}
+	if (!q)
+		errno = ENOMEM;
+	return q;
+}
+
+KMEM_EXPORT void kmem_vfree(const void *p)
+{
+	kmem_init();
+	__vfree(p);
+}

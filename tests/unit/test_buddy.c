@@ -1,0 +1,1570 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/test_buddy.c - the page map and the buddy allocator (issue 2).
+ *
+ * Linked with build/libkmem-core.a beside glibc's malloc.  The page API is
+ * called through the kernel spellings of <kmem.h> (alloc_pages,
+ * __get_free_pages, free_pages, ...); the core headers are included only
+ * to read the zones' figures (zone_get_stats), count sections and call
+ * buddy_trim().
+ *
+ * What is checked:
+ *   - every order 0..MAX_ORDER is aligned to PAGE_SIZE << order, writable,
+ *     and maps to its struct page and back; order > MAX_ORDER gives NULL;
+ *   - a seeded random run of mixed orders against a model (a sorted list
+ *     of live blocks) never hands out overlapping blocks, and every block
+ *     keeps its per-block pattern until freed;
+ *   - once everything is freed, /proc/buddyinfo-style output shows every
+ *     free page merged back: per 64 MiB section exactly one order-8 block
+ *     (pages 256..511), one order-9 block (512..1023) and 15 order-10
+ *     blocks, nothing else (check_merged());
+ *   - get_zeroed_page and __GFP_ZERO return zeros for recycled dirty pages
+ *     and for purged ones (the PG_zero shortcut);
+ *   - threads allocating and freeing at once, with blocks handed between
+ *     threads, keep their ownership tags;
+ *   - buddy_trim() and the delayed purge give memory back (RSS drops),
+ *     and a purge that fails (mlockall) leaves the block dirty;
+ *   - out of address space (RLIMIT_AS) allocations fail with ENOMEM and
+ *     GFP_ATOMIC still gets the reserve below WMARK_MIN;
+ *   - bad frees (never handed out, wrong order, double free, interior or
+ *     misaligned address, bogus struct page) print "kmem: ERROR: ..."
+ *     naming the address and abort with SIGABRT; with KMEM_ABORT=0 they
+ *     are reported, ignored, and nothing is merged wrongly.
+ *
+ * Options are read at the first kmem call, so scenarios that need an
+ * environment (KMEM_ABORT=0, KMEM_PURGE_DELAY_MS) or must die run in a
+ * fresh process: this binary re-executes itself as "test_buddy --child
+ * NAME" (run_child()).  That works the same with CK_FORK=no (valgrind).
+ * The runner process itself never calls kmem before srunner_run_all.
+ */
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buddy.h"
+#include "slab.h"
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+/* Pages a zone gets from one section, and their layout once all merged. */
+#define SECTION_FREE_PAGES (PAGES_PER_SECTION - SECTION_META_PAGES)
+#define MERGED_O8 1	/* pages 256..511 */
+#define MERGED_O9 1	/* pages 512..1023 */
+#define MERGED_O10 15	/* pages 1024..16383 */
+_Static_assert(SECTION_META_PAGES == 256, "layout below assumes 1 MiB map");
+_Static_assert(256 * MERGED_O8 + 512 * MERGED_O9 + 1024 * MERGED_O10 ==
+	       SECTION_FREE_PAGES, "merged layout covers the section");
+
+static char self_exe[PATH_MAX];
+
+/* ---- helpers ---- */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Mostly small orders (geometric), a quarter uniform over 0..MAX_ORDER. */
+static unsigned int random_order(uint64_t *s)
+{
+	uint64_t r = splitmix64(s);
+	unsigned int o;
+
+	if ((r & 3) == 0)
+		return (unsigned int)((r >> 8) % (MAX_ORDER + 1));
+	o = (unsigned int)__builtin_ctzll((r >> 2) | (1ULL << 40));
+	return o > MAX_ORDER ? MAX_ORDER : o;
+}
+
+static size_t block_bytes(unsigned int order)
+{
+	return PAGE_SIZE << order;
+}
+
+/* Write a tag into every page of a block (first word) and its last word. */
+static void tag_block(unsigned long addr, unsigned int order, uint64_t tag)
+{
+	size_t pages = 1UL << order;
+
+	for (size_t i = 0; i < pages; i++)
+		*(volatile uint64_t *)(addr + i * PAGE_SIZE) = tag ^ i;
+	*(volatile uint64_t *)(addr + block_bytes(order) - 8) = ~tag;
+}
+
+/* Index of the first damaged page, or -1 if the tags are intact. */
+static long check_tag(unsigned long addr, unsigned int order, uint64_t tag)
+{
+	size_t pages = 1UL << order;
+
+	for (size_t i = 0; i < pages; i++)
+		if (*(volatile uint64_t *)(addr + i * PAGE_SIZE) != (tag ^ i))
+			return (long)i;
+	if (*(volatile uint64_t *)(addr + block_bytes(order) - 8) != ~tag)
+		return (long)pages - 1;
+	return -1;
+}
+
+static bool all_bytes(const void *p, size_t len, unsigned char v)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (c[i] != v)
+			return false;
+	return true;
+}
+
+static size_t rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* One parsed line of kmem_buddyinfo(). */
+struct buddyinfo_line {
+	char zone[16];
+	size_t count[NR_PAGE_ORDERS];
+};
+
+/* Parse kmem_buddyinfo() output; returns the number of zone lines. */
+static int read_buddyinfo(struct buddyinfo_line *lines, int max)
+{
+	FILE *f = tmpfile();
+	char buf[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	kmem_buddyinfo(f);
+	rewind(f);
+	while (n < max && fgets(buf, sizeof(buf), f)) {
+		struct buddyinfo_line *l = &lines[n];
+		int node, used = 0, pos;
+		char *p;
+
+		if (sscanf(buf, "Node %d, zone %15s%n", &node, l->zone, &used) != 2)
+			continue;
+		p = buf + used;
+		for (int o = 0; o <= MAX_ORDER; o++, p += pos)
+			if (sscanf(p, "%zu%n", &l->count[o], &pos) != 1)
+				return -1;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * What kmem itself holds before a test starts: the slab layer's boot
+ * caches live in pages of ZONE_NORMAL.  Taken by baseline_setup() at the
+ * start of every test process (a Check fixture, or before a child runs).
+ */
+static struct zone_stats base[MAX_NR_ZONES];
+
+static void baseline_setup(void)
+{
+	FILE *devnull = fopen("/dev/null", "w");
+
+	kmem_buddyinfo(devnull); /* initialises kmem, drains per-CPU lists */
+	fclose(devnull);
+	kmem_cache_shrink_all();
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		zone_get_stats(z, &base[z]);
+}
+
+/*
+ * After every block has been freed: every zone's free memory must be what
+ * it was at the baseline, plus every section added since merged back into
+ * exactly the section layout, and no page may sit on a per-CPU list.
+ * Writes the reason of a failure into why.
+ */
+static bool check_merged(char *why, size_t len)
+{
+	static const int zids[] = { ZONE_DMA32, ZONE_NORMAL };
+	struct buddyinfo_line lines[MAX_NR_ZONES];
+	size_t sections = 0;
+	int n;
+
+	kmem_cache_shrink_all();
+	n = read_buddyinfo(lines, MAX_NR_ZONES);
+	if (n <= 0) {
+		snprintf(why, len, "kmem_buddyinfo printed no zone (%d)", n);
+		return false;
+	}
+	for (size_t z = 0; z < ARRAY_SIZE(zids); z++) {
+		const struct zone_stats *b = &base[zids[z]];
+		struct zone_stats st;
+		struct buddyinfo_line *l = NULL;
+		size_t s, added;
+
+		if (!zone_get_stats(zids[z], &st))
+			continue;
+		for (int i = 0; i < n; i++)
+			if (strcmp(lines[i].zone, st.name) == 0)
+				l = &lines[i];
+		if (!l) {
+			snprintf(why, len, "zone %s missing from buddyinfo", st.name);
+			return false;
+		}
+		if (st.managed % SECTION_FREE_PAGES) {
+			snprintf(why, len, "zone %s manages %zu pages, not whole "
+				 "sections", st.name, st.managed);
+			return false;
+		}
+		s = st.managed / SECTION_FREE_PAGES;
+		added = s - b->managed / SECTION_FREE_PAGES;
+		sections += s;
+		if (st.nr_free != b->nr_free + added * SECTION_FREE_PAGES ||
+		    st.nr_pcp != 0) {
+			snprintf(why, len, "zone %s: %zu of %zu pages free (%zu "
+				 "used by kmem at the start), %zu on per-CPU lists "
+				 "(a block was lost)", st.name, st.nr_free,
+				 st.managed, b->managed - b->nr_free, st.nr_pcp);
+			return false;
+		}
+		for (int o = 0; o <= MAX_ORDER; o++) {
+			size_t want = b->nr_free_blocks[o] +
+				      (o == 8 ? MERGED_O8 * added :
+				       o == 9 ? MERGED_O9 * added :
+				       o == 10 ? MERGED_O10 * added : 0);
+
+			if (l->count[o] != want || st.nr_free_blocks[o] != want) {
+				snprintf(why, len, "zone %s (%zu sections): %zu "
+					 "order-%d blocks in buddyinfo, %zu in "
+					 "stats, want %zu", st.name, s,
+					 l->count[o], o, st.nr_free_blocks[o],
+					 want);
+				return false;
+			}
+		}
+	}
+	if (sections != pagemap_nr_sections()) {
+		snprintf(why, len, "%zu sections in the zones, %zu mapped",
+			 sections, pagemap_nr_sections());
+		return false;
+	}
+	return true;
+}
+
+#define ck_assert_merged()                                    \
+	do {                                                  \
+		char why_[256];                               \
+		ck_assert_msg(check_merged(why_, sizeof(why_)), \
+			      "not merged back: %s", why_);     \
+	} while (0)
+
+/* ---- child processes: fresh kmem, own environment, may die ---- */
+
+struct child_result {
+	int status;		/* from waitpid */
+	char out[16384];	/* its stdout and stderr */
+};
+
+/* Run "self --child name" with env ("NAME=value", NULL-terminated). */
+static void run_child(const char *name, const char *const *env,
+		      struct child_result *r)
+{
+	int fds[2];
+	size_t len = 0;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		unsetenv("KMEM_ABORT");
+		unsetenv("KMEM_PURGE_DELAY_MS");
+		for (; env && *env; env++)
+			putenv((char *)*env);
+		execl(self_exe, self_exe, "--child", name, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t n = read(fds[0], r->out + len, sizeof(r->out) - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(r->out) - 1)
+			len = 0;	/* keep reading; the tail matters less */
+	}
+	r->out[len] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &r->status, 0), pid);
+}
+
+/* A child says which address it is about to pass, so the report can be
+ * matched against it. */
+static void announce(const char *what, unsigned long addr)
+{
+	fprintf(stderr, "%s 0x%lx\n", what, addr);
+	fflush(stderr);
+}
+
+static unsigned long announced(const struct child_result *r, const char *what)
+{
+	const char *p = strstr(r->out, what);
+	unsigned long a = 0;
+
+	if (p)
+		sscanf(p + strlen(what), " 0x%lx", &a);
+	return a;
+}
+
+/* Child died of SIGABRT after one report naming the announced address. */
+static void assert_reported_abort(const char *name, const char *words1,
+				  const char *words2)
+{
+	struct child_result r;
+	char hex[32];
+	const char *rep;
+	unsigned long addr;
+
+	run_child(name, NULL, &r);
+	ck_assert_msg(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGABRT,
+		      "%s: want death by SIGABRT, got status 0x%x; output:\n%s",
+		      name, r.status, r.out);
+	addr = announced(&r, "BADADDR");
+	ck_assert_msg(addr != 0, "%s: no address announced:\n%s", name, r.out);
+	rep = strstr(r.out, "kmem: ERROR: ");
+	ck_assert_msg(rep != NULL, "%s: no kmem report:\n%s", name, r.out);
+	snprintf(hex, sizeof(hex), "0x%lx", addr);
+	ck_assert_msg(strstr(rep, hex), "%s: report does not name %s:\n%s",
+		      name, hex, r.out);
+	ck_assert_msg(strstr(rep, words1), "%s: report lacks \"%s\":\n%s", name,
+		      words1, r.out);
+	if (words2)
+		ck_assert_msg(strstr(rep, words2), "%s: report lacks \"%s\":\n%s",
+			      name, words2, r.out);
+	ck_assert_msg(strstr(r.out, "kmem: aborting"), "%s: no abort line:\n%s",
+		      name, r.out);
+}
+
+/* ---- the page API: orders, alignment, struct page ---- */
+
+START_TEST(test_every_order_aligned_writable)
+{
+	unsigned long addr[NR_PAGE_ORDERS];
+	struct page *pg[NR_PAGE_ORDERS];
+
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		size_t len = block_bytes(o);
+
+		addr[o] = __get_free_pages(GFP_KERNEL, o);
+		ck_assert_msg(addr[o] != 0, "order %u: NULL", o);
+		ck_assert_msg((addr[o] & (len - 1)) == 0,
+			      "order %u: 0x%lx not aligned to %zu", o, addr[o], len);
+		memset((void *)addr[o], 0x40 + (int)o, len);
+		ck_assert(virt_to_page((void *)addr[o]) ==
+			  kmem_virt_to_page((void *)addr[o]));
+		ck_assert(page_address(virt_to_page((void *)addr[o])) ==
+			  (void *)addr[o]);
+		ck_assert(kmem_virt_to_page((void *)(addr[o] + len - 1)) ==
+			  virt_to_page((void *)addr[o]) + (1UL << o) - 1);
+
+		pg[o] = alloc_pages(GFP_KERNEL, o);
+		ck_assert_msg(pg[o] != NULL, "alloc_pages order %u: NULL", o);
+		ck_assert(((uintptr_t)page_address(pg[o]) & (len - 1)) == 0);
+		ck_assert(kmem_page_address(pg[o]) == page_address(pg[o]));
+		memset(page_address(pg[o]), 0x80 + (int)o, len);
+	}
+	/* Nothing overwrote anything. */
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		ck_assert_msg(all_bytes((void *)addr[o], block_bytes(o), 0x40 + o),
+			      "order %u block damaged", o);
+		ck_assert_msg(all_bytes(page_address(pg[o]), block_bytes(o),
+					0x80 + o), "order %u block damaged", o);
+	}
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		free_pages(addr[o], o);
+		__free_pages(pg[o], o);
+	}
+	/* The single-page spellings. */
+	addr[0] = __get_free_page(GFP_KERNEL);
+	pg[0] = alloc_page(GFP_KERNEL);
+	ck_assert(addr[0] && pg[0]);
+	*(volatile char *)addr[0] = 1;
+	*(volatile char *)page_address(pg[0]) = 1;
+	free_page(addr[0]);
+	__free_page(pg[0]);
+	ck_assert_merged();
+}
+END_TEST
+
+START_TEST(test_order_above_max)
+{
+	unsigned int bad[] = { MAX_ORDER + 1, 31, 64, 255, UINT_MAX };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		ck_assert_ptr_null(alloc_pages(GFP_KERNEL, bad[i]));
+		ck_assert_int_eq(errno, EINVAL);
+		errno = 0;
+		ck_assert_uint_eq(__get_free_pages(GFP_KERNEL, bad[i]), 0);
+		ck_assert_int_eq(errno, EINVAL);
+	}
+	/* Zones that do not exist yet fail cleanly. */
+	errno = 0;
+	ck_assert_ptr_null(alloc_pages(GFP_DMA, 0));
+	ck_assert_int_eq(errno, ENOMEM);
+	errno = 0;
+	ck_assert_ptr_null(alloc_pages(GFP_HIGHUSER, 0));
+	ck_assert_int_eq(errno, ENOMEM);
+	/* Freeing NULL / 0 is a no-op, as in the kernel. */
+	free_pages(0, 3);
+	__free_pages(NULL, 3);
+}
+END_TEST
+
+START_TEST(test_virt_to_page_outside)
+{
+	int local = 0;
+	void *glibc = malloc(64);
+
+	ck_assert_ptr_null(kmem_virt_to_page(&local));
+	ck_assert_ptr_null(kmem_virt_to_page(glibc));
+	ck_assert_ptr_null(kmem_virt_to_page(NULL));
+	ck_assert_ptr_null(kmem_page_address(NULL));
+	free(glibc);
+}
+END_TEST
+
+/* Blocks do not live in the page map, and stay in their section. */
+START_TEST(test_blocks_inside_sections)
+{
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		unsigned long a = __get_free_pages(GFP_KERNEL, o);
+		uintptr_t off = a & SECTION_MASK;
+
+		ck_assert(a != 0);
+		ck_assert_msg(off >= SECTION_META_PAGES * PAGE_SIZE,
+			      "order %u block 0x%lx overlaps the mem_map", o, a);
+		ck_assert(off + block_bytes(o) <= SECTION_SIZE);
+		ck_assert_int_eq(pagemap_zone_of((void *)a), ZONE_NORMAL);
+		free_pages(a, o);
+	}
+	ck_assert_merged();
+}
+END_TEST
+
+/* ---- the model: a sorted list of live blocks ---- */
+
+struct live_block {
+	unsigned long addr;
+	unsigned int order;
+	uint64_t tag;
+};
+
+/* Index of the first live block with addr >= a. */
+static size_t model_lower_bound(const struct live_block *v, size_t n,
+				unsigned long a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid].addr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+#define MODEL_OPS 200000
+#define MODEL_MAX_BLOCKS 1024
+#define MODEL_MAX_PAGES 16384	/* 64 MiB live at most */
+
+START_TEST(test_random_model)
+{
+	static struct live_block live[MODEL_MAX_BLOCKS];
+	uint64_t seed = 0x6b6d656d2d627564ULL;	/* fixed: runs are repeatable */
+	size_t n = 0, pages = 0, allocs = 0, frees = 0, per_order[NR_PAGE_ORDERS] = { 0 };
+
+	for (long op = 0; op < MODEL_OPS; op++) {
+		uint64_t r = splitmix64(&seed);
+		unsigned int order = random_order(&seed);
+		bool do_alloc = n == 0 || (r % 100 < 55 && n < MODEL_MAX_BLOCKS &&
+					   pages + (1UL << order) <= MODEL_MAX_PAGES);
+
+		if (do_alloc) {
+			unsigned long a;
+			size_t i;
+
+			if (r & 0x100) {
+				a = __get_free_pages(GFP_KERNEL, order);
+			} else {
+				struct page *pg = alloc_pages(GFP_KERNEL, order);
+
+				a = pg ? (unsigned long)page_address(pg) : 0;
+			}
+			ck_assert_msg(a != 0, "op %ld: order %u failed", op, order);
+			ck_assert_msg((a & (block_bytes(order) - 1)) == 0,
+				      "op %ld: 0x%lx not aligned to order %u", op,
+				      a, order);
+			i = model_lower_bound(live, n, a);
+			ck_assert_msg(i == n || a + block_bytes(order) <= live[i].addr,
+				      "op %ld: [0x%lx, +%zu) overlaps live block "
+				      "0x%lx order %u", op, a, block_bytes(order),
+				      live[i].addr, live[i].order);
+			ck_assert_msg(i == 0 || live[i - 1].addr +
+				      block_bytes(live[i - 1].order) <= a,
+				      "op %ld: [0x%lx, +%zu) overlaps live block "
+				      "0x%lx order %u", op, a, block_bytes(order),
+				      live[i - 1].addr, live[i - 1].order);
+			memmove(&live[i + 1], &live[i], (n - i) * sizeof(live[0]));
+			live[i] = (struct live_block){ a, order, splitmix64(&seed) };
+			tag_block(a, order, live[i].tag);
+			n++;
+			pages += 1UL << order;
+			allocs++;
+			per_order[order]++;
+		} else {
+			size_t i = (size_t)(r >> 32) % n;
+			struct live_block b = live[i];
+			long bad = check_tag(b.addr, b.order, b.tag);
+
+			ck_assert_msg(bad < 0, "op %ld: block 0x%lx order %u: page "
+				      "%ld overwritten while live", op, b.addr,
+				      b.order, bad);
+			memmove(&live[i], &live[i + 1], (n - i - 1) * sizeof(live[0]));
+			n--;
+			pages -= 1UL << b.order;
+			if (r & 0x200)
+				free_pages(b.addr, b.order);
+			else
+				__free_pages(virt_to_page((void *)b.addr), b.order);
+			frees++;
+		}
+	}
+	/* Free the rest, highest addresses first (merging the other way). */
+	while (n) {
+		n--;
+		ck_assert(check_tag(live[n].addr, live[n].order, live[n].tag) < 0);
+		free_pages(live[n].addr, live[n].order);
+	}
+	for (int o = 0; o <= MAX_ORDER; o++)
+		ck_assert_msg(per_order[o] > 0, "the run never tried order %d", o);
+	ck_assert_uint_gt(allocs, MODEL_OPS / 3);
+	ck_assert_uint_gt(frees, MODEL_OPS / 3);
+	ck_assert_merged();
+}
+END_TEST
+
+/* ---- merging back ---- */
+
+START_TEST(test_merge_after_order0_flood)
+{
+	/* More than one section of single pages, freed in shuffled order. */
+	size_t n = SECTION_FREE_PAGES + 4000;
+	unsigned long *v = malloc(n * sizeof(*v));
+	uint64_t seed = 42;
+
+	ck_assert_ptr_nonnull(v);
+	for (size_t i = 0; i < n; i++) {
+		v[i] = __get_free_page(GFP_KERNEL);
+		ck_assert(v[i] != 0);
+		*(volatile unsigned long *)v[i] = v[i];
+	}
+	ck_assert_uint_ge(pagemap_nr_sections(), 2);
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j = splitmix64(&seed) % (i + 1);
+		unsigned long t = v[i];
+
+		v[i] = v[j];
+		v[j] = t;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ck_assert(*(volatile unsigned long *)v[i] == v[i]);
+		free_page(v[i]);
+	}
+	free(v);
+	ck_assert_merged();
+}
+END_TEST
+
+/* Exact-tail runs (kmalloc's large path) merge back too. */
+START_TEST(test_merge_after_page_runs)
+{
+	struct page *pg[8];
+
+	for (int i = 0; i < 8; i++) {
+		pg[i] = alloc_pages(GFP_KERNEL, MAX_ORDER);
+		ck_assert_ptr_nonnull(pg[i]);
+		/* Keep 1 + 3i pages, give the tail back right away. */
+		__free_page_run(pg[i] + 1 + 3 * i, (1UL << MAX_ORDER) - 1 - 3 * i);
+	}
+	for (int i = 0; i < 8; i++)
+		__free_page_run(pg[i], 1 + 3 * i);
+	ck_assert_merged();
+}
+END_TEST
+
+/* ---- zeroed pages ---- */
+
+START_TEST(test_zeroed_page_recycled)
+{
+	enum { N = 512 };
+	static unsigned long dirty[N], got[N];
+	size_t recycled = 0;
+
+	for (int i = 0; i < N; i++) {
+		dirty[i] = __get_free_page(GFP_KERNEL);
+		ck_assert(dirty[i] != 0);
+		memset((void *)dirty[i], 0xff, PAGE_SIZE);
+	}
+	for (int i = 0; i < N; i++)
+		free_page(dirty[i]);
+	for (int i = 0; i < N; i++) {
+		got[i] = get_zeroed_page(GFP_KERNEL);
+		ck_assert(got[i] != 0);
+		ck_assert_msg(all_bytes((void *)got[i], PAGE_SIZE, 0),
+			      "get_zeroed_page 0x%lx is not zero", got[i]);
+		for (int j = 0; j < N; j++)
+			if (dirty[j] == got[i]) {
+				recycled++;
+				break;
+			}
+		memset((void *)got[i], 0xff, PAGE_SIZE);
+	}
+	/* The per-CPU lists hand back what was just freed (LIFO). */
+	ck_assert_msg(recycled > 0, "no dirty page was recycled: the test "
+		      "proved nothing");
+	for (int i = 0; i < N; i++)
+		free_page(got[i]);
+
+	/* The same address, explicitly: free one dirty page and ask again. */
+	for (int tries = 0; tries < 1000; tries++) {
+		unsigned long a = __get_free_page(GFP_KERNEL), b;
+
+		memset((void *)a, 0xa5, PAGE_SIZE);
+		free_page(a);
+		b = get_zeroed_page(GFP_KERNEL);
+		ck_assert(all_bytes((void *)b, PAGE_SIZE, 0));
+		free_page(b);
+		if (a == b)
+			break;
+		ck_assert_msg(tries < 999, "never got the dirty page back");
+	}
+	ck_assert_merged();
+}
+END_TEST
+
+START_TEST(test_gfp_zero_every_order_recycled)
+{
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		unsigned long a = __get_free_pages(GFP_KERNEL, o), b;
+		int tries = 0;
+
+		memset((void *)a, 0xff, block_bytes(o));
+		free_pages(a, o);
+		do {
+			b = __get_free_pages(GFP_KERNEL | __GFP_ZERO, o);
+			ck_assert(b != 0);
+			ck_assert_msg(all_bytes((void *)b, block_bytes(o), 0),
+				      "__GFP_ZERO order %u block 0x%lx is dirty",
+				      o, b);
+			free_pages(b, o);
+			/* Dirty the one we got, so the next try is dirty too. */
+		} while (b != a && ++tries < 64);
+	}
+	ck_assert_merged();
+}
+END_TEST
+
+/* Purged pages are handed out as clean without a memset: they must be. */
+START_TEST(test_trim_then_zero)
+{
+	enum { NBIG = 64, NSMALL = 1024 };
+	static unsigned long big[NBIG], small[NSMALL];
+	struct zone_stats st;
+	size_t rss_full, rss_trim, purged;
+
+	for (int i = 0; i < NBIG; i++) {
+		big[i] = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+		ck_assert(big[i] != 0);
+		memset((void *)big[i], 0xee, block_bytes(MAX_ORDER));
+	}
+	for (int i = 0; i < NSMALL; i++) {
+		small[i] = __get_free_pages(GFP_KERNEL, (unsigned int)i & 3);
+		ck_assert(small[i] != 0);
+		memset((void *)small[i], 0xdd, block_bytes((unsigned int)i & 3));
+	}
+	rss_full = rss_bytes();
+	for (int i = 0; i < NBIG; i++)
+		free_pages(big[i], MAX_ORDER);
+	for (int i = 0; i < NSMALL; i++)
+		free_pages(small[i], (unsigned int)i & 3);
+	purged = buddy_trim();
+	rss_trim = rss_bytes();
+	ck_assert_uint_ge(purged, NBIG << MAX_ORDER);
+	ck_assert(zone_get_stats(ZONE_NORMAL, &st));
+	ck_assert_uint_eq(st.nr_dirty, 0);
+	ck_assert_uint_eq(st.nr_pcp, 0);
+	ck_assert_uint_ge(st.purged_bytes, (size_t)NBIG << (MAX_ORDER + PAGE_SHIFT));
+	if (!RUNNING_ON_VALGRIND)
+		ck_assert_msg(rss_full > rss_trim &&
+			      rss_full - rss_trim >= (size_t)200 << 20,
+			      "buddy_trim: RSS %zu -> %zu bytes", rss_full,
+			      rss_trim);
+	/* Everything free is now clean: even without __GFP_ZERO it reads 0. */
+	for (int i = 0; i < NBIG; i++) {
+		big[i] = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+		ck_assert(all_bytes((void *)big[i], block_bytes(MAX_ORDER), 0));
+	}
+	for (int i = 0; i < NSMALL; i++) {
+		small[i] = get_zeroed_page(GFP_KERNEL);
+		ck_assert(all_bytes((void *)small[i], PAGE_SIZE, 0));
+	}
+	for (int i = 0; i < NBIG; i++)
+		free_pages(big[i], MAX_ORDER);
+	for (int i = 0; i < NSMALL; i++)
+		free_page(small[i]);
+	/* A second trim right away has only what was just dirtied. */
+	buddy_trim();
+	ck_assert(zone_get_stats(ZONE_NORMAL, &st));
+	ck_assert_uint_eq(st.nr_dirty, 0);
+	ck_assert_merged();
+}
+END_TEST
+
+/* ---- threads ---- */
+
+#define THR_N 4
+#define THR_OPS 25000
+#define THR_MAX_BLOCKS 128
+#define THR_MAX_PAGES 4096
+#define SHARED_SLOTS 16
+
+struct shared_slot {
+	pthread_mutex_t lock;
+	struct live_block b;	/* addr == 0: empty */
+};
+
+static struct shared_slot shared[SHARED_SLOTS];
+static atomic_int thr_failures;
+static char thr_failure_msg[256];
+static pthread_barrier_t thr_barrier;
+
+static void thr_fail(const char *fmt, unsigned long a, unsigned int o, long x)
+{
+	if (atomic_fetch_add(&thr_failures, 1) == 0)
+		snprintf(thr_failure_msg, sizeof(thr_failure_msg), fmt, a, o, x);
+}
+
+static void *thr_main(void *arg)
+{
+	long id = (long)arg;
+	struct live_block mine[THR_MAX_BLOCKS];
+	uint64_t seed = 0x1000 + (uint64_t)id;
+	size_t n = 0, pages = 0;
+
+	pthread_barrier_wait(&thr_barrier);
+	for (long op = 0; op < THR_OPS && !atomic_load(&thr_failures); op++) {
+		uint64_t r = splitmix64(&seed);
+		unsigned int order = random_order(&seed);
+
+		if (r % 16 == 0 && n) {
+			/* Swap one of ours with whatever sits in a shared slot:
+			 * blocks get freed by threads that did not allocate. */
+			struct shared_slot *s = &shared[(r >> 8) % SHARED_SLOTS];
+			struct live_block out = mine[--n], in;
+
+			pthread_mutex_lock(&s->lock);
+			in = s->b;
+			s->b = out;
+			pthread_mutex_unlock(&s->lock);
+			pages -= 1UL << out.order;
+			if (in.addr) {
+				long bad = check_tag(in.addr, in.order, in.tag);
+
+				if (bad >= 0)
+					thr_fail("adopted block 0x%lx order %u: page "
+						 "%ld overwritten", in.addr, in.order,
+						 bad);
+				mine[n++] = in;
+				pages += 1UL << in.order;
+			}
+		} else if (n == 0 || (r % 100 < 52 && n < THR_MAX_BLOCKS &&
+				       pages + (1UL << order) <= THR_MAX_PAGES)) {
+			unsigned long a = __get_free_pages(GFP_KERNEL, order);
+
+			if (!a || (a & (block_bytes(order) - 1))) {
+				thr_fail("alloc 0x%lx order %u bad (%ld)", a, order, 0L);
+				break;
+			}
+			/* Another thread's tag here would be an overlap. */
+			mine[n] = (struct live_block){
+				a, order, ((uint64_t)id << 56) ^ splitmix64(&seed) };
+			tag_block(a, order, mine[n].tag);
+			n++;
+			pages += 1UL << order;
+		} else {
+			size_t i = (size_t)(r >> 32) % n;
+			struct live_block b = mine[i];
+			long bad = check_tag(b.addr, b.order, b.tag);
+
+			if (bad >= 0)
+				thr_fail("block 0x%lx order %u: page %ld "
+					 "overwritten by someone else", b.addr,
+					 b.order, bad);
+			mine[i] = mine[--n];
+			pages -= 1UL << b.order;
+			free_pages(b.addr, b.order);
+		}
+	}
+	while (n) {
+		n--;
+		if (check_tag(mine[n].addr, mine[n].order, mine[n].tag) >= 0)
+			thr_fail("block 0x%lx order %u damaged at exit (%ld)",
+				 mine[n].addr, mine[n].order, 0L);
+		free_pages(mine[n].addr, mine[n].order);
+	}
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	pthread_t t[THR_N];
+
+	atomic_store(&thr_failures, 0);
+	for (int i = 0; i < SHARED_SLOTS; i++) {
+		pthread_mutex_init(&shared[i].lock, NULL);
+		shared[i].b.addr = 0;
+	}
+	pthread_barrier_init(&thr_barrier, NULL, THR_N);
+	for (long i = 0; i < THR_N; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, thr_main, (void *)i), 0);
+	for (int i = 0; i < THR_N; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&thr_barrier);
+	ck_assert_msg(atomic_load(&thr_failures) == 0, "%d failures, first: %s",
+		      atomic_load(&thr_failures), thr_failure_msg);
+	for (int i = 0; i < SHARED_SLOTS; i++) {
+		struct live_block *b = &shared[i].b;
+
+		if (!b->addr)
+			continue;
+		ck_assert(check_tag(b->addr, b->order, b->tag) < 0);
+		free_pages(b->addr, b->order);
+		b->addr = 0;
+	}
+	ck_assert_merged();
+}
+END_TEST
+
+/* ---- memory goes back to the OS ---- */
+
+START_TEST(test_rss_drops_after_delay)
+{
+	static const char *const env[] = { "KMEM_PURGE_DELAY_MS=200", NULL };
+	struct child_result r;
+
+	run_child("rss", env, &r);
+	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 77)
+		return;	/* under valgrind: RSS means nothing there */
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "status 0x%x:\n%s", r.status, r.out);
+	fputs(r.out, stdout);
+}
+END_TEST
+
+/* 1 GiB of order-10 blocks, touched, freed; after the delay one more
+ * free on the slow path must find and purge them. */
+static int child_rss(void)
+{
+	enum { NBLK = 256 };	/* 256 x 4 MiB = 1 GiB */
+	static unsigned long blk[NBLK];
+	size_t rss0, rss1, rss2, rss3 = 0, gib = (size_t)1 << 30;
+	struct zone_stats st;
+	int waited = 0;
+
+	if (RUNNING_ON_VALGRIND)
+		return 77;
+	rss0 = rss_bytes();
+	for (int i = 0; i < NBLK; i++) {
+		blk[i] = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+		if (!blk[i]) {
+			printf("allocation %d failed\n", i);
+			return 1;
+		}
+		memset((void *)blk[i], 0x5a, block_bytes(MAX_ORDER));
+	}
+	rss1 = rss_bytes();
+	for (int i = 0; i < NBLK; i++)
+		free_pages(blk[i], MAX_ORDER);
+	rss2 = rss_bytes();
+	if (rss1 < rss0 + gib - (gib >> 4)) {
+		printf("1 GiB was not resident: RSS %zu -> %zu\n", rss0, rss1);
+		return 1;
+	}
+	/* Past the delay (and the purge interval), a slow-path free runs
+	 * the check.  Poll rather than time: the machine is shared. */
+	usleep(300 * 1000);
+	for (waited = 0; waited < 100; waited++) {
+		unsigned long a = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+
+		free_pages(a, MAX_ORDER);
+		rss3 = rss_bytes();
+		if (rss3 + gib - (gib >> 4) <= rss1)
+			break;
+		usleep(50 * 1000);
+	}
+	zone_get_stats(ZONE_NORMAL, &st);
+	printf("rss: start %zu MiB, 1 GiB touched %zu MiB, freed %zu MiB, "
+	       "after delay %zu MiB (%d polls); purged %zu MiB, %zu dirty "
+	       "pages left\n", rss0 >> 20, rss1 >> 20, rss2 >> 20, rss3 >> 20,
+	       waited, st.purged_bytes >> 20, st.nr_dirty);
+	if (rss3 + gib - (gib >> 4) > rss1) {
+		printf("RSS did not drop by 15/16 of 1 GiB\n");
+		return 1;
+	}
+	if (st.purged_bytes < gib - (gib >> 4) || st.nr_dirty > 2 * 1024 + 512) {
+		printf("zone figures disagree\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- bad input: reported with the address, then abort ---- */
+
+static int child_free_stack(void)
+{
+	char buf[3 * PAGE_SIZE];
+	unsigned long a = ((unsigned long)buf + PAGE_SIZE - 1) & PAGE_MASK;
+
+	/* First kmem call of the process: must still be caught. */
+	announce("BADADDR", a);
+	free_pages(a, 0);
+	return 0;
+}
+
+static int child_free_glibc(void)
+{
+	void *p = aligned_alloc(PAGE_SIZE, 4 * PAGE_SIZE);
+	unsigned long keep = __get_free_page(GFP_KERNEL);	/* kmem is up */
+
+	announce("BADADDR", (unsigned long)p);
+	free_pages((unsigned long)p, 2);
+	free_page(keep);
+	return 0;
+}
+
+static int child_free_far(void)
+{
+	unsigned long keep = __get_free_page(GFP_KERNEL);
+	/* A section-aligned address just past the heap: in no section. */
+	unsigned long a = (keep & ~SECTION_MASK) + 64 * SECTION_SIZE;
+
+	announce("BADADDR", a);
+	free_pages(a, MAX_ORDER);
+	return 0;
+}
+
+static int child_free_mem_map(void)
+{
+	unsigned long keep = __get_free_page(GFP_KERNEL);
+	unsigned long a = keep & ~SECTION_MASK;	/* the section's mem_map */
+
+	announce("BADADDR", a);
+	free_pages(a, 0);
+	return 0;
+}
+
+static int child_wrong_order_smaller(void)
+{
+	unsigned long a = __get_free_pages(GFP_KERNEL, 2);
+
+	announce("BADADDR", a);
+	free_pages(a, 1);
+	return 0;
+}
+
+static int child_wrong_order_larger(void)
+{
+	/* An order-9 block that happens to be aligned like an order-10 one:
+	 * freeing it as order 10 would hand its neighbour out twice. */
+	unsigned long v[8], a = 0;
+
+	for (int i = 0; i < 8 && !a; i++) {
+		v[i] = __get_free_pages(GFP_KERNEL, 9);
+		if ((v[i] & (block_bytes(10) - 1)) == 0)
+			a = v[i];
+	}
+	if (!a)
+		return 2;
+	announce("BADADDR", a);
+	free_pages(a, 10);
+	return 0;
+}
+
+static int child_wrong_order_page(void)
+{
+	struct page *pg = alloc_pages(GFP_KERNEL, 3);
+
+	announce("BADADDR", (unsigned long)page_address(pg));
+	__free_pages(pg, 0);
+	return 0;
+}
+
+static int child_double_free_pcp(void)
+{
+	unsigned long a = __get_free_page(GFP_KERNEL);
+
+	free_page(a);
+	announce("BADADDR", a);
+	free_page(a);
+	return 0;
+}
+
+static int child_double_free_zone(void)
+{
+	unsigned long a = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+
+	free_pages(a, MAX_ORDER);
+	announce("BADADDR", a);
+	free_pages(a, MAX_ORDER);
+	return 0;
+}
+
+static int child_interior(void)
+{
+	unsigned long a = __get_free_pages(GFP_KERNEL, 2);
+
+	announce("BADADDR", a + PAGE_SIZE);
+	free_pages(a + PAGE_SIZE, 0);
+	return 0;
+}
+
+static int child_misaligned(void)
+{
+	unsigned long a = __get_free_pages(GFP_KERNEL, 0);
+
+	announce("BADADDR", a + 24);
+	free_pages(a + 24, 0);
+	return 0;
+}
+
+static int child_bad_struct_page(void)
+{
+	struct page *pg = alloc_pages(GFP_KERNEL, 0);
+	struct page *bad = (struct page *)((char *)pg + 8);
+
+	announce("BADADDR", (unsigned long)bad);
+	__free_pages(bad, 0);
+	return 0;
+}
+
+static int child_free_order_too_big(void)
+{
+	unsigned long a = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+
+	announce("BADADDR", a);
+	free_pages(a, MAX_ORDER + 1);
+	return 0;
+}
+
+START_TEST(test_report_never_handed_out)
+{
+	assert_reported_abort("free_stack", "never handed out", NULL);
+	assert_reported_abort("free_glibc", "never handed out", NULL);
+	assert_reported_abort("free_far", "never handed out", NULL);
+	assert_reported_abort("free_mem_map", "page map", NULL);
+}
+END_TEST
+
+START_TEST(test_report_wrong_order)
+{
+	assert_reported_abort("wrong_order_smaller", "wrong order",
+			      "allocated with order 2");
+	assert_reported_abort("wrong_order_larger", "wrong order",
+			      "allocated with order 9");
+	assert_reported_abort("wrong_order_page", "wrong order",
+			      "allocated with order 3");
+	assert_reported_abort("order_too_big", "order above MAX_ORDER", NULL);
+}
+END_TEST
+
+START_TEST(test_report_double_free)
+{
+	assert_reported_abort("double_free_pcp", "double free", NULL);
+	assert_reported_abort("double_free_zone", "double free", NULL);
+}
+END_TEST
+
+START_TEST(test_report_bad_address)
+{
+	assert_reported_abort("interior", "inside a block", NULL);
+	assert_reported_abort("misaligned", "not aligned", NULL);
+	assert_reported_abort("bad_struct_page", "not a struct page", NULL);
+}
+END_TEST
+
+/*
+ * KMEM_ABORT=0: each misuse is reported and dropped; the blocks involved
+ * stay as they were and nothing is merged wrongly.  Output lines
+ * "REPORTED n" let the parent count reports per step.
+ */
+static int child_abort0(void)
+{
+	char stackbuf[2 * PAGE_SIZE], why[256];
+	unsigned long s = ((unsigned long)stackbuf + PAGE_SIZE - 1) & PAGE_MASK;
+	unsigned long a, b, v[2048];
+	uint64_t tag = 0x1234567890abcdefULL;
+
+	/* The first kmem call of the process is a bad free. */
+	free_pages(s, 0);
+	announce("STEP1", s);
+
+	a = __get_free_pages(GFP_KERNEL, 2);
+	tag_block(a, 2, tag);
+	free_pages(a, 1);			/* wrong order */
+	free_pages(a + PAGE_SIZE, 0);		/* interior */
+	free_pages(a, 3);			/* wrong order, or misaligned */
+	announce("STEP2", a);
+	if (check_tag(a, 2, tag) >= 0) {
+		printf("FAIL the block changed after bad frees\n");
+		return 1;
+	}
+	/* None of those frees released any of its pages. */
+	for (int i = 0; i < 2048; i++) {
+		unsigned int o = (unsigned int)i & 1;
+
+		v[i] = __get_free_pages(GFP_KERNEL, o);
+		if (v[i] + block_bytes(o) > a && v[i] < a + block_bytes(2)) {
+			printf("FAIL 0x%lx order %u handed out inside the live "
+			       "block 0x%lx\n", v[i], o, a);
+			return 1;
+		}
+	}
+	for (int i = 0; i < 2048; i++)
+		free_pages(v[i], (unsigned int)i & 1);
+	if (check_tag(a, 2, tag) >= 0) {
+		printf("FAIL the block was overwritten\n");
+		return 1;
+	}
+	free_pages(a, 2);			/* the right free */
+	free_pages(a, 2);			/* double free */
+	b = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+	free_pages(b, MAX_ORDER);
+	free_pages(b, MAX_ORDER);		/* double free */
+	announce("STEP3", a);
+	if (!check_merged(why, sizeof(why))) {
+		printf("FAIL not merged: %s\n", why);
+		return 1;
+	}
+	printf("DONE\n");
+	return 0;
+}
+
+static int count_substr(const char *s, const char *sub)
+{
+	int n = 0;
+
+	while ((s = strstr(s, sub))) {
+		n++;
+		s += strlen(sub);
+	}
+	return n;
+}
+
+/* Reports in the output between two announced markers. */
+static int reports_between(const char *out, const char *from, const char *to,
+			   const char *words)
+{
+	const char *a = from ? strstr(out, from) : out;
+	const char *b = to ? strstr(out, to) : NULL;
+	char seg[sizeof(((struct child_result *)0)->out)];
+	size_t len;
+
+	if (!a || (to && !b) || (b && b < a))
+		return -1;
+	len = b ? (size_t)(b - a) : strlen(a);
+	memcpy(seg, a, len);
+	seg[len] = '\0';
+	return count_substr(seg, words);
+}
+
+START_TEST(test_abort0_continues)
+{
+	static const char *const env[] = { "KMEM_ABORT=0", NULL };
+	struct child_result r;
+
+	run_child("abort0", env, &r);
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "KMEM_ABORT=0 child: status 0x%x:\n%s", r.status, r.out);
+	ck_assert_msg(strstr(r.out, "DONE"), "%s", r.out);
+	ck_assert_msg(!strstr(r.out, "kmem: aborting"), "%s", r.out);
+	/* Before STEP1: the stack address, as the very first kmem call. */
+	ck_assert_msg(reports_between(r.out, NULL, "STEP1", "kmem: ERROR: ") == 1 &&
+		      reports_between(r.out, NULL, "STEP1", "never handed out") == 1,
+		      "step 1:\n%s", r.out);
+	/* STEP1..STEP2: wrong order, interior, wrong order or misaligned. */
+	ck_assert_msg(reports_between(r.out, "STEP1", "STEP2", "kmem: ERROR: ") == 3 &&
+		      reports_between(r.out, "STEP1", "STEP2", "wrong order") >= 1 &&
+		      reports_between(r.out, "STEP1", "STEP2", "inside a block") == 1,
+		      "step 2:\n%s", r.out);
+	/* STEP2..STEP3: two double frees (per-CPU list and zone list). */
+	ck_assert_msg(reports_between(r.out, "STEP2", "STEP3", "kmem: ERROR: ") == 2 &&
+		      reports_between(r.out, "STEP2", "STEP3", "double free") == 2,
+		      "step 3:\n%s", r.out);
+	ck_assert_msg(reports_between(r.out, "STEP3", NULL, "kmem: ERROR: ") == 0,
+		      "after step 3:\n%s", r.out);
+}
+END_TEST
+
+/* ---- Check's own death tests (fork mode only) ---- */
+
+static void quiet_stderr(void)
+{
+	FILE *f = freopen("/dev/null", "w", stderr);
+
+	(void)f;
+}
+
+START_TEST(test_signal_never_handed_out)
+{
+	static char not_ours[2 * PAGE_SIZE];
+
+	quiet_stderr();
+	free_pages(((unsigned long)not_ours + PAGE_SIZE - 1) & PAGE_MASK, 0);
+}
+END_TEST
+
+START_TEST(test_signal_wrong_order)
+{
+	unsigned long a = __get_free_pages(GFP_KERNEL, 4);
+
+	quiet_stderr();
+	free_pages(a, 2);
+}
+END_TEST
+
+START_TEST(test_signal_double_free)
+{
+	unsigned long a = __get_free_pages(GFP_KERNEL, 5);
+
+	quiet_stderr();
+	free_pages(a, 5);
+	free_pages(a, 5);
+}
+END_TEST
+
+/*
+ * mlockall(MCL_FUTURE) makes every new section VM_LOCKED, and madvise
+ * (MADV_DONTNEED) fails on locked memory: a purge that failed must not
+ * mark the block clean, or __GFP_ZERO skips the memset of a dirty block.
+ */
+static int child_mlocked(void)
+{
+	enum { N = 16 };
+	unsigned long v[N];
+
+	if (RUNNING_ON_VALGRIND)
+		return 77;
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+		printf("mlockall: %s\n", strerror(errno));
+		return 77;	/* no RLIMIT_MEMLOCK for it */
+	}
+	for (int i = 0; i < N; i++) {
+		v[i] = __get_free_pages(GFP_KERNEL, i % 4 ? 0 : MAX_ORDER);
+		memset((void *)v[i], 0xcc, block_bytes(i % 4 ? 0 : MAX_ORDER));
+	}
+	for (int i = 0; i < N; i++)
+		free_pages(v[i], i % 4 ? 0 : MAX_ORDER);
+	buddy_trim();
+	for (int i = 0; i < N; i++) {
+		unsigned int o = i % 4 ? 0 : MAX_ORDER;
+
+		v[i] = __get_free_pages(GFP_KERNEL | __GFP_ZERO, o);
+		if (!all_bytes((void *)v[i], block_bytes(o), 0)) {
+			printf("FAIL __GFP_ZERO order %u block 0x%lx is dirty "
+			       "after a failed purge\n", o, v[i]);
+			return 1;
+		}
+	}
+	for (int i = 0; i < N; i++)
+		free_pages(v[i], i % 4 ? 0 : MAX_ORDER);
+	return 0;
+}
+
+START_TEST(test_zero_after_failed_purge)
+{
+	struct child_result r;
+
+	run_child("mlocked", NULL, &r);
+	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 77)
+		return;
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "status 0x%x:\n%s", r.status, r.out);
+}
+END_TEST
+
+/*
+ * Out of address space (RLIMIT_AS): allocations fail with NULL + ENOMEM,
+ * the reserve below WMARK_MIN is left to GFP_ATOMIC, and everything
+ * still merges back afterwards.
+ */
+static int child_oom(void)
+{
+	enum { MAXV = 1 << 16 };
+	static unsigned long v[MAXV];
+	static unsigned int ord[MAXV];
+	struct rlimit rl;
+	size_t n = 0, big = 0, small = 0, atomic_pages = 0;
+	char why[256];
+	FILE *f;
+	unsigned long vm_pages = 0;
+
+	free_page(__get_free_page(GFP_KERNEL));	/* map the first section */
+	f = fopen("/proc/self/statm", "r");
+	if (!f || fscanf(f, "%lu", &vm_pages) != 1)
+		return 2;
+	fclose(f);
+	/* Room for two more 64 MiB sections (each maps 128 MiB to align). */
+	rl.rlim_cur = rl.rlim_max = vm_pages * PAGE_SIZE + (200UL << 20);
+	if (setrlimit(RLIMIT_AS, &rl))
+		return 2;
+	for (;;) {
+		errno = 0;
+		v[n] = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+		if (!v[n])
+			break;
+		ord[n++] = MAX_ORDER;
+		big++;
+	}
+	if (errno != ENOMEM || big < 15) {
+		printf("FAIL order-10 run ended after %zu blocks, errno %d\n",
+		       big, errno);
+		return 1;
+	}
+	for (;;) {
+		v[n] = __get_free_page(GFP_KERNEL);
+		if (!v[n])
+			break;
+		ord[n++] = 0;
+		small++;
+	}
+	for (;;) {
+		v[n] = __get_free_page(GFP_ATOMIC);
+		if (!v[n])
+			break;
+		ord[n++] = 0;
+		atomic_pages++;
+		if (n == MAXV)
+			return 2;
+	}
+	printf("oom: %zu order-10 blocks, then %zu pages, then %zu GFP_ATOMIC "
+	       "pages from the reserve\n", big, small, atomic_pages);
+	if (atomic_pages == 0) {
+		printf("FAIL GFP_ATOMIC found no reserve\n");
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		free_pages(v[i], ord[i]);
+	if (!check_merged(why, sizeof(why))) {
+		printf("FAIL %s\n", why);
+		return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_out_of_memory)
+{
+	struct child_result r;
+
+	run_child("oom", NULL, &r);
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "status 0x%x:\n%s", r.status, r.out);
+	fputs(r.out, stdout);
+}
+END_TEST
+
+/* ---- DMA32 (own process: its sections would change the count) ---- */
+
+static int child_dma32(void)
+{
+	char why[256];
+	unsigned long v[NR_PAGE_ORDERS];
+
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		v[o] = __get_free_pages(GFP_DMA32, o);
+		if (!v[o] || v[o] + block_bytes(o) > (1UL << 32) ||
+		    (v[o] & (block_bytes(o) - 1))) {
+			printf("FAIL order %u: 0x%lx\n", o, v[o]);
+			return 1;
+		}
+		memset((void *)v[o], 1, block_bytes(o));
+	}
+	for (unsigned int o = 0; o <= MAX_ORDER; o++)
+		free_pages(v[o], o);
+	if (!check_merged(why, sizeof(why))) {
+		printf("FAIL %s\n", why);
+		return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_dma32)
+{
+	struct child_result r;
+
+	run_child("dma32", NULL, &r);
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "status 0x%x:\n%s", r.status, r.out);
+}
+END_TEST
+
+/* ---- main ---- */
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} children[] = {
+	{ "rss", child_rss },
+	{ "free_stack", child_free_stack },
+	{ "free_glibc", child_free_glibc },
+	{ "free_far", child_free_far },
+	{ "free_mem_map", child_free_mem_map },
+	{ "wrong_order_smaller", child_wrong_order_smaller },
+	{ "wrong_order_larger", child_wrong_order_larger },
+	{ "wrong_order_page", child_wrong_order_page },
+	{ "order_too_big", child_free_order_too_big },
+	{ "double_free_pcp", child_double_free_pcp },
+	{ "double_free_zone", child_double_free_zone },
+	{ "interior", child_interior },
+	{ "misaligned", child_misaligned },
+	{ "bad_struct_page", child_bad_struct_page },
+	{ "abort0", child_abort0 },
+	{ "dma32", child_dma32 },
+	{ "mlocked", child_mlocked },
+	{ "oom", child_oom },
+};
+
+static Suite *buddy_suite(bool forking)
+{
+	Suite *s = suite_create("buddy");
+	TCase *tc;
+
+	tc = tcase_create("api");
+	tcase_add_checked_fixture(tc, baseline_setup, NULL);
+	tcase_add_test(tc, test_every_order_aligned_writable);
+	tcase_add_test(tc, test_order_above_max);
+	tcase_add_test(tc, test_virt_to_page_outside);
+	tcase_add_test(tc, test_blocks_inside_sections);
+	tcase_add_test(tc, test_dma32);
+	tcase_add_test(tc, test_out_of_memory);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("model");
+	tcase_add_checked_fixture(tc, baseline_setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_random_model);
+	tcase_add_test(tc, test_merge_after_order0_flood);
+	tcase_add_test(tc, test_merge_after_page_runs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("zero");
+	tcase_add_checked_fixture(tc, baseline_setup, NULL);
+	tcase_add_test(tc, test_zeroed_page_recycled);
+	tcase_add_test(tc, test_gfp_zero_every_order_recycled);
+	tcase_add_test(tc, test_trim_then_zero);
+	tcase_add_test(tc, test_zero_after_failed_purge);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("threads");
+	tcase_add_checked_fixture(tc, baseline_setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_threads);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("purge");
+	tcase_add_checked_fixture(tc, baseline_setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_rss_drops_after_delay);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, baseline_setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_report_never_handed_out);
+	tcase_add_test(tc, test_report_wrong_order);
+	tcase_add_test(tc, test_report_double_free);
+	tcase_add_test(tc, test_report_bad_address);
+	tcase_add_test(tc, test_abort0_continues);
+	if (forking) {
+		/* These die in Check's own fork: not with CK_FORK=no. */
+		tcase_add_test_raise_signal(tc, test_signal_never_handed_out,
+					    SIGABRT);
+		tcase_add_test_raise_signal(tc, test_signal_wrong_order, SIGABRT);
+		tcase_add_test_raise_signal(tc, test_signal_double_free, SIGABRT);
+	}
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	const char *fork_env = getenv("CK_FORK");
+	bool forking = !(fork_env && strcmp(fork_env, "no") == 0);
+	ssize_t len;
+	SRunner *sr;
+	int failed;
+
+	len = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	if (len <= 0)
+		snprintf(self_exe, sizeof(self_exe), "%s", argv[0]);
+	else
+		self_exe[len] = '\0';
+	if (argc == 3 && strcmp(argv[1], "--child") == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(children); i++)
+			if (strcmp(argv[2], children[i].name) == 0)
+				return baseline_setup(), children[i].fn();
+		fprintf(stderr, "unknown child %s\n", argv[2]);
+		return 126;
+	}
+	/* Death tests expect the default; kmem is not initialised yet. */
+	unsetenv("KMEM_ABORT");
+	sr = srunner_create(buddy_suite(forking));
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

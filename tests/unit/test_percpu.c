@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/test_percpu.c - the per-CPU (rseq) and per-thread caches.
+ *
+ * The property under test: an object is never handed out twice.  Every
+ * live object is recorded in a global open-addressing set with an atomic
+ * compare-and-swap; inserting an address that is already live fails the
+ * test at once.  Each object also carries its owner's tag, checked before
+ * it is freed.  The threads flip their CPU affinity while they work (so
+ * rseq sections run across migrations) and, in another test, a signal
+ * storm interrupts them (so sections abort and restart).  Objects are
+ * also passed to other threads to free, so frees land in caches of CPUs
+ * that did not allocate them.
+ *
+ * The same binary runs in every mode: tests/run.sh runs the suite with
+ * the default mode, and CI runs it again with KMEM_PERCPU=thread.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kmem.h>
+
+#include "buddy.h"
+#include "percpu.h"
+
+#define SET_BITS 22
+#define SET_SIZE (1UL << SET_BITS)
+#define NR_WORKERS 4
+#define LIVE_PER_THREAD 512
+
+static _Atomic uintptr_t *live_set;
+static _Atomic long duplicates;
+static atomic_bool stop_storm;
+
+static size_t slot_of(uintptr_t p)
+{
+	return (size_t)((p >> 4) * 0x9E3779B97F4A7C15ULL >> (64 - SET_BITS));
+}
+
+/* Record p as live; false if it already was (a double hand-out). */
+static bool set_insert(void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+
+	for (size_t i = slot_of(p);; i = (i + 1) & (SET_SIZE - 1)) {
+		uintptr_t cur = atomic_load(&live_set[i]);
+
+		if (cur == p)
+			return false;
+		if (cur == 0 || cur == 1) { /* empty or tombstone */
+			if (atomic_compare_exchange_strong(&live_set[i], &cur, p))
+				return true;
+			i = (i - 1) & (SET_SIZE - 1); /* look again */
+		}
+	}
+}
+
+static void set_remove(void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+
+	for (size_t i = slot_of(p);; i = (i + 1) & (SET_SIZE - 1)) {
+		uintptr_t cur = atomic_load(&live_set[i]);
+
+		if (cur == p) {
+			atomic_store(&live_set[i], 1);
+			return;
+		}
+		if (cur == 0)
+			abort(); /* freeing something never recorded */
+	}
+}
+
+struct obj_hdr {
+	uint64_t tag;
+	uint64_t size;
+};
+
+/* A shared hand-off ring: objects freed by another thread. */
+#define RING 1024
+static _Atomic(void *) ring[RING];
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void flip_cpu(unsigned int n)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (ncpu < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(n % (unsigned int)ncpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void check_and_free(void *p)
+{
+	struct obj_hdr *h = p;
+
+	set_remove(p);
+	/* Poison the tag: if p is handed out twice, the tag check catches it. */
+	h->tag = 0xdeadbeefdeadbeefULL;
+	kfree(p);
+}
+
+static void *worker(void *arg)
+{
+	unsigned long id = (unsigned long)arg;
+	uint64_t seed = 0x12345678 + id * 7919;
+	void *live[LIVE_PER_THREAD] = { 0 };
+	long iters = 300000;
+
+	for (long i = 0; i < iters; i++) {
+		unsigned int k = (unsigned int)(xorshift(&seed) % LIVE_PER_THREAD);
+
+		if ((i & 1023) == 0)
+			flip_cpu((unsigned int)(id + (unsigned long)i / 1024));
+		if (live[k]) {
+			struct obj_hdr *h = live[k];
+
+			if (h->tag != ((id << 48) | (uint64_t)k))
+				atomic_fetch_add(&duplicates, 1);
+			live[k] = NULL;
+			if (xorshift(&seed) % 4 == 0) {
+				/* Hand it to whichever thread takes the slot. */
+				void *old;
+
+				set_remove(h);
+				h->tag = 0x5151515151515151ULL;
+				old = atomic_exchange(&ring[xorshift(&seed) % RING],
+						      (void *)h);
+				if (old) {
+					struct obj_hdr *oh = old;
+
+					if (oh->tag != 0x5151515151515151ULL)
+						atomic_fetch_add(&duplicates, 1);
+					kfree(old);
+				}
+			} else {
+				check_and_free(h);
+			}
+		} else {
+			size_t size = 16 + xorshift(&seed) % 2048;
+			struct obj_hdr *h = kmalloc(size, GFP_KERNEL);
+
+			ck_assert_ptr_nonnull(h);
+			if (!set_insert(h))
+				atomic_fetch_add(&duplicates, 1);
+			h->tag = (id << 48) | (uint64_t)k;
+			h->size = size;
+			live[k] = h;
+		}
+	}
+	for (unsigned int k = 0; k < LIVE_PER_THREAD; k++)
+		if (live[k])
+			check_and_free(live[k]);
+	return NULL;
+}
+
+static void run_workers(void)
+{
+	pthread_t t[NR_WORKERS];
+
+	live_set = calloc(SET_SIZE, sizeof(*live_set));
+	ck_assert_ptr_nonnull(live_set);
+	for (unsigned long i = 0; i < NR_WORKERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, worker, (void *)i), 0);
+	for (int i = 0; i < NR_WORKERS; i++)
+		pthread_join(t[i], NULL);
+}
+
+static void finish_ring(void)
+{
+	for (int i = 0; i < RING; i++) {
+		void *p = atomic_exchange(&ring[i], NULL);
+
+		if (p)
+			kfree(p);
+	}
+}
+
+START_TEST(migrating_threads_never_share_an_object)
+{
+	run_workers();
+	finish_ring();
+	ck_assert_int_eq(atomic_load(&duplicates), 0);
+}
+END_TEST
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static pthread_t storm_targets[NR_WORKERS];
+
+static void *storm(void *arg)
+{
+	long sent = 0;
+
+	(void)arg;
+	while (!atomic_load(&stop_storm)) {
+		for (int i = 0; i < NR_WORKERS; i++)
+			if (pthread_kill(storm_targets[i], SIGUSR1) == 0)
+				sent++;
+		if ((sent & 63) == 0)
+			sched_yield();
+	}
+	return (void *)sent;
+}
+
+START_TEST(signal_storm_restarts_sections_safely)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	pthread_t stormer;
+	void *sent;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	live_set = calloc(SET_SIZE, sizeof(*live_set));
+	ck_assert_ptr_nonnull(live_set);
+	for (unsigned long i = 0; i < NR_WORKERS; i++)
+		ck_assert_int_eq(pthread_create(&storm_targets[i], NULL, worker,
+						(void *)i), 0);
+	pthread_create(&stormer, NULL, storm, NULL);
+	for (int i = 0; i < NR_WORKERS; i++)
+		pthread_join(storm_targets[i], NULL);
+	atomic_store(&stop_storm, true);
+	pthread_join(stormer, &sent);
+	finish_ring();
+	ck_assert_int_eq(atomic_load(&duplicates), 0);
+	ck_assert_int_gt((long)sent, 1000);
+}
+END_TEST
+
+/* Objects freed by a thread that exits go back; the heap does not grow. */
+static void *short_lived(void *arg)
+{
+	void *p[64];
+
+	(void)arg;
+	for (int i = 0; i < 64; i++)
+		p[i] = kmalloc(32 + (size_t)i * 16, GFP_KERNEL);
+	for (int i = 0; i < 64; i++)
+		kfree(p[i]);
+	return NULL;
+}
+
+static size_t heap_pages(void)
+{
+	struct zone_stats st;
+
+	zone_get_stats(ZONE_NORMAL, &st);
+	return st.managed - st.nr_free;
+}
+
+START_TEST(thread_exit_returns_cached_objects)
+{
+	size_t after_warmup = 0;
+
+	for (int i = 0; i < 1500; i++) {
+		pthread_t t;
+
+		ck_assert_int_eq(pthread_create(&t, NULL, short_lived, NULL), 0);
+		pthread_join(t, NULL);
+		if (i == 300) {
+			percpu_drain_all();
+			after_warmup = heap_pages();
+		}
+	}
+	percpu_drain_all();
+	/* Pages in use did not grow with the number of threads that came
+	 * and went (a little slack for slabs kept as a reserve). */
+	ck_assert_msg(heap_pages() <= after_warmup + 64,
+		      "heap grew from %zu to %zu pages", after_warmup, heap_pages());
+	ck_assert_uint_eq(percpu_cached_bytes(), 0);
+}
+END_TEST
+
+/* Producer/consumer: every free is remote, none piles up. */
+static _Atomic(void *) handoff[256];
+
+static void *producer(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 200000; i++) {
+		void *p = kmalloc(64, GFP_KERNEL), *old;
+
+		memset(p, 0x5a, 64);
+		old = atomic_exchange(&handoff[i & 255], p);
+		if (old)
+			kfree(old);
+	}
+	return NULL;
+}
+
+START_TEST(producer_consumer_frees_are_local)
+{
+	pthread_t a, b;
+
+	pthread_create(&a, NULL, producer, NULL);
+	pthread_create(&b, NULL, producer, NULL);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	for (int i = 0; i < 256; i++)
+		kfree(atomic_exchange(&handoff[i], NULL));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("percpu");
+	TCase *tc = tcase_create("percpu");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, migrating_threads_never_share_an_object);
+	tcase_add_test(tc, signal_storm_restarts_sections_safely);
+	tcase_add_test(tc, thread_exit_returns_cached_objects);
+	tcase_add_test(tc, producer_consumer_frees_are_local);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
