@@ -44,7 +44,8 @@ PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(BUILD)/%.o)
 
 .PHONY: all lib deps run test bench bench-quick install clean format
 all: lib
-lib: $(BUILD)/libkmem.so $(BUILD)/libkmem.a $(BUILD)/libkmem-core.a
+lib: $(BUILD)/libkmem.so $(BUILD)/libkmem.a $(BUILD)/libkmem-core.a \
+	$(BUILD)/kmem-options
 
 $(BUILD)/%.o: %.c $(wildcard core/*.h include/*.h preload/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -67,6 +68,25 @@ $(BUILD)/libkmem.a: $(CORE_OBJS) $(PRELOAD_OBJS)
 $(BUILD)/libkmem-core.a: $(CORE_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
+
+# bin/kmem --help prints the option table through this program, so the
+# list of KMEM_* variables has one source: core/options.c.
+$(BUILD)/kmem-options: bin/kmem-options.c $(BUILD)/libkmem-core.a
+	$(CC) -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -Iinclude -Icore $< \
+		-o $@ $(BUILD)/libkmem-core.a $(LIBS) $(SANFLAGS)
+
+# ---- make run: a real program under kmem, with its statistics ----
+RUN_PROG := import json, collections, re; \
+words = [f"w{(i * 7919) % 50021}" for i in range(400000)]; \
+freq = collections.Counter(words); \
+doc = json.dumps({w: [n, w * 3] for w, n in freq.items()}); \
+back = json.loads(doc); \
+text = " ".join(words); \
+subs = len(re.findall(r"w1[0-9]{3}\b", text)); \
+print(f"python3 under kmem: {len(freq)} distinct words, {len(doc)} bytes of JSON, {len(back)} keys back, {subs} regex matches")
+run: deps lib
+	@echo "== bin/kmem run --stats -- python3 -c '<word count, JSON, regex>'"
+	KMEM_LIB=$(BUILD)/libkmem.so bin/kmem run --stats -- python3 -c '$(RUN_PROG)'
 
 # ---- set-up: Debian packages this project needs (as root, when missing) ----
 DEB_PKGS := liburcu-dev check libsubunit-dev pkg-config libbenchmark-dev \

@@ -1,0 +1,82 @@
+# tests/scripts/lib/common.sh - sourced by the preload test scripts.
+#
+# Conventions: exit 0 pass, 77 skip (with the reason on stdout), else
+# fail.  Every real program runs twice, once with glibc's malloc and once
+# with kmem's (LD_PRELOAD=$KMEM_LIB), under `timeout`, and the results are
+# compared; the kmem run also proves that kmem was loaded (KMEM_STATS=1
+# output on its stderr).
+set -u
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+BUILD=${BUILD:-build}
+KMEM_LIB=${KMEM_LIB:-$root/$BUILD/libkmem.so}
+PROGS=$root/$BUILD/tests/progs
+TIMEOUT=${KMEM_TEST_TIMEOUT:-300}
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+note() { echo "  $*"; }
+
+need_lib() {
+	[ -f "$KMEM_LIB" ] || fail "$KMEM_LIB missing (make lib)"
+	# Under AddressSanitizer the sanitizer owns malloc: no preload tests.
+	if nm -D "$KMEM_LIB" 2>/dev/null | grep -q '__asan_init\|__tsan_init'; then
+		skip "sanitizer build: the sanitizer owns malloc, preload not tested"
+	fi
+}
+
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			skip "$c is not installed (make deps installs it)"
+	done
+}
+
+need_prog() {	# a helper from tests/progs/
+	[ -x "$PROGS/$1" ] || fail "$PROGS/$1 missing (make tests)"
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kmem-test.XXXXXX")
+cleanup_hooks=()
+cleanup() {
+	local h
+	for h in "${cleanup_hooks[@]}"; do eval "$h"; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# run_glibc OUT ERR CMD...: run CMD with glibc's malloc; returns its status.
+run_glibc() {
+	local out=$1 err=$2
+	shift 2
+	env -u LD_PRELOAD -u KMEM_STATS timeout "$TIMEOUT" "$@" >"$out" 2>"$err"
+}
+
+# run_kmem OUT ERR CMD...: the same with kmem preloaded and KMEM_STATS=1.
+run_kmem() {
+	local out=$1 err=$2
+	shift 2
+	LD_PRELOAD="$KMEM_LIB" KMEM_STATS=1 timeout "$TIMEOUT" "$@" >"$out" 2>"$err"
+}
+
+# check_loaded ERR: kmem's exit statistics must be in ERR.
+check_loaded() {
+	local n
+	n=$(grep -c '^==== kmem statistics' "$1" || true)
+	[ "$n" -ge 1 ] || { tail -20 "$1"; fail "kmem was not loaded (no statistics in $1)"; }
+	note "kmem statistics printed by $n process(es)"
+}
+
+# show_totals ERR: the last process's totals, for the log.
+show_totals() {
+	grep -A4 '^---- totals' "$1" | tail -5 | sed 's/^/  /'
+}
+
+# same OUT1 OUT2 WHAT: identical files or a failure with the diff.
+same() {
+	if ! cmp -s "$1" "$2"; then
+		diff -u "$1" "$2" | head -40
+		fail "$3 differs between glibc and kmem"
+	fi
+	note "$3: identical under glibc and kmem ($(wc -c <"$1") bytes)"
+}
