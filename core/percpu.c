@@ -344,7 +344,8 @@ static __noinline void free_drain(struct kmem_cache *s, unsigned int cls,
 
 		n = rseq_pop_batch(rs, cpup, cpu_regions, hdr, slot_off[cls], buf,
 				   class_batch[cls]);
-		if (!rseq_push(rs, cpup, cpu_regions, hdr, slot_off[cls], obj))
+		if (rseq_push(rs, cpup, cpu_regions, hdr, slot_off[cls], obj) !=
+		    RSEQ_PUSH_OK)
 			buf[n++] = obj;
 	} else
 #endif
@@ -408,6 +409,14 @@ static __noinline void percpu_free_slow(struct kmem_cache *s, unsigned int cls,
 	free_drain(s, cls, obj);
 }
 
+/* The object freed last on this CPU or thread is being freed again. */
+static __cold void report_double_free(struct kmem_cache *s, void *obj)
+{
+	kmem_report_error("free(%p): double free of an object of cache %s "
+			  "(it is already in this CPU's free cache)", obj,
+			  kmem_cache_name(s));
+}
+
 /* ---- the fast paths ---- */
 
 void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp)
@@ -460,9 +469,15 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 #if HAVE_RSEQ_ASM
 		struct kmem_rseq_abi *rs = this_rseq();
 
-		if (likely(rseq_push(rs, rseq_cpu_field(rs), cpu_regions,
-				     PCPU_HDR_OFF + 8 * cls, slot_off[cls], obj)))
+		uint32_t r = rseq_push(rs, rseq_cpu_field(rs), cpu_regions,
+				       PCPU_HDR_OFF + 8 * cls, slot_off[cls], obj);
+
+		if (likely(r == RSEQ_PUSH_OK))
 			return;
+		if (unlikely(r == RSEQ_PUSH_DOUBLE)) {
+			report_double_free(s, obj);
+			return;
+		}
 #endif
 		percpu_free_slow(s, cls, obj);
 		return;
@@ -470,8 +485,14 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 	if (likely(tr != NULL)) {
 		struct pcpu_hdr *h = region_hdr(tr, cls);
 
+		void **slots = region_slots(tr, cls);
+
+		if (unlikely(h->cur && slots[h->cur - 1] == obj)) {
+			report_double_free(s, obj);
+			return;
+		}
 		if (likely(h->cur < h->cap)) {
-			region_slots(tr, cls)[h->cur++] = obj;
+			slots[h->cur++] = obj;
 			return;
 		}
 		free_drain(s, cls, obj);

@@ -101,11 +101,17 @@ static __always_inline void *rseq_pop(struct kmem_rseq_abi *rs,
 	return obj;
 }
 
-/* Push obj; returns false if the array is full (or the region unusable). */
-static __always_inline bool rseq_push(struct kmem_rseq_abi *rs,
-				      const uint32_t *cpup, uintptr_t base,
-				      uintptr_t hdr_off, uintptr_t slots_off,
-				      void *obj)
+/*
+ * Push obj.  Returns RSEQ_PUSH_OK, RSEQ_PUSH_FAIL (the array is full or the
+ * region unusable) or RSEQ_PUSH_DOUBLE (obj is already the top of the
+ * array: it was just freed, so this is an immediate double free).
+ */
+enum { RSEQ_PUSH_FAIL, RSEQ_PUSH_OK, RSEQ_PUSH_DOUBLE };
+
+static __always_inline uint32_t rseq_push(struct kmem_rseq_abi *rs,
+					  const uint32_t *cpup, uintptr_t base,
+					  uintptr_t hdr_off, uintptr_t slots_off,
+					  void *obj)
 {
 	uint32_t ok;
 
@@ -117,11 +123,19 @@ static __always_inline bool rseq_push(struct kmem_rseq_abi *rs,
 		"cmpl 4(%%rax,%[hdr]), %%edx\n\t"	/* cap */
 		"jae .Lfail%=\n\t"
 		"leaq (%%rax,%[slot]), %%rcx\n\t"
+		"testl %%edx, %%edx\n\t"
+		"jz .Lstore%=\n\t"
+		"cmpq %[obj], -8(%%rcx,%%rdx,8)\n\t"	/* the object freed last */
+		"je .Ldouble%=\n\t"
+		".Lstore%=:\n\t"
 		"movq %[obj], (%%rcx,%%rdx,8)\n\t"	/* past cur: not owned yet */
 		"addl $1, %%edx\n\t"
 		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
 		".Lcommit%=:\n\t"
 		"movl $1, %[ok]\n\t"
+		"jmp .Ldone%=\n\t"
+		".Ldouble%=:\n\t"
+		"movl $2, %[ok]\n\t"
 		"jmp .Ldone%=\n\t"
 		".Lfail%=:\n\t"
 		"xorl %[ok], %[ok]\n\t"

@@ -25,8 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <kmem.h>
-
+/* Internal headers first: they include <kmem.h> in the core's way. */
 #include "buddy.h"
 #include "percpu.h"
 
