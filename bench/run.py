@@ -102,16 +102,18 @@ def find_allocators(build):
 
 # ---------------------------------------------------------------- one child
 class Result:
-    def __init__(self, ok, time_s=None, rss_kb=None, extra=None, err=""):
+    def __init__(self, ok, time_s=None, usage=(None, None), extra=None,
+                 err=""):
         self.ok = ok              # False: failed, see err
         self.time_s = time_s      # the workload's time
-        self.rss_kb = rss_kb      # peak RSS of the child
+        self.rss_kb = usage[0]    # peak RSS of the child
+        self.cpu_s = usage[1]     # user + system time of the child
         self.extra = extra or {}  # workload-specific figures
         self.err = err            # why it failed
 
 
 def run_child(cmd, env, timeout, stdin_text=None):
-    """Run cmd; return (rc, wall_s, maxrss_kb, stdout, stderr).
+    """Run cmd; return (rc, wall_s, (maxrss_kb, cpu_s), stdout, stderr).
 
     The child is started as /usr/bin/time -> env LD_PRELOAD=... -> cmd:
     ru_maxrss survives fork and exec, so a child forked straight from this
@@ -128,7 +130,8 @@ def run_child(cmd, env, timeout, stdin_text=None):
             inp.write(stdin_text)
             inp.seek(0)
         t0 = time.perf_counter()
-        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss.name]
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o",
+                              rss.name]
                              + wrap, env=env, stdout=out, stderr=err,
                              stdin=inp if stdin_text is not None
                              else subprocess.DEVNULL,
@@ -144,9 +147,11 @@ def run_child(cmd, env, timeout, stdin_text=None):
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        lines = rss.read().split()
-        maxrss = int(lines[-1]) if lines and lines[-1].isdigit() else None
-        return p.returncode, wall, maxrss, out.read(), err.read()
+        f = rss.read().splitlines()[-1:]
+        f = f[0].split() if f else []
+        usage = (int(f[0]), float(f[1]) + float(f[2])) \
+            if len(f) == 3 and f[0].isdigit() else (None, None)
+        return p.returncode, wall, usage, out.read(), err.read()
 
 
 def parse_result_line(text):
@@ -425,7 +430,7 @@ def geomean(xs):
 
 def med(results, field):
     """Median of a field over the runs that succeeded, or 'fail'."""
-    ok = [getattr(r, field) if field in ("time_s", "rss_kb") else
+    ok = [getattr(r, field) if field in ("time_s", "rss_kb", "cpu_s") else
           r.extra.get(field) for r in results if r.ok]
     ok = [x for x in ok if x is not None]
     if not results:
@@ -563,7 +568,9 @@ def report(args, allocs, wls, results, cg, started, elapsed):
       "to threads joined, start-up excluded); real programs are timed "
       "whole (wall clock, start-up included); redis is "
       "Σ requests / (requests per second) over its tests. Peak RSS is "
-      "`ru_maxrss` of the measured process from `wait4()`.")
+      "`ru_maxrss` of the measured process (GNU time's %M, from "
+      "`wait4()`); CPU time is its user + system time (%U + %S), which "
+      "other load on a shared machine disturbs less than elapsed time.")
     P("- Ratios are %s / peer: below 1 means %s is faster (or smaller). "
       "Geometric means are over the workloads that have both figures."
       % (ref, ref))
@@ -591,6 +598,8 @@ def report(args, allocs, wls, results, cg, started, elapsed):
             for w in progs for a in names}
     rmed = {(w.name, a): med(results[(w.name, a)], "rss_kb")
             for w in progs for a in names}
+    cmed = {(w.name, a): med(results[(w.name, a)], "cpu_s")
+            for w in progs for a in names}
     mres = {}
     bench_names = []
     for w in micro:
@@ -609,9 +618,9 @@ def report(args, allocs, wls, results, cg, started, elapsed):
 
     P("## Summary: geometric means of %s / peer" % ref)
     P("")
-    P("| peer | time, %d workloads | peak RSS, %d workloads | "
-      "micro ns/op, %d benchmarks |" % (len(progs), len(progs), len(plain)))
-    P("|---|---:|---:|---:|")
+    P("| peer | time, %d workloads | CPU time | peak RSS | "
+      "micro ns/op, %d benchmarks |" % (len(progs), len(plain)))
+    P("|---|---:|---:|---:|---:|")
     chart_rows = []
     for p in peers:
         tg = geomean([ratio(tmed[(w.name, ref)], tmed[(w.name, p)])
@@ -620,7 +629,10 @@ def report(args, allocs, wls, results, cg, started, elapsed):
                       for w in progs])
         mg = geomean([ratio(mres.get((k, ref)), mres.get((k, p)))
                       for k in plain])
-        P("| %s | %s | %s | %s |" % (p, fmt(tg), fmt(rg), fmt(mg)))
+        cg_ = geomean([ratio(cmed[(w.name, ref)], cmed[(w.name, p)])
+                       for w in progs])
+        P("| %s | %s | %s | %s | %s |" % (p, fmt(tg), fmt(cg_), fmt(rg),
+                                          fmt(mg)))
     cpeers = [p for p in peers if p in usable]
     for w in progs:
         chart_rows.append((w.name, [ratio(tmed[(w.name, ref)],
@@ -656,6 +668,8 @@ def report(args, allocs, wls, results, cg, started, elapsed):
         "%s/%s" % (ref, p) for p in peers) + " |"
     sep = "|---|" + "---:|" * (len(names) + len(peers))
     for title, table, scale in (("Time (s, median)", tmed, 1.0),
+                                ("CPU time, user + system (s, median)",
+                                 cmed, 1.0),
                                 ("Peak RSS (MiB, median)", rmed, 1024.0)):
         P("### " + title)
         P("")
@@ -824,7 +838,7 @@ def main():
     ap.add_argument("--no-callgrind", action="store_true")
     args = ap.parse_args()
     if args.runs is None:
-        args.runs = 1 if args.quick else 3
+        args.runs = 1 if args.quick else 5
     args.timeout = 60 if args.quick else 300
     bindir = os.path.abspath(os.path.join(args.build, "bench"))
     allocs = find_allocators(args.build)
