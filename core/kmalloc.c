@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "percpu.h"
 #include "slab.h"
 #include "vmalloc.h"
 
@@ -73,15 +74,24 @@ unsigned int kmalloc_index(size_t size)
 	return kmalloc_size_class(size);
 }
 
+/* Classes whose cache has debug flags: every operation goes to the slab
+ * layer, so that each one is checked. */
+static bool kmalloc_class_debug[NR_KMALLOC_CLASSES];
+
 /* The one place where kmalloc meets the object layers below it. */
 static __always_inline void *kmalloc_slab_alloc(unsigned int cls, gfp_t gfp)
 {
-	return __kmem_cache_alloc(kmalloc_caches[cls], gfp);
+	if (unlikely(kmalloc_class_debug[cls]))
+		return __kmem_cache_alloc(kmalloc_caches[cls], gfp);
+	return percpu_alloc(kmalloc_caches[cls], cls, gfp);
 }
 
 static __always_inline void kmalloc_slab_free(unsigned int cls, void *obj)
 {
-	__kmem_cache_free(kmalloc_caches[cls], obj);
+	if (unlikely(kmalloc_class_debug[cls]))
+		__kmem_cache_free(kmalloc_caches[cls], obj);
+	else
+		percpu_free(kmalloc_caches[cls], cls, obj);
 }
 
 /* ---- page runs ---- */
@@ -339,6 +349,7 @@ void kmalloc_get_stats(struct kmalloc_stats *st)
 
 int kmalloc_init(void)
 {
+	size_t sizes[NR_KMALLOC_CLASSES];
 	unsigned int c = 0;
 	size_t thresh = (size_t)kmem_opt(OPT_VMALLOC_THRESHOLD);
 
@@ -365,9 +376,11 @@ int kmalloc_init(void)
 			return ENOMEM;
 		s->kmalloc_class = (int)c;
 		kmalloc_class_align[c] = kmem_cache_obj_align(s);
+		kmalloc_class_debug[c] = kmem_cache_debug(s);
 		kmalloc_caches[c] = s;
+		sizes[c] = size;
 	}
-	return 0;
+	return percpu_setup(kmalloc_caches, sizes, NR_KMALLOC_CLASSES);
 }
 
 /* ---- the exported API ---- */
