@@ -59,6 +59,14 @@ run_kmem() {
 	LD_PRELOAD="$KMEM_LIB" KMEM_STATS=1 timeout "$TIMEOUT" "$@" >"$out" 2>"$err"
 }
 
+# run_kmem_quiet OUT ERR CMD...: kmem preloaded, no statistics (for
+# programs whose children's stderr is parsed, such as CPython's regrtest).
+run_kmem_quiet() {
+	local out=$1 err=$2
+	shift 2
+	env -u KMEM_STATS LD_PRELOAD="$KMEM_LIB" timeout "$TIMEOUT" "$@" >"$out" 2>"$err"
+}
+
 # check_loaded ERR: kmem's exit statistics must be in ERR.
 check_loaded() {
 	local n
