@@ -34,8 +34,10 @@
  *
  * Locks: none of its own (atomic flags only).
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -152,18 +154,50 @@ void preload_thread_start(void)
 
 /* ---- constructor and destructor ---- */
 
+/*
+ * KMEM_STATS: a copy of the stderr descriptor taken at start-up, because
+ * many programs close stderr before exit (coreutils' close_stdout does);
+ * -1 when statistics are off or the copy failed.
+ */
+static int stats_fd = -1;
+static struct stat stats_st;	/* what stats_fd was: checked before use */
+
+/* stats_fd, if it still is the file it was (a program may close every
+ * descriptor and reuse the number), else -1. */
+static int stats_fd_valid(void)
+{
+	struct stat st;
+
+	if (stats_fd < 0 || fstat(stats_fd, &st) ||
+	    st.st_dev != stats_st.st_dev || st.st_ino != stats_st.st_ino)
+		return -1;
+	return stats_fd;
+}
+
 __attribute__((constructor(101))) static void preload_ctor(void)
 {
 	kmem_init();
 	preload_enter();
 	register_atfork();
+	if (kmem_opt(OPT_STATS)) {
+		stats_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 64);
+		if (stats_fd >= 0 && fstat(stats_fd, &stats_st)) {
+			close(stats_fd);
+			stats_fd = -1;
+		}
+	}
 }
 
 __attribute__((destructor(101))) static void preload_dtor(void)
 {
+	FILE *out;
+
 	if (atomic_load_explicit(&kmem_init_state, memory_order_acquire) !=
-	    KMEM_UP)
+	    KMEM_UP || !kmem_opt(OPT_STATS))
 		return;
-	if (kmem_opt(OPT_STATS))
-		kmem_stats_print(stderr);
+	/* Not on the allocation path: stdio (and its malloc) are fine. */
+	out = stats_fd_valid() >= 0 ? fdopen(stats_fd, "w") : NULL;
+	kmem_stats_print(out ? out : stderr);
+	if (out)
+		fclose(out);
 }
