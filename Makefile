@@ -85,8 +85,8 @@ text = " ".join(words); \
 subs = len(re.findall(r"w1[0-9]{3}\b", text)); \
 print(f"python3 under kmem: {len(freq)} distinct words, {len(doc)} bytes of JSON, {len(back)} keys back, {subs} regex matches")
 run: deps lib
-	@echo "== bin/kmem run --stats -- python3 -c '<word count, JSON, regex>'"
-	KMEM_LIB=$(BUILD)/libkmem.so bin/kmem run --stats -- python3 -c '$(RUN_PROG)'
+	@echo "== bin/kmem run --stats -- /usr/bin/python3 -c '<word count, JSON, regex>'"
+	KMEM_LIB=$(BUILD)/libkmem.so bin/kmem run --stats -- /usr/bin/python3 -c '$(RUN_PROG)'
 
 # ---- set-up: Debian packages this project needs (as root, when missing) ----
 DEB_PKGS := liburcu-dev check libsubunit-dev pkg-config libbenchmark-dev \

@@ -16,10 +16,13 @@
  *   - realloc(p, 0) with p != NULL frees p and returns NULL (glibc's
  *     REALLOC_ZERO_BYTES_FREES), realloc(NULL, n) is malloc(n), a failed
  *     realloc leaves p intact;
- *   - alignment: every block is aligned to MALLOC_ALIGNMENT (16, as
- *     glibc's on x86-64 and aarch64); memalign rounds an alignment that is
- *     not a power of two up to one (glibc does), aligned_alloc and
- *     posix_memalign reject it (glibc 2.38's aligned_alloc and POSIX);
+ *   - alignment: every block is aligned as C asks for its size (16 from
+ *     16 bytes on: every kmalloc class above 8 is a multiple of 16; an
+ *     8-byte block is 8-aligned, enough for any type that fits); an
+ *     explicit alignment request of 16 gets 16 at any size; memalign
+ *     rounds an alignment that is not a power of two up to one (glibc
+ *     does), aligned_alloc and posix_memalign reject it (glibc 2.38's
+ *     aligned_alloc and POSIX);
  *   - the __libc_* names that glibc itself calls (dynamic loader, libio,
  *     pthread) are aliases of the same functions, so no block ever crosses
  *     from one allocator to the other.
@@ -27,7 +30,8 @@
  * mallopt honours M_MMAP_THRESHOLD (KMEM_VMALLOC_THRESHOLD), M_PERTURB
  * (fill bytes on malloc and free, as glibc) and M_CHECK_ACTION (bit 2:
  * abort on a detected error, as KMEM_ABORT); every other parameter is
- * accepted and ignored (returns 1, as glibc does for unknown ones).  See docs/preload.md.
+ * accepted and ignored (returns 1, as glibc does for unknown ones).
+ * See docs/preload.md.
  *
  * Locks: none.  The fast path is preload_enter() (one TLS byte) then
  * kmalloc; nothing here allocates, prints through stdio or reads the
@@ -45,7 +49,7 @@
 #include "options.h"
 #include "stats.h"
 
-/* Every block's alignment, as glibc's (2 * sizeof(size_t)). */
+/* glibc's alignment (2 * sizeof(size_t)): blocks above 8 bytes have it. */
 #define MALLOC_ALIGNMENT 16
 /* glibc fails every request above this (it keeps pointer differences
  * representable). */
@@ -161,7 +165,9 @@ static void *alloc_aligned(size_t align, size_t size)
 	preload_enter();
 	if (unlikely(size > MALLOC_MAX_SIZE || align > MALLOC_MAX_SIZE))
 		return enomem();
-	if (align <= MALLOC_ALIGNMENT)
+	/* kmalloc's classes above 8 bytes are multiples of 16, and so
+	 * 16-aligned; the 8-byte class is only 8-aligned. */
+	if (align <= 8 || (align <= MALLOC_ALIGNMENT && size > 8))
 		p = __kmalloc(size, GFP_KERNEL);
 	else
 		p = __kmalloc_aligned(size, align, GFP_KERNEL);
@@ -198,8 +204,6 @@ KMEM_EXPORT void *aligned_alloc(size_t align, size_t size)
 
 KMEM_EXPORT void *memalign(size_t align, size_t size)
 {
-	if (align <= MALLOC_ALIGNMENT)
-		return malloc(size);
 	/* glibc: an alignment above SIZE_MAX / 2 + 1 cannot be met... */
 	if (align > SIZE_MAX / 2 + 1) {
 		errno = EINVAL;
