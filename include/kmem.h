@@ -88,6 +88,10 @@ void kmem_cache_free(struct kmem_cache *cache, void *obj);
 void kmem_cache_destroy(struct kmem_cache *cache);
 /* Give empty slabs back to the page allocator; returns 0. */
 int kmem_cache_shrink(struct kmem_cache *cache);
+/* Check every slab of cache: the free list, and for debug caches the red
+ * zones of live objects and the poison of free ones.  Each problem is
+ * reported (and aborts unless KMEM_ABORT=0); returns how many were found. */
+int kmem_cache_validate(struct kmem_cache *cache);
 /* Object size as the cache hands it out (usable bytes). */
 size_t kmem_cache_size(struct kmem_cache *cache);
 const char *kmem_cache_name(struct kmem_cache *cache);
