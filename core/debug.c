@@ -241,7 +241,8 @@ static void print_track(const char *what, const struct track *t, uint64_t now)
 	char sym[256];
 
 	if (!t->addr) {
-		kmem_pr_err("  %s: no record", what);
+		kmem_pr_err("  %s: %s", what, strcmp(what, "freed") ? "no record"
+			    : "not since its allocation");
 		return;
 	}
 	symbolize(sym, sizeof(sym), t->addr);
