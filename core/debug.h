@@ -52,9 +52,6 @@
 #define POISON_FREE 0x6b	/* body of a free object */
 #define POISON_END 0xa5		/* last byte of a free object */
 
-/* Caller address of an API call (the kernel's _RET_IP_). */
-#define _RET_IP_ ((unsigned long)__builtin_return_address(0))
-
 /* Where and when an object was last allocated or freed (SLAB_STORE_USER). */
 struct track {
 	unsigned long addr;	/* return address into the caller; 0: none */
