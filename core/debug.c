@@ -176,12 +176,24 @@ static bool poisoned(const struct kmem_cache *s)
 	return (s->flags & SLAB_POISON) && !s->ctor;
 }
 
-/* First byte of [p, p+len) that is not val, or NULL. */
+/* First byte of [p, p+len) that is not val, or NULL; eight at a time. */
 static const unsigned char *check_bytes(const void *p, int val, size_t len)
 {
+	const uint64_t pat = 0x0101010101010101ULL * (unsigned char)val;
 	const unsigned char *c = p;
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++)
+	for (; i < len && ((uintptr_t)(c + i) & 7); i++)
+		if (c[i] != (unsigned char)val)
+			return c + i;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, c + i, 8);
+		if (w != pat)
+			break;
+	}
+	for (; i < len; i++)
 		if (c[i] != (unsigned char)val)
 			return c + i;
 	return NULL;
@@ -344,13 +356,37 @@ static bool check_region(struct kmem_cache *s, void *obj, void *p, size_t len,
 
 /* ---- hooks ---- */
 
+/* The thread id, cached per thread (a system call otherwise); a forked
+ * child's thread refreshes it (debug_fork_child bumps the generation). */
+static _Atomic unsigned int fork_generation;
+static __thread int cached_tid __attribute__((tls_model("initial-exec")));
+static __thread unsigned int cached_tid_gen
+	__attribute__((tls_model("initial-exec")));
+
+static int current_tid(void)
+{
+	unsigned int gen = atomic_load_explicit(&fork_generation,
+						memory_order_relaxed);
+
+	if (unlikely(!cached_tid || cached_tid_gen != gen)) {
+		cached_tid = os_gettid();
+		cached_tid_gen = gen;
+	}
+	return cached_tid;
+}
+
+void debug_fork_child(void)
+{
+	atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
 static void set_track(struct kmem_cache *s, void *obj, enum track_item item,
 		      unsigned long addr)
 {
 	struct track *t = get_track(s, obj, item);
 
 	t->addr = addr;
-	t->tid = addr ? os_gettid() : 0;
+	t->tid = addr ? current_tid() : 0;
 	t->cpu = addr ? (int)os_current_cpu() : 0;
 	t->when = addr ? os_now_ms() : 0;
 }
@@ -495,8 +531,11 @@ static bool free_checks(struct kmem_cache *s, struct page *slab, void *obj,
 		 * so with KMEM_ABORT=0 the free goes on. */
 		check_live_object(s, obj, "free", caller);
 	}
-	/* On the slab's free list already?  A walk: debug caches only. */
-	if (s->flags & (SLAB_CONSISTENCY_CHECKS | SLAB_POISON)) {
+	/* On the slab's free list already?  A walk of the slab's free list
+	 * (SLUB's on_freelist): with F, or with P where no state word
+	 * (SLAB_KMALLOC_SIZE) answers at once. */
+	if ((s->flags & SLAB_CONSISTENCY_CHECKS) ||
+	    (s->flags & (SLAB_POISON | SLAB_KMALLOC_SIZE)) == SLAB_POISON) {
 		uintptr_t base = (uintptr_t)page_address(slab);
 		unsigned int n = 0;
 		void *p = slab->freelist;

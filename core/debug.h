@@ -165,6 +165,9 @@ static __always_inline bool debug_quarantine_put(struct kmem_cache *s,
 /* Free everything held (exit checks, kmem_trim). */
 void debug_quarantine_drain(void) __hidden;
 
+/* In a forked child (slab_fork_child): cached thread ids are stale. */
+void debug_fork_child(void) __hidden;
+
 /* KMEM_VALIDATE and KMEM_LEAK_REPORT at exit; runs once. */
 void kmem_debug_exit(void) __hidden;
 /* Print live objects of caches with call sites, grouped by call site, to

@@ -807,4 +807,5 @@ void slab_fork_child(void)
 	cds_list_for_each_entry(s, &slab_caches, list)
 		kmem_lock_reinit(&s->lock);
 	kmem_lock_reinit(&slab_mutex);
+	debug_fork_child();
 }
