@@ -1,7 +1,7 @@
 # bench/debug.mk - included by the top Makefile.
 #
 #   make bench-debug    the cost of debug mode (bench/bench_debug.c):
-#                       ns per operation for kmem, kmem with KMEM_DEBUG=FZP
+#                       ns per operation for kmem, kmem with KMEM_DEBUG=ZP, =FZP
 #                       and =FZPU, glibc, and glibc with MALLOC_CHECK_=3
 #                       (libc_malloc_debug.so preloaded, as glibc >= 2.34
 #                       needs), then the ratios.  Through LD_PRELOAD when
@@ -31,6 +31,7 @@ bench-debug: $(BUILD)/bench/bench_debug $(BUILD)/bench/bench_debug_core $(BUILD)
 	  if [ -n "$(GLIBC_MALLOC_DEBUG)" ]; then \
 	    run glibc-check3 env LD_PRELOAD=$(GLIBC_MALLOC_DEBUG) MALLOC_CHECK_=3 $$b; fi; \
 	  run kmem kmem env; \
+	  run kmem-ZP kmem env KMEM_DEBUG=ZP; \
 	  run kmem-FZP kmem env KMEM_DEBUG=FZP; \
 	  run kmem-FZPU kmem env KMEM_DEBUG=FZPU; \
 	} > $(BUILD)/bench/debug.txt; \

@@ -90,13 +90,32 @@ unsigned int kmalloc_index(size_t size)
  * layer, so that each one is checked. */
 static bool kmalloc_class_debug[NR_KMALLOC_CLASSES];
 
+/*
+ * Checked classes, out of line.  ip 0 (the plain __kmalloc and __kfree,
+ * which must not compute a return address on their fast path): the
+ * helper's own return address, which is the caller of __kmalloc when the
+ * compiler made the call a tail call (it does at -O2), else a site in kmem.
+ */
+static __noinline __cold void *kmalloc_checked_alloc(unsigned int cls,
+						     size_t size, gfp_t gfp,
+						     unsigned long ip)
+{
+	return __kmem_cache_alloc_track(kmalloc_caches[cls], gfp, size,
+					ip ? ip : _RET_IP_);
+}
+
+static __noinline __cold void kmalloc_checked_free(unsigned int cls,
+						   void *obj, unsigned long ip)
+{
+	__kmem_cache_free_track(kmalloc_caches[cls], obj, ip ? ip : _RET_IP_);
+}
+
 /* The one place where kmalloc meets the object layers below it. */
 static __always_inline void *kmalloc_slab_alloc(unsigned int cls, size_t size,
 						gfp_t gfp, unsigned long ip)
 {
 	if (unlikely(kmalloc_class_debug[cls]))
-		return __kmem_cache_alloc_track(kmalloc_caches[cls], gfp, size,
-						ip);
+		return kmalloc_checked_alloc(cls, size, gfp, ip);
 	return percpu_alloc(kmalloc_caches[cls], cls, gfp);
 }
 
@@ -104,22 +123,33 @@ static __always_inline void kmalloc_slab_free(unsigned int cls, void *obj,
 					      unsigned long ip)
 {
 	if (unlikely(kmalloc_class_debug[cls]))
-		__kmem_cache_free_track(kmalloc_caches[cls], obj, ip);
+		kmalloc_checked_free(cls, obj, ip);
 	else
 		percpu_free(kmalloc_caches[cls], cls, obj);
 }
 
-/* valgrind: a page run or vmalloc area is born or dies. */
-static void vg_large_alloc(void *p, size_t size, gfp_t gfp)
+/* valgrind: a page run or vmalloc area is born or dies.  Out of line:
+ * a client request takes a stack array. */
+static __noinline __cold void __vg_large_alloc(void *p, size_t size, gfp_t gfp)
 {
-	if (unlikely(debug_valgrind) && p)
-		VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, !!(gfp & __GFP_ZERO));
+	VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, !!(gfp & __GFP_ZERO));
 }
 
-static void vg_large_free(void *p)
+static __noinline __cold void __vg_large_free(void *p)
+{
+	VALGRIND_FREELIKE_BLOCK(p, 0);
+}
+
+static __always_inline void vg_large_alloc(void *p, size_t size, gfp_t gfp)
+{
+	if (unlikely(debug_valgrind) && p)
+		__vg_large_alloc(p, size, gfp);
+}
+
+static __always_inline void vg_large_free(void *p)
 {
 	if (unlikely(debug_valgrind))
-		VALGRIND_FREELIKE_BLOCK(p, 0);
+		__vg_large_free(p);
 }
 
 /* ---- page runs ---- */
@@ -219,7 +249,7 @@ static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
 
 void *__kmalloc(size_t size, gfp_t gfp)
 {
-	return kmalloc_ip(size, gfp, _RET_IP_);
+	return kmalloc_ip(size, gfp, 0);
 }
 
 void *__kmalloc_track(size_t size, gfp_t gfp, unsigned long ip)
@@ -243,7 +273,7 @@ static void *kmalloc_aligned_ip(size_t size, size_t align, gfp_t gfp,
 
 void *__kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
 {
-	return kmalloc_aligned_ip(size, align, gfp, _RET_IP_);
+	return kmalloc_aligned_ip(size, align, gfp, 0);
 }
 
 void *__kmalloc_aligned_track(size_t size, size_t align, gfp_t gfp,
@@ -327,7 +357,7 @@ static __always_inline void kfree_ip(void *p, const char *caller,
 
 void __kfree(void *p, const char *caller)
 {
-	kfree_ip(p, caller, _RET_IP_);
+	kfree_ip(p, caller, 0);
 }
 
 void __kfree_track(void *p, const char *caller, unsigned long ip)
