@@ -106,6 +106,9 @@ static pthread_key_t thread_key;
 static bool thread_key_ok;
 static _Atomic size_t nr_thread_regions;
 
+/* Results of a push (rseq_push, and the thread-mode push). */
+enum { RSEQ_PUSH_FAIL, RSEQ_PUSH_OK, RSEQ_PUSH_DOUBLE };
+
 #if defined(__x86_64__)
 #include "rseq_x86_64.h"
 #define HAVE_RSEQ_ASM 1
@@ -166,15 +169,18 @@ static __always_inline struct kmem_rseq_abi *this_rseq(void)
 					rseq_off);
 }
 
-static __always_inline const uint32_t *rseq_cpu_field(struct kmem_rseq_abi *rs)
+/* Offset in the rseq area of the field that indexes regions. */
+static uintptr_t rseq_idx_off;
+
+static __always_inline uint32_t rseq_index(struct kmem_rseq_abi *rs)
 {
-	return use_mm_cid ? &rs->mm_cid : &rs->cpu_id;
+	return READ_ONCE(*(uint32_t *)((char *)rs + rseq_idx_off));
 }
 
 /* Make sure the region of the CPU we run on exists (slow path). */
 static bool cpu_region_prepare(struct kmem_rseq_abi *rs)
 {
-	uint32_t cpu = READ_ONCE(*rseq_cpu_field(rs));
+	uint32_t cpu = rseq_index(rs);
 
 	if (cpu >= KMEM_NR_CPUS)
 		return false;
@@ -235,7 +241,7 @@ static void maybe_idle_drain(unsigned int self)
 
 static void note_activity(struct kmem_rseq_abi *rs)
 {
-	uint32_t cpu = READ_ONCE(*rseq_cpu_field(rs));
+	uint32_t cpu = rseq_index(rs);
 
 	if (cpu < KMEM_NR_CPUS) {
 		atomic_store_explicit(&region_activity[cpu],
@@ -313,7 +319,7 @@ static __noinline void *alloc_refill(struct kmem_cache *s, unsigned int cls,
 		if (mode == PCPU_RSEQ && !thread_region) {
 			struct kmem_rseq_abi *rs = this_rseq();
 
-			taken = rseq_push_batch(rs, rseq_cpu_field(rs), cpu_regions,
+			taken = rseq_push_batch(rs, rseq_idx_off, cpu_regions,
 						PCPU_HDR_OFF + 8 * cls, slot_off[cls],
 						buf, (uint32_t)got);
 		} else
@@ -339,12 +345,11 @@ static __noinline void free_drain(struct kmem_cache *s, unsigned int cls,
 #if HAVE_RSEQ_ASM
 	if (mode == PCPU_RSEQ && !thread_region) {
 		struct kmem_rseq_abi *rs = this_rseq();
-		const uint32_t *cpup = rseq_cpu_field(rs);
 		uintptr_t hdr = PCPU_HDR_OFF + 8 * cls;
 
-		n = rseq_pop_batch(rs, cpup, cpu_regions, hdr, slot_off[cls], buf,
-				   class_batch[cls]);
-		if (rseq_push(rs, cpup, cpu_regions, hdr, slot_off[cls], obj) !=
+		n = rseq_pop_batch(rs, rseq_idx_off, cpu_regions, hdr, slot_off[cls],
+				   buf, class_batch[cls]);
+		if (rseq_push(rs, rseq_idx_off, cpu_regions, hdr, slot_off[cls], obj) !=
 		    RSEQ_PUSH_OK)
 			buf[n++] = obj;
 	} else
@@ -393,20 +398,13 @@ static __noinline void *percpu_alloc_slow(struct kmem_cache *s,
 {
 	void *obj;
 
-	if (!slow_path_setup())
-		return __kmem_cache_alloc(s, gfp);
-	obj = percpu_alloc(s, cls, gfp);  /* the region may now be usable */
+	if (slow_path_setup())
+		obj = alloc_refill(s, cls, gfp);
+	else
+		obj = __kmem_cache_alloc(s, gfp & ~__GFP_ZERO);
+	if (obj && (gfp & __GFP_ZERO))
+		memset(obj, 0, class_size[cls]);
 	return obj;
-}
-
-static __noinline void percpu_free_slow(struct kmem_cache *s, unsigned int cls,
-					void *obj)
-{
-	if (!slow_path_setup()) {
-		__kmem_cache_free(s, obj);
-		return;
-	}
-	free_drain(s, cls, obj);
 }
 
 /* The object freed last on this CPU or thread is being freed again. */
@@ -417,92 +415,75 @@ static __cold void report_double_free(struct kmem_cache *s, void *obj)
 			  kmem_cache_name(s));
 }
 
-/* ---- the fast paths ---- */
+static __noinline void percpu_free_slow(struct kmem_cache *s, unsigned int cls,
+					void *obj, uint32_t why)
+{
+	if (why == RSEQ_PUSH_DOUBLE)
+		report_double_free(s, obj);
+	else if (!slow_path_setup())
+		__kmem_cache_free(s, obj);
+	else
+		free_drain(s, cls, obj);
+}
+
+/*
+ * ---- the fast paths ----
+ * Only the common case is here: a pop or a push in this CPU's region
+ * (one rseq section) or in this thread's region (plain C).  Anything else,
+ * including __GFP_ZERO's memset, is one call to a slow path.
+ */
 
 void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp)
 {
 	struct pcpu_region *tr = thread_region;
-	void *obj;
+	void *obj = NULL;
 
-	if (likely(mode == PCPU_RSEQ && !tr)) {
+	if (likely(!tr)) {
 #if HAVE_RSEQ_ASM
-		struct kmem_rseq_abi *rs = this_rseq();
-
-		obj = rseq_pop(rs, rseq_cpu_field(rs), cpu_regions,
-			       PCPU_HDR_OFF + 8 * cls, slot_off[cls]);
-		if (likely(obj))
-			goto out;
-		/* Empty, or the region is not set up or is being drained. */
-		if (READ_ONCE(rs->cpu_id) < 0x80000000u &&
-		    cpu_region_prepare(rs)) {
-			note_activity(rs);
-			obj = alloc_refill(s, cls, gfp);
-			goto out;
-		}
+		if (likely(mode == PCPU_RSEQ))
+			obj = rseq_pop(this_rseq(), rseq_idx_off, cpu_regions,
+				       PCPU_HDR_OFF + 8 * cls, slot_off[cls]);
 #endif
-		return percpu_alloc_slow(s, cls, gfp);
-	}
-	if (likely(tr != NULL)) {
+	} else {
 		struct pcpu_hdr *h = region_hdr(tr, cls);
 
-		if (likely(h->cur)) {
+		if (likely(h->cur))
 			obj = region_slots(tr, cls)[--h->cur];
-			goto out;
-		}
-		obj = alloc_refill(s, cls, gfp);
-		goto out;
 	}
-	if (mode == PCPU_OFF || thread_state == THREAD_DEAD)
-		return __kmem_cache_alloc(s, gfp);
-	return percpu_alloc_slow(s, cls, gfp);
-out:
-	if (unlikely(gfp & __GFP_ZERO) && obj)
-		memset(obj, 0, class_size[cls]);
+	if (unlikely(!obj || (gfp & __GFP_ZERO))) {
+		if (obj) {
+			memset(obj, 0, class_size[cls]);
+			return obj;
+		}
+		return percpu_alloc_slow(s, cls, gfp);
+	}
 	return obj;
 }
 
 void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 {
 	struct pcpu_region *tr = thread_region;
+	uint32_t r = RSEQ_PUSH_FAIL;
 
-	if (likely(mode == PCPU_RSEQ && !tr)) {
+	if (likely(!tr)) {
 #if HAVE_RSEQ_ASM
-		struct kmem_rseq_abi *rs = this_rseq();
-
-		uint32_t r = rseq_push(rs, rseq_cpu_field(rs), cpu_regions,
-				       PCPU_HDR_OFF + 8 * cls, slot_off[cls], obj);
-
-		if (likely(r == RSEQ_PUSH_OK))
-			return;
-		if (unlikely(r == RSEQ_PUSH_DOUBLE)) {
-			report_double_free(s, obj);
-			return;
-		}
+		if (likely(mode == PCPU_RSEQ))
+			r = rseq_push(this_rseq(), rseq_idx_off, cpu_regions,
+				      PCPU_HDR_OFF + 8 * cls, slot_off[cls], obj);
 #endif
-		percpu_free_slow(s, cls, obj);
-		return;
-	}
-	if (likely(tr != NULL)) {
+	} else {
 		struct pcpu_hdr *h = region_hdr(tr, cls);
-
 		void **slots = region_slots(tr, cls);
 
-		if (unlikely(h->cur && slots[h->cur - 1] == obj)) {
-			report_double_free(s, obj);
-			return;
-		}
-		if (likely(h->cur < h->cap)) {
+		if (unlikely(h->cur && slots[h->cur - 1] == obj))
+			r = RSEQ_PUSH_DOUBLE;
+		else if (likely(h->cur < h->cap)) {
 			slots[h->cur++] = obj;
-			return;
+			r = RSEQ_PUSH_OK;
 		}
-		free_drain(s, cls, obj);
-		return;
 	}
-	if (mode == PCPU_OFF || thread_state == THREAD_DEAD) {
-		__kmem_cache_free(s, obj);
-		return;
-	}
-	percpu_free_slow(s, cls, obj);
+	if (unlikely(r != RSEQ_PUSH_OK))
+		percpu_free_slow(s, cls, obj, r);
 }
 
 /* ---- setup, statistics, drain, fork ---- */
@@ -619,6 +600,9 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 				cpu_regions = (uintptr_t)p;
 				rseq_off = (char *)rs - (char *)__builtin_thread_pointer();
 				use_mm_cid = os_rseq_feature_size() >= 28;
+				rseq_idx_off = use_mm_cid ?
+					offsetof(struct kmem_rseq_abi, mm_cid) :
+					offsetof(struct kmem_rseq_abi, cpu_id);
 				can_fence = os_membarrier(
 					MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
 					0, 0) == 0;

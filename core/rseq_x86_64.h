@@ -43,15 +43,23 @@
 	".quad .Lstart%=, .Lcommit%= - .Lstart%=, .Labort%=\n\t"          \
 	".popsection\n\t"
 
-#define RSEQ_ENTER(rseq_cs)                                               \
+/* rs->rseq_cs = &descriptor (the one field of the area we write). */
+#define RSEQ_ENTER(rs)                                                    \
 	".Lretry%=:\n\t"                                                  \
 	"leaq .Lcs%=(%%rip), %%rax\n\t"                                   \
-	"movq %%rax, " rseq_cs "\n\t"                                     \
+	"movq %%rax, 8(" rs ")\n\t"                                       \
 	".Lstart%=:\n\t"
 
-/* rax = this CPU's region, or jump to fail when there is none to use. */
-#define RSEQ_REGION(cpup, base, fail)                                     \
-	"movl (" cpup "), %%eax\n\t"                                      \
+/*
+ * rax = this CPU's region, or jump to fail when there is none to use: the
+ * thread is not registered (cpu_id < 0: then the kernel would not abort
+ * the section, and mm_cid means nothing), the index is out of range, or
+ * a remote drain has locked the region.
+ */
+#define RSEQ_REGION(rs, idxoff, base, fail)                               \
+	"cmpl $0, 4(" rs ")\n\t"                                          \
+	"jl " fail "\n\t"                                                 \
+	"movl (" rs "," idxoff "), %%eax\n\t"                             \
 	"cmpl $" __RSEQ_STR(KMEM_NR_CPUS) ", %%eax\n\t"                   \
 	"jae " fail "\n\t"                                                \
 	"shlq $" __RSEQ_STR(PCPU_REGION_SHIFT) ", %%rax\n\t"              \
@@ -72,15 +80,15 @@
  * its array is empty (or the region is unusable).
  */
 static __always_inline void *rseq_pop(struct kmem_rseq_abi *rs,
-				      const uint32_t *cpup, uintptr_t base,
+				      uintptr_t idx_off, uintptr_t base,
 				      uintptr_t hdr_off, uintptr_t slots_off)
 {
 	void *obj;
 
 	__asm__ __volatile__(
 		RSEQ_CS_TABLE
-		RSEQ_ENTER("%[rseq_cs]")
-		RSEQ_REGION("%[cpup]", "%[base]", ".Lfail%=")
+		RSEQ_ENTER("%[rs]")
+		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", ".Lfail%=")
 		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
 		"testl %%edx, %%edx\n\t"
 		"jz .Lfail%=\n\t"
@@ -94,8 +102,8 @@ static __always_inline void *rseq_pop(struct kmem_rseq_abi *rs,
 		"xorl %k[obj], %k[obj]\n\t"
 		".Ldone%=:\n\t"
 		RSEQ_ABORT
-		: [obj] "=&r"(obj), [rseq_cs] "+m"(rs->rseq_cs)
-		: [cpup] "r"(cpup), [base] "r"(base), [hdr] "r"(hdr_off),
+		: [obj] "=&r"(obj)
+		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "r"(base), [hdr] "r"(hdr_off),
 		  [slot] "r"(slots_off)
 		: "rax", "rcx", "rdx", "memory", "cc");
 	return obj;
@@ -106,10 +114,8 @@ static __always_inline void *rseq_pop(struct kmem_rseq_abi *rs,
  * region unusable) or RSEQ_PUSH_DOUBLE (obj is already the top of the
  * array: it was just freed, so this is an immediate double free).
  */
-enum { RSEQ_PUSH_FAIL, RSEQ_PUSH_OK, RSEQ_PUSH_DOUBLE };
-
 static __always_inline uint32_t rseq_push(struct kmem_rseq_abi *rs,
-					  const uint32_t *cpup, uintptr_t base,
+					  uintptr_t idx_off, uintptr_t base,
 					  uintptr_t hdr_off, uintptr_t slots_off,
 					  void *obj)
 {
@@ -117,8 +123,8 @@ static __always_inline uint32_t rseq_push(struct kmem_rseq_abi *rs,
 
 	__asm__ __volatile__(
 		RSEQ_CS_TABLE
-		RSEQ_ENTER("%[rseq_cs]")
-		RSEQ_REGION("%[cpup]", "%[base]", ".Lfail%=")
+		RSEQ_ENTER("%[rs]")
+		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", ".Lfail%=")
 		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
 		"cmpl 4(%%rax,%[hdr]), %%edx\n\t"	/* cap */
 		"jae .Lfail%=\n\t"
@@ -141,8 +147,8 @@ static __always_inline uint32_t rseq_push(struct kmem_rseq_abi *rs,
 		"xorl %[ok], %[ok]\n\t"
 		".Ldone%=:\n\t"
 		RSEQ_ABORT
-		: [ok] "=&r"(ok), [rseq_cs] "+m"(rs->rseq_cs)
-		: [cpup] "r"(cpup), [base] "r"(base), [hdr] "r"(hdr_off),
+		: [ok] "=&r"(ok)
+		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "r"(base), [hdr] "r"(hdr_off),
 		  [slot] "r"(slots_off), [obj] "r"(obj)
 		: "rax", "rcx", "rdx", "memory", "cc");
 	return ok;
@@ -154,7 +160,7 @@ static __always_inline uint32_t rseq_push(struct kmem_rseq_abi *rs,
  * the count is committed last, so an abort leaves the array untouched.
  */
 static __always_inline uint32_t rseq_pop_batch(struct kmem_rseq_abi *rs,
-					       const uint32_t *cpup,
+					       uintptr_t idx_off,
 					       uintptr_t base, uintptr_t hdr_off,
 					       uintptr_t slots_off, void **out,
 					       uint32_t n)
@@ -163,8 +169,8 @@ static __always_inline uint32_t rseq_pop_batch(struct kmem_rseq_abi *rs,
 
 	__asm__ __volatile__(
 		RSEQ_CS_TABLE
-		RSEQ_ENTER("%[rseq_cs]")
-		RSEQ_REGION("%[cpup]", "%[base]", ".Lfail%=")
+		RSEQ_ENTER("%[rs]")
+		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", ".Lfail%=")
 		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
 		"movl %%edx, %[k]\n\t"
 		"cmpl %[n], %[k]\n\t"
@@ -188,8 +194,8 @@ static __always_inline uint32_t rseq_pop_batch(struct kmem_rseq_abi *rs,
 		"xorl %[k], %[k]\n\t"
 		".Ldone%=:\n\t"
 		RSEQ_ABORT
-		: [k] "=&r"(k), [rseq_cs] "+m"(rs->rseq_cs)
-		: [cpup] "r"(cpup), [base] "r"(base), [hdr] "r"(hdr_off),
+		: [k] "=&r"(k)
+		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "r"(base), [hdr] "r"(hdr_off),
 		  [slot] "r"(slots_off), [out] "r"(out), [n] "r"(n)
 		: "rax", "rcx", "rdx", "rsi", "rdi", "memory", "cc");
 	return k;
@@ -201,7 +207,7 @@ static __always_inline uint32_t rseq_pop_batch(struct kmem_rseq_abi *rs,
  * count committed last.
  */
 static __always_inline uint32_t rseq_push_batch(struct kmem_rseq_abi *rs,
-						const uint32_t *cpup,
+						uintptr_t idx_off,
 						uintptr_t base, uintptr_t hdr_off,
 						uintptr_t slots_off, void *const *in,
 						uint32_t n)
@@ -210,8 +216,8 @@ static __always_inline uint32_t rseq_push_batch(struct kmem_rseq_abi *rs,
 
 	__asm__ __volatile__(
 		RSEQ_CS_TABLE
-		RSEQ_ENTER("%[rseq_cs]")
-		RSEQ_REGION("%[cpup]", "%[base]", ".Lfail%=")
+		RSEQ_ENTER("%[rs]")
+		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", ".Lfail%=")
 		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
 		"movl 4(%%rax,%[hdr]), %[k]\n\t"	/* cap */
 		"subl %%edx, %[k]\n\t"			/* room (cur <= cap) */
@@ -236,8 +242,8 @@ static __always_inline uint32_t rseq_push_batch(struct kmem_rseq_abi *rs,
 		"xorl %[k], %[k]\n\t"
 		".Ldone%=:\n\t"
 		RSEQ_ABORT
-		: [k] "=&r"(k), [rseq_cs] "+m"(rs->rseq_cs)
-		: [cpup] "r"(cpup), [base] "r"(base), [hdr] "r"(hdr_off),
+		: [k] "=&r"(k)
+		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "r"(base), [hdr] "r"(hdr_off),
 		  [slot] "r"(slots_off), [in] "r"(in), [n] "r"(n)
 		: "rax", "rcx", "rdx", "rsi", "rdi", "memory", "cc");
 	return k;

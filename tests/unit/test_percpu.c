@@ -27,6 +27,7 @@
 
 /* Internal headers first: they include <kmem.h> in the core's way. */
 #include "buddy.h"
+#include "os.h"
 #include "percpu.h"
 
 #define SET_BITS 22
@@ -319,6 +320,23 @@ START_TEST(producer_consumer_frees_are_local)
 }
 END_TEST
 
+/* The mode in force is the one asked for (CI runs both). */
+START_TEST(mode_is_the_one_asked_for)
+{
+	const char *want = getenv("KMEM_PERCPU");
+	const char *mode;
+
+	kfree(kmalloc(16, GFP_KERNEL));	/* initialise */
+	mode = percpu_mode_name();
+	if (want && strcmp(want, "thread") == 0)
+		ck_assert_msg(strncmp(mode, "thread", 6) == 0, "mode %s", mode);
+	else if (want && strcmp(want, "off") == 0)
+		ck_assert_msg(strncmp(mode, "off", 3) == 0, "mode %s", mode);
+	else if (os_rseq_area() != NULL)
+		ck_assert_msg(strncmp(mode, "rseq", 4) == 0, "mode %s", mode);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("percpu");
@@ -327,6 +345,7 @@ int main(void)
 	int failed;
 
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, mode_is_the_one_asked_for);
 	tcase_add_test(tc, migrating_threads_never_share_an_object);
 	tcase_add_test(tc, signal_storm_restarts_sections_safely);
 	tcase_add_test(tc, thread_exit_returns_cached_objects);
