@@ -1,43 +1,124 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/debug.c - poison, red zones and free checks of debug caches.
+ * core/debug.c - finding the user's memory bugs: poison, red zones, free
+ * checks, call-site records, reports, heap validation, leak report at
+ * exit, the quarantine and valgrind's view of the heap.
  *
  * Layer: beside slab.c, which calls it through the hooks of debug.h; it
- * calls only printk (reports) and options (KMEM_DEBUG).  It owns the byte
- * layout of debug objects and the checks on it (debug.h says which).
- * It takes no lock: the free hook runs under the cache lock, taken by
- * slab.c; the others touch only the object they are given.
+ * calls slab.c (the list of caches, freeing out of the quarantine),
+ * printk (reports), options and os.c (time, thread id).  It owns the byte
+ * layout of debug objects (debug.h) and the checks on it.
  *
  * KMEM_DEBUG, as the kernel's slub_debug: "FZPU" letters, optionally
- * followed by ",name,name..." to give them to those caches (any cache);
- * without a list they go to the kmalloc caches (malloc's).  An empty
- * letter list (or "1") means all of F, Z and P.  F = consistency checks,
- * Z = red zones, P = poison, U = store user (accepted; recording call
- * sites is left to the debug issue).
+ * followed by ",name,name..." to give them to those caches (any cache;
+ * "name*" matches a prefix); without a list they go to the kmalloc caches
+ * (malloc's).  An empty letter list (or "1") means F, Z and P; "-" means
+ * none.  F = consistency checks (free-list walk on free), Z = red zones,
+ * P = poison, U = store user (call sites of allocation and free).
+ * KMEM_LEAK_REPORT=1 implies U for the kmalloc caches.
+ *
+ * Reports are formatted on the stack (kmem_snprintf) and written with
+ * os_write; call sites are symbolised with dladdr, on the report path
+ * only (glibc's dladdr does not allocate).  A report names the kind of
+ * corruption, the cache, the object and its size, the first damaged byte,
+ * where the object was allocated and freed, and dumps the damaged bytes;
+ * then it aborts, or with KMEM_ABORT=0 restores the damaged pattern (so
+ * the same damage is not reported twice) and lets the caller go on.
+ *
+ * Locks: report_lock serialises report output (taken under a cache lock:
+ * order s->lock -> report_lock); quarantine_lock protects the quarantine
+ * ring and is never held while freeing.  Validation and the leak report
+ * take each cache's lock in turn.
  */
 #include "debug.h"
 
+#include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
+#include "os.h"
 
 #define RIGHT_RED_MIN 8		/* bytes of right red zone at least */
-#define DUMP_MAX 64		/* bytes of an object dumped in a report */
+#define DUMP_BYTES 64		/* bytes dumped around the first bad one */
+#define MAX_REPORTS 100		/* reports printed before going quiet */
+#define FREE_MARK (~(size_t)0)	/* orig_size of a free object */
+#define QUARANTINE_SLOTS 16384	/* objects the quarantine holds at most */
+#define QUARANTINE_VALGRIND (4UL << 20) /* default bytes under valgrind */
+#define LEAK_SITES 1024		/* distinct call sites the leak report
+				 * tells apart (a power of two) */
+_Static_assert((LEAK_SITES & (LEAK_SITES - 1)) == 0, "hash table size");
+_Static_assert(sizeof(struct track) == 24, "track layout");
 
-void debug_calculate_layout(struct kmem_cache *s, bool *fp_outside)
+bool debug_valgrind;
+size_t debug_quarantine_max;
+static kmem_lock_t report_lock = KMEM_LOCK_INIT;
+static _Atomic unsigned int nr_reports;	/* reports printed so far */
+
+void debug_init(void)
+{
+	debug_valgrind = RUNNING_ON_VALGRIND != 0;
+	debug_quarantine_max = (size_t)kmem_opt(OPT_QUARANTINE);
+	if (!debug_quarantine_max && debug_valgrind &&
+	    !os_getenv("KMEM_QUARANTINE"))
+		debug_quarantine_max = QUARANTINE_VALGRIND;
+}
+
+bool debug_force_slow_path(void)
+{
+	return debug_valgrind || debug_quarantine_max;
+}
+
+/* ---- layout ---- */
+
+static unsigned int meta_offset(const struct kmem_cache *s)
+{
+	return s->inuse + (unsigned int)sizeof(void *);
+}
+
+static struct track *get_track(const struct kmem_cache *s, const void *obj,
+			       enum track_item item)
+{
+	return (struct track *)((char *)obj + meta_offset(s)) + item;
+}
+
+static size_t *orig_size_ptr(const struct kmem_cache *s, const void *obj)
+{
+	unsigned int off = meta_offset(s);
+
+	if (s->flags & SLAB_STORE_USER)
+		off += 2 * sizeof(struct track);
+	return (size_t *)((char *)obj + off);
+}
+
+/* The whole stride of obj: red zones, object, free pointer, meta. */
+static char *stride_start(const struct kmem_cache *s, const void *obj)
+{
+	return (char *)obj - s->red_left_pad;
+}
+
+unsigned int debug_calculate_layout(struct kmem_cache *s, bool *fp_outside)
 {
 	unsigned int inuse = ALIGN_UP(s->object_size, 8u);
+	unsigned int meta = 0;
 
 	s->red_left_pad = 0;
 	if (s->flags & SLAB_RED_ZONE) {
 		s->red_left_pad = ALIGN_UP(8u, s->align);
-		inuse = ALIGN_UP(s->object_size, 8u) + RIGHT_RED_MIN;
+		inuse += RIGHT_RED_MIN;
 	}
 	s->inuse = inuse;
+	if (s->flags & SLAB_STORE_USER)
+		meta += 2 * sizeof(struct track);
+	if (s->flags & SLAB_KMALLOC_SIZE)
+		meta += sizeof(size_t);
 	/* The body must stay intact while free (poison, red zone checks,
 	 * constructed state): then the free pointer goes after it. */
 	*fp_outside = s->ctor || (s->flags & SLAB_DEBUG_FLAGS);
+	return meta;
 }
+
+/* ---- KMEM_DEBUG ---- */
 
 static bool name_in_list(const char *list, const char *name)
 {
@@ -49,6 +130,9 @@ static bool name_in_list(const char *list, const char *name)
 
 		if (len == n && !memcmp(list, name, n))
 			return true;
+		if (len && list[len - 1] == '*' && n >= len - 1 &&
+		    !memcmp(list, name, len - 1))
+			return true;
 		list = end ? end + 1 : NULL;
 	}
 	return false;
@@ -58,37 +142,253 @@ slab_flags_t debug_flags_for(const char *name, bool kmalloc_cache)
 {
 	const char *opt = kmem_opt_str(OPT_DEBUG);
 	slab_flags_t f = 0;
-	const char *p;
+	const char *p = "";
 
-	if (!opt || !*opt || !strcmp(opt, "0"))
-		return 0;
-	for (p = opt; *p && *p != ','; p++) {
-		switch (*p) {
-		case 'F': case 'f': f |= SLAB_CONSISTENCY_CHECKS; break;
-		case 'Z': case 'z': f |= SLAB_RED_ZONE; break;
-		case 'P': case 'p': f |= SLAB_POISON; break;
-		case 'U': case 'u': f |= SLAB_STORE_USER; break;
-		default: break;
+	if (opt && *opt && strcmp(opt, "0") && strcmp(opt, "-")) {
+		for (p = opt; *p && *p != ','; p++) {
+			switch (*p) {
+			case 'F': case 'f': f |= SLAB_CONSISTENCY_CHECKS; break;
+			case 'Z': case 'z': f |= SLAB_RED_ZONE; break;
+			case 'P': case 'p': f |= SLAB_POISON; break;
+			case 'U': case 'u': f |= SLAB_STORE_USER; break;
+			default: break;
+			}
 		}
+		if (!f)
+			f = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON;
+		if (*p == ',' ? !name_in_list(p + 1, name) : !kmalloc_cache)
+			f = 0;
 	}
-	if (!f)
-		f = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON;
-	if (*p == ',')
-		return name_in_list(p + 1, name) ? f : 0;
-	return kmalloc_cache ? f : 0;
+	if (!kmalloc_cache)
+		return f;
+	if (kmem_opt(OPT_LEAK_REPORT))
+		f |= SLAB_STORE_USER;
+	/* Checked kmalloc caches keep each block's requested size. */
+	if (f || debug_force_slow_path())
+		f |= SLAB_KMALLOC_SIZE;
+	return f;
 }
+
+/* ---- patterns ---- */
 
 static bool poisoned(const struct kmem_cache *s)
 {
 	return (s->flags & SLAB_POISON) && !s->ctor;
 }
 
-static void set_red_zones(struct kmem_cache *s, void *obj, int val)
+/* First byte of [p, p+len) that is not val, or NULL; eight at a time. */
+static const unsigned char *check_bytes(const void *p, int val, size_t len)
 {
-	if (!(s->flags & SLAB_RED_ZONE))
+	const uint64_t pat = 0x0101010101010101ULL * (unsigned char)val;
+	const unsigned char *c = p;
+	size_t i = 0;
+
+	for (; i < len && ((uintptr_t)(c + i) & 7); i++)
+		if (c[i] != (unsigned char)val)
+			return c + i;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, c + i, 8);
+		if (w != pat)
+			break;
+	}
+	for (; i < len; i++)
+		if (c[i] != (unsigned char)val)
+			return c + i;
+	return NULL;
+}
+
+static size_t object_orig_size(const struct kmem_cache *s, const void *obj)
+{
+	if (s->flags & SLAB_KMALLOC_SIZE) {
+		size_t n = *orig_size_ptr(s, obj);
+
+		if (n <= s->object_size)
+			return n;
+	}
+	return s->object_size;
+}
+
+size_t __debug_object_size(const struct kmem_cache *s, const void *obj)
+{
+	size_t n;
+
+	vg_open(orig_size_ptr(s, obj), sizeof(size_t));
+	n = object_orig_size(s, obj);
+	vg_close(orig_size_ptr(s, obj), sizeof(size_t));
+	return n;
+}
+
+/* ---- reports ---- */
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* "sym+0x12 (module)", or "0x... (module+0x...)" without a symbol. */
+static void symbolize(char *buf, size_t len, unsigned long addr)
+{
+	Dl_info info;
+
+	if (addr && dladdr((void *)addr, &info) && info.dli_fname) {
+		if (info.dli_sname && info.dli_saddr)
+			kmem_snprintf(buf, len, "%s+0x%lx (%s)", info.dli_sname,
+				      addr - (unsigned long)info.dli_saddr,
+				      base_name(info.dli_fname));
+		else
+			kmem_snprintf(buf, len, "0x%lx (%s+0x%lx)", addr,
+				      base_name(info.dli_fname),
+				      addr - (unsigned long)info.dli_fbase);
 		return;
-	memset((char *)obj - s->red_left_pad, val, s->red_left_pad);
-	memset((char *)obj + s->object_size, val, s->inuse - s->object_size);
+	}
+	kmem_snprintf(buf, len, "0x%lx", addr);
+}
+
+static void print_track(const char *what, const struct track *t, uint64_t now)
+{
+	char sym[256];
+
+	if (!t->addr) {
+		kmem_pr_err("  %s: %s", what, strcmp(what, "freed") ? "no record"
+			    : "not since its allocation");
+		return;
+	}
+	symbolize(sym, sizeof(sym), t->addr);
+	kmem_pr_err("  %s at %s by thread %d on cpu %d, %lu ms ago", what, sym,
+		    t->tid, t->cpu, (unsigned long)(now - t->when));
+}
+
+/* Abort, or (KMEM_ABORT=0) return to let the caller go on. */
+static void report_end(void)
+{
+	if (kmem_opt(OPT_ABORT)) {
+		kmem_pr_err("aborting (KMEM_ABORT=0 reports and continues)");
+		abort();
+	}
+}
+
+/*
+ * The one report of a damaged or misused object.  bad: the first damaged
+ * byte (NULL for a state error such as a double free), in a region
+ * [region, region + region_len) that should read `expect`; caller: the
+ * return address of the API call that found it (0: a validation).
+ * Returns after the report only with KMEM_ABORT=0.
+ */
+static __cold void object_err(struct kmem_cache *s, void *obj,
+			      const char *kind, const unsigned char *bad,
+			      const void *region, size_t region_len,
+			      int expect, const char *found_by,
+			      unsigned long caller)
+{
+	unsigned int n = atomic_fetch_add(&nr_reports, 1);
+	uint64_t now = os_now_ms();
+	char sym[256];
+
+	if (n >= MAX_REPORTS) {
+		if (n == MAX_REPORTS)
+			kmem_pr_err("too many errors: further reports suppressed");
+		report_end();
+		return;
+	}
+	kmem_lock(&report_lock);
+	kmem_pr_err("ERROR: %s in cache %s: object %p (size %zu)", kind,
+		    s->name, obj, object_orig_size(s, obj));
+	if (bad) {
+		const unsigned char *r = region;
+		size_t damaged = 0;
+
+		for (size_t i = 0; i < region_len; i++)
+			damaged += r[i] != (unsigned char)expect;
+		kmem_pr_err("  first damaged byte at %p (offset %ld in the "
+			    "object): 0x%02x, expected 0x%02x; %zu of %zu "
+			    "bytes damaged", (const void *)bad,
+			    (long)((const char *)bad - (const char *)obj), *bad,
+			    (unsigned)(expect & 0xff), damaged, region_len);
+	}
+	if (caller) {
+		symbolize(sym, sizeof(sym), caller);
+		kmem_pr_err("  found by %s called from %s", found_by, sym);
+	} else {
+		kmem_pr_err("  found by %s", found_by);
+	}
+	if (s->flags & SLAB_STORE_USER) {
+		print_track("allocated", get_track(s, obj, TRACK_ALLOC), now);
+		print_track("freed", get_track(s, obj, TRACK_FREE), now);
+	} else {
+		kmem_pr_err("  (call sites are recorded with KMEM_DEBUG=U or "
+			    "SLAB_STORE_USER)");
+	}
+	{
+		const char *lo = stride_start(s, obj);
+		const char *hi = lo + s->size;
+		const char *at = bad ? (const char *)bad : (const char *)obj;
+		const char *start = (const char *)ALIGN_DOWN((uintptr_t)at,
+							     (uintptr_t)16) - 16;
+
+		start = MAX(start, lo);
+		kmem_hexdump(2, "kmem:   ", start,
+			     MIN((size_t)(hi - start), (size_t)DUMP_BYTES));
+	}
+	kmem_unlock(&report_lock);
+	report_end();
+}
+
+/*
+ * [p, p+len) must read val: report the damage as `kind` and restore the
+ * pattern.  Returns true if the bytes were intact.
+ */
+static bool check_region(struct kmem_cache *s, void *obj, void *p, size_t len,
+			 int val, const char *kind, const char *found_by,
+			 unsigned long caller)
+{
+	const unsigned char *bad = check_bytes(p, val, len);
+
+	if (likely(!bad))
+		return true;
+	object_err(s, obj, kind, bad, p, len, val, found_by, caller);
+	memset(p, val, len);
+	return false;
+}
+
+/* ---- hooks ---- */
+
+/* The thread id, cached per thread (a system call otherwise); a forked
+ * child's thread refreshes it (debug_fork_child bumps the generation). */
+static _Atomic unsigned int fork_generation;
+static __thread int cached_tid __attribute__((tls_model("initial-exec")));
+static __thread unsigned int cached_tid_gen
+	__attribute__((tls_model("initial-exec")));
+
+static int current_tid(void)
+{
+	unsigned int gen = atomic_load_explicit(&fork_generation,
+						memory_order_relaxed);
+
+	if (unlikely(!cached_tid || cached_tid_gen != gen)) {
+		cached_tid = os_gettid();
+		cached_tid_gen = gen;
+	}
+	return cached_tid;
+}
+
+void debug_fork_child(void)
+{
+	atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static void set_track(struct kmem_cache *s, void *obj, enum track_item item,
+		      unsigned long addr)
+{
+	struct track *t = get_track(s, obj, item);
+
+	t->addr = addr;
+	t->tid = addr ? current_tid() : 0;
+	t->cpu = addr ? (int)os_current_cpu() : 0;
+	t->when = addr ? os_now_ms() : 0;
 }
 
 static void poison_object(struct kmem_cache *s, void *obj)
@@ -99,105 +399,485 @@ static void poison_object(struct kmem_cache *s, void *obj)
 	((unsigned char *)obj)[s->object_size - 1] = POISON_END;
 }
 
-/* First byte of [p, p+len) that is not val, or NULL. */
-static const unsigned char *check_bytes(const void *p, int val, size_t len)
+/* Red zones of a free object: left, and right from object_size. */
+static void set_free_red_zones(struct kmem_cache *s, void *obj)
 {
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < len; i++)
-		if (c[i] != (unsigned char)val)
-			return c + i;
-	return NULL;
-}
-
-static __cold void report_object(struct kmem_cache *s, void *obj,
-				 const void *bad, const char *what)
-{
-	const char *start = (const char *)obj - s->red_left_pad;
-	size_t len = s->red_left_pad + s->inuse;
-
-	kmem_pr_err("BUG %s: %s at %p (object %p, offset %ld)", s->name, what,
-		    bad, obj, (long)((const char *)bad - (const char *)obj));
-	if (len > DUMP_MAX) {
-		const char *b = (const char *)bad - DUMP_MAX / 2;
-
-		start = b > start ? b : start;
-		len = DUMP_MAX;
-	}
-	kmem_hexdump(2, "object", start, len);
-	kmem_report_error("cache %s: object %p: %s", s->name, obj, what);
-}
-
-/* Red zones must hold `val`; report what is wrong and return false. */
-static bool check_red_zones(struct kmem_cache *s, void *obj, int val,
-			    const char *when)
-{
-	const unsigned char *bad;
-	char what[96];
-
 	if (!(s->flags & SLAB_RED_ZONE))
-		return true;
-	bad = check_bytes((char *)obj - s->red_left_pad, val, s->red_left_pad);
-	if (!bad)
-		bad = check_bytes((char *)obj + s->object_size, val,
-				  s->inuse - s->object_size);
-	if (!bad)
-		return true;
-	if (val == SLUB_RED_ACTIVE && *bad == SLUB_RED_INACTIVE &&
-	    !check_bytes((char *)obj + s->object_size, SLUB_RED_INACTIVE,
-			 s->inuse - s->object_size)) {
-		report_object(s, obj, obj, "double free (object is already free)");
-		return false;
-	}
-	kmem_snprintf(what, sizeof(what), "%s red zone overwritten %s",
-		      (char *)bad < (char *)obj ? "left" : "right", when);
-	report_object(s, obj, bad, what);
-	return false;
+		return;
+	memset(stride_start(s, obj), SLUB_RED_INACTIVE, s->red_left_pad);
+	memset((char *)obj + s->object_size, SLUB_RED_INACTIVE,
+	       s->inuse - s->object_size);
 }
 
 void __debug_init_object(struct kmem_cache *s, void *obj)
 {
-	set_red_zones(s, obj, SLUB_RED_INACTIVE);
+	set_free_red_zones(s, obj);
 	poison_object(s, obj);
-}
-
-void __debug_alloc_hook(struct kmem_cache *s, void *obj)
-{
-	if (poisoned(s)) {
-		const unsigned char *bad =
-			check_bytes(obj, POISON_FREE, s->object_size - 1);
-
-		if (!bad && ((unsigned char *)obj)[s->object_size - 1] !=
-				    POISON_END)
-			bad = (unsigned char *)obj + s->object_size - 1;
-		if (bad)
-			report_object(s, obj, bad,
-				      "poison overwritten (write after free)");
+	if (s->flags & SLAB_STORE_USER) {
+		set_track(s, obj, TRACK_ALLOC, 0);
+		set_track(s, obj, TRACK_FREE, 0);
 	}
-	check_red_zones(s, obj, SLUB_RED_INACTIVE, "while free");
-	set_red_zones(s, obj, SLUB_RED_ACTIVE);
+	if (s->flags & SLAB_KMALLOC_SIZE)
+		*orig_size_ptr(s, obj) = FREE_MARK;
 }
 
-bool __debug_free_hook(struct kmem_cache *s, struct page *slab, void *obj)
+/* The checks of a free object: poison and free red zones. */
+static unsigned int check_free_object(struct kmem_cache *s, void *obj,
+				      const char *found_by,
+				      unsigned long caller)
 {
-	if (!check_red_zones(s, obj, SLUB_RED_ACTIVE, "(buffer overflow)"))
+	unsigned int bad = 0;
+
+	if (poisoned(s)) {
+		if (!check_region(s, obj, obj, s->object_size - 1, POISON_FREE,
+				  "poison overwritten (write after free)",
+				  found_by, caller))
+			bad++;
+		else if (!check_region(s, obj, (char *)obj + s->object_size - 1,
+				       1, POISON_END,
+				       "poison overwritten (write after free)",
+				       found_by, caller))
+			bad++;
+	}
+	if (s->flags & SLAB_RED_ZONE) {
+		if (!check_region(s, obj, stride_start(s, obj), s->red_left_pad,
+				  SLUB_RED_INACTIVE,
+				  "left red zone overwritten while the object "
+				  "was free", found_by, caller))
+			bad++;
+		if (!check_region(s, obj, (char *)obj + s->object_size,
+				  s->inuse - s->object_size, SLUB_RED_INACTIVE,
+				  "right red zone overwritten while the object "
+				  "was free", found_by, caller))
+			bad++;
+	}
+	return bad;
+}
+
+/* The checks of an allocated object: active red zones from orig_size. */
+static unsigned int check_live_object(struct kmem_cache *s, void *obj,
+				      const char *found_by,
+				      unsigned long caller)
+{
+	size_t orig = object_orig_size(s, obj);
+	unsigned int bad = 0;
+
+	if (!(s->flags & SLAB_RED_ZONE))
+		return 0;
+	if (!check_region(s, obj, stride_start(s, obj), s->red_left_pad,
+			  SLUB_RED_ACTIVE,
+			  "left red zone overwritten (buffer underflow)",
+			  found_by, caller))
+		bad++;
+	if (!check_region(s, obj, (char *)obj + orig, s->inuse - orig,
+			  SLUB_RED_ACTIVE,
+			  "right red zone overwritten (buffer overflow)",
+			  found_by, caller))
+		bad++;
+	return bad;
+}
+
+void __debug_alloc_hook(struct kmem_cache *s, void *obj, size_t orig_size,
+			gfp_t gfp, unsigned long caller)
+{
+	vg_open(stride_start(s, obj), s->size);
+	check_free_object(s, obj, "allocation", caller);
+	if (s->flags & SLAB_KMALLOC_SIZE)
+		*orig_size_ptr(s, obj) = orig_size;
+	else
+		orig_size = s->object_size;
+	if (s->flags & SLAB_RED_ZONE) {
+		memset(stride_start(s, obj), SLUB_RED_ACTIVE, s->red_left_pad);
+		memset((char *)obj + orig_size, SLUB_RED_ACTIVE,
+		       s->inuse - orig_size);
+	}
+	if (s->flags & SLAB_STORE_USER) {
+		set_track(s, obj, TRACK_ALLOC, caller);
+		set_track(s, obj, TRACK_FREE, 0);
+	}
+	if (gfp & __GFP_ZERO)
+		memset(obj, 0, orig_size);
+	vg_close(stride_start(s, obj), s->size);
+}
+
+static void double_free(struct kmem_cache *s, void *obj, const char *how,
+			unsigned long caller)
+{
+	char kind[96];
+
+	kmem_snprintf(kind, sizeof(kind), "double free (%s)", how);
+	object_err(s, obj, kind, NULL, NULL, 0, 0, "free", caller);
+}
+
+/* The body of the free hook; the stride is open under valgrind. */
+static bool free_checks(struct kmem_cache *s, struct page *slab, void *obj,
+			unsigned long caller)
+{
+	if ((s->flags & SLAB_KMALLOC_SIZE) &&
+	    *orig_size_ptr(s, obj) == FREE_MARK) {
+		double_free(s, obj, "object is already free", caller);
 		return false;
-	/* On the slab's free list already?  A walk: debug caches only. */
-	if (s->flags & (SLAB_CONSISTENCY_CHECKS | SLAB_POISON)) {
+	}
+	if (s->flags & SLAB_RED_ZONE) {
+		/* Free red zones on both sides: freed before. */
+		if (!check_bytes(stride_start(s, obj), SLUB_RED_INACTIVE,
+				 s->red_left_pad) &&
+		    !check_bytes((char *)obj + s->object_size,
+				 SLUB_RED_INACTIVE, s->inuse - s->object_size)) {
+			double_free(s, obj, "object is already free", caller);
+			return false;
+		}
+		/* An overflow is reported; the object is still a real one,
+		 * so with KMEM_ABORT=0 the free goes on. */
+		check_live_object(s, obj, "free", caller);
+	}
+	/* On the slab's free list already?  A walk of the slab's free list
+	 * (SLUB's on_freelist): with F, or with P where no state word
+	 * (SLAB_KMALLOC_SIZE) answers at once. */
+	if ((s->flags & SLAB_CONSISTENCY_CHECKS) ||
+	    (s->flags & (SLAB_POISON | SLAB_KMALLOC_SIZE)) == SLAB_POISON) {
 		uintptr_t base = (uintptr_t)page_address(slab);
 		unsigned int n = 0;
+		void *p = slab->freelist;
 
-		for (void *p = slab->freelist; p && n <= slab->objects &&
-		     (uintptr_t)p - base < (PAGE_SIZE << s->order);
-		     p = get_freepointer(s, p), n++) {
+		while (p && n <= slab->objects &&
+		       (uintptr_t)p - base < (PAGE_SIZE << s->order)) {
+			void *next;
+
 			if (p == obj) {
-				report_object(s, obj, obj,
-					      "double free (object is on the free list)");
+				double_free(s, obj, "object is on the free "
+					    "list", caller);
 				return false;
+			}
+			vg_open((char *)p + s->offset, sizeof(void *));
+			next = get_freepointer(s, p);
+			vg_close((char *)p + s->offset, sizeof(void *));
+			p = next;
+			n++;
+		}
+	}
+	return true;
+}
+
+bool __debug_free_hook(struct kmem_cache *s, struct page *slab, void *obj,
+		       unsigned long caller)
+{
+	bool ok;
+
+	vg_open(stride_start(s, obj), s->size);
+	ok = free_checks(s, slab, obj, caller);
+	if (ok) {
+		if (s->flags & SLAB_STORE_USER)
+			set_track(s, obj, TRACK_FREE, caller);
+		if (s->flags & SLAB_KMALLOC_SIZE)
+			*orig_size_ptr(s, obj) = FREE_MARK;
+		set_free_red_zones(s, obj);
+		poison_object(s, obj);
+	}
+	vg_close(stride_start(s, obj), s->size);
+	return ok;
+}
+
+/* ---- validation ---- */
+
+/* Free objects of slab as a bitmap; reports a broken free list.  s->lock
+ * held.  Returns the problems found. */
+static unsigned int slab_free_map(struct kmem_cache *s, struct page *slab,
+				  uint64_t *map)
+{
+	char *base = page_address(slab);
+	unsigned int n = 0, bad = 0;
+	void *p = slab->freelist;
+
+	memset(map, 0, SLAB_MAX_OBJECTS / 8);
+	while (p) {
+		uintptr_t off = (uintptr_t)p - (uintptr_t)base - s->red_left_pad;
+		unsigned int i = (unsigned int)(off / s->size);
+		void *next;
+
+		if ((uintptr_t)p < (uintptr_t)base + s->red_left_pad ||
+		    off % s->size || i >= slab->objects ||
+		    (map[i / 64] >> (i % 64)) & 1) {
+			kmem_pr_err("ERROR: cache %s: free list of slab %p "
+				    "corrupted at %p (%s)", s->name,
+				    (void *)base, p,
+				    i < slab->objects && !(off % s->size)
+					    ? "a cycle" : "not an object");
+			report_end();
+			return bad + 1;
+		}
+		map[i / 64] |= 1ULL << (i % 64);
+		n++;
+		vg_open((char *)p + s->offset, sizeof(void *));
+		next = get_freepointer(s, p);
+		vg_close((char *)p + s->offset, sizeof(void *));
+		p = next;
+	}
+	if (n != slab->objects - slab->inuse) {
+		kmem_pr_err("ERROR: cache %s: slab %p has %u free objects on "
+			    "its list, but counts %u of %u in use", s->name,
+			    (void *)base, n, slab->inuse, slab->objects);
+		report_end();
+		bad++;
+	}
+	return bad;
+}
+
+static unsigned int validate_slab(struct kmem_cache *s, struct page *slab)
+{
+	uint64_t map[SLAB_MAX_OBJECTS / 64];
+	char *base = page_address(slab);
+	unsigned int bad = slab_free_map(s, slab, map);
+
+	if (!cache_debug(s))
+		return bad;
+	for (unsigned int i = 0; i < slab->objects; i++) {
+		void *obj = base + s->red_left_pad + (size_t)i * s->size;
+
+		vg_open(stride_start(s, obj), s->size);
+		if ((map[i / 64] >> (i % 64)) & 1)
+			bad += check_free_object(s, obj, "kmem_cache_validate",
+						 0);
+		else
+			bad += check_live_object(s, obj, "kmem_cache_validate",
+						 0);
+		vg_close(stride_start(s, obj), s->size);
+	}
+	return bad;
+}
+
+KMEM_EXPORT int kmem_cache_validate(struct kmem_cache *s)
+{
+	struct list_head *lists[3];
+	unsigned int bad = 0;
+	struct page *slab;
+
+	if (!s)
+		return 0;
+	kmem_init();
+	lists[0] = &s->partial;
+	lists[1] = &s->full;
+	lists[2] = &s->free;
+	kmem_lock(&s->lock);
+	for (int l = 0; l < 3; l++)
+		list_for_each_entry(slab, lists[l], slab_list)
+			bad += validate_slab(s, slab);
+	kmem_unlock(&s->lock);
+	return (int)bad;
+}
+
+/* ---- leak report ---- */
+
+struct leak_site {
+	unsigned long addr;	/* allocation call site; 0: empty slot */
+	unsigned long objects;	/* live objects allocated there */
+	unsigned long bytes;	/* their requested bytes */
+};
+
+struct leak_walk {
+	struct leak_site *sites;	/* hash table of LEAK_SITES */
+	unsigned long objects, bytes;	/* totals */
+	unsigned long lost_sites;	/* objects whose site did not fit */
+};
+
+static void leak_add(struct leak_walk *w, unsigned long addr, size_t bytes)
+{
+	unsigned int h = (unsigned int)((addr * 0x9e3779b97f4a7c15ULL) >> 54);
+
+	w->objects++;
+	w->bytes += bytes;
+	for (unsigned int i = 0; i < LEAK_SITES; i++) {
+		struct leak_site *e = &w->sites[(h + i) & (LEAK_SITES - 1)];
+
+		if (e->addr == addr || !e->addr) {
+			e->addr = addr;
+			e->objects++;
+			e->bytes += bytes;
+			return;
+		}
+	}
+	w->lost_sites++;
+}
+
+static void leak_cache(struct kmem_cache *s, void *arg)
+{
+	struct leak_walk *w = arg;
+	struct list_head *lists[2] = { &s->partial, &s->full };
+	uint64_t map[SLAB_MAX_OBJECTS / 64];
+	struct page *slab;
+
+	if (!(s->flags & SLAB_STORE_USER))
+		return;
+	kmem_lock(&s->lock);
+	for (int l = 0; l < 2; l++) {
+		list_for_each_entry(slab, lists[l], slab_list) {
+			char *base = page_address(slab);
+
+			if (slab_free_map(s, slab, map))
+				continue;
+			for (unsigned int i = 0; i < slab->objects; i++) {
+				void *obj = base + s->red_left_pad +
+					    (size_t)i * s->size;
+
+				if ((map[i / 64] >> (i % 64)) & 1)
+					continue;
+				vg_open(stride_start(s, obj), s->size);
+				leak_add(w, get_track(s, obj, TRACK_ALLOC)->addr,
+					 object_orig_size(s, obj));
+				vg_close(stride_start(s, obj), s->size);
 			}
 		}
 	}
-	set_red_zones(s, obj, SLUB_RED_INACTIVE);
-	poison_object(s, obj);
+	kmem_unlock(&s->lock);
+}
+
+unsigned long debug_leak_report(int fd, unsigned int max_lines)
+{
+	static struct leak_site sites[LEAK_SITES];
+	static kmem_lock_t leak_lock = KMEM_LOCK_INIT;
+	struct leak_walk w = { sites, 0, 0, 0 };
+	unsigned int nsites = 0;
+	char sym[256];
+
+	kmem_lock(&leak_lock);
+	memset(sites, 0, sizeof(sites));
+	slab_for_each_cache(leak_cache, &w);
+	for (unsigned int i = 0; i < LEAK_SITES; i++)
+		nsites += sites[i].addr != 0;
+	kmem_dprintf(fd, "kmem: leak report: %lu objects, %lu bytes still "
+		     "allocated at exit, from %u call sites\n", w.objects,
+		     w.bytes, nsites);
+	/* Largest first: a selection of max_lines. */
+	for (unsigned int line = 0; line < max_lines; line++) {
+		struct leak_site *best = NULL;
+
+		for (unsigned int i = 0; i < LEAK_SITES; i++)
+			if (sites[i].objects &&
+			    (!best || sites[i].bytes > best->bytes))
+				best = &sites[i];
+		if (!best)
+			break;
+		symbolize(sym, sizeof(sym), best->addr);
+		kmem_dprintf(fd, "kmem:   %lu objects, %lu bytes allocated at "
+			     "%s\n", best->objects, best->bytes, sym);
+		best->objects = 0;
+		nsites--;
+	}
+	if (nsites)
+		kmem_dprintf(fd, "kmem:   ... and %u more call sites\n", nsites);
+	if (w.lost_sites)
+		kmem_dprintf(fd, "kmem:   (%lu objects from call sites beyond "
+			     "the first %u)\n", w.lost_sites, LEAK_SITES);
+	kmem_unlock(&leak_lock);
+	return w.objects;
+}
+
+/* ---- quarantine ---- */
+
+struct qentry {
+	void *obj;			/* freed object, checked and poisoned */
+	struct kmem_cache *s;		/* its cache */
+};
+
+static struct qentry quarantine[QUARANTINE_SLOTS]; /* FIFO ring */
+static unsigned int q_head, q_count;	/* oldest entry, entries held */
+static size_t q_bytes;			/* stride bytes held */
+static kmem_lock_t quarantine_lock = KMEM_LOCK_INIT;
+
+/* Pop up to max entries while over the limits (or all, if drain). */
+static unsigned int quarantine_pop(struct qentry *out, unsigned int max,
+				   bool drain)
+{
+	unsigned int n = 0;
+
+	while (n < max && q_count &&
+	       (drain || q_bytes > debug_quarantine_max ||
+		q_count >= QUARANTINE_SLOTS)) {
+		out[n] = quarantine[q_head];
+		q_bytes -= out[n].s->size;
+		q_head = (q_head + 1) % QUARANTINE_SLOTS;
+		q_count--;
+		n++;
+	}
+	return n;
+}
+
+bool __debug_quarantine_put(struct kmem_cache *s, void *obj,
+			    unsigned long caller)
+{
+	struct qentry out[8];
+	unsigned int n;
+
+	/* Checked and poisoned now, so the free call site is the right one
+	 * and a write while quarantined shows at the next allocation. */
+	if (!__kmem_cache_free_check(s, obj, caller))
+		return true;
+	kmem_lock(&quarantine_lock);
+	n = quarantine_pop(out, ARRAY_SIZE(out), false);
+	quarantine[(q_head + q_count) % QUARANTINE_SLOTS] =
+		(struct qentry){ obj, s };
+	q_count++;
+	q_bytes += s->size;
+	n += quarantine_pop(out + n, ARRAY_SIZE(out) - n, false);
+	kmem_unlock(&quarantine_lock);
+	for (unsigned int i = 0; i < n; i++)
+		__kmem_cache_free_checked(out[i].s, out[i].obj);
 	return true;
+}
+
+void debug_quarantine_drain(void)
+{
+	struct qentry out[64];
+	unsigned int n;
+
+	do {
+		kmem_lock(&quarantine_lock);
+		n = quarantine_pop(out, ARRAY_SIZE(out), true);
+		kmem_unlock(&quarantine_lock);
+		for (unsigned int i = 0; i < n; i++)
+			__kmem_cache_free_checked(out[i].s, out[i].obj);
+	} while (n);
+}
+
+/* ---- at exit ---- */
+
+struct validate_walk {
+	unsigned int caches;	/* caches checked */
+	unsigned int problems;	/* problems found */
+};
+
+static void validate_one(struct kmem_cache *s, void *arg)
+{
+	struct validate_walk *w = arg;
+
+	w->caches++;
+	w->problems += (unsigned int)kmem_cache_validate(s);
+}
+
+void kmem_debug_exit(void)
+{
+	static _Atomic int done;
+
+	if (atomic_load_explicit(&kmem_init_state, memory_order_acquire) !=
+	    KMEM_UP || atomic_exchange(&done, 1))
+		return;
+	if (!kmem_opt(OPT_VALIDATE_AT_EXIT) && !kmem_opt(OPT_LEAK_REPORT))
+		return;
+	debug_quarantine_drain();
+	if (kmem_opt(OPT_VALIDATE_AT_EXIT)) {
+		struct validate_walk w = { 0, 0 };
+
+		slab_for_each_cache(validate_one, &w);
+		kmem_pr_err("validate: %u caches checked, %u problems found",
+			    w.caches, w.problems);
+	}
+	if (kmem_opt(OPT_LEAK_REPORT))
+		debug_leak_report(2, 20);
+}
+
+/* Runs after the program's own destructors and atexit handlers (a
+ * library's destructors run after the executable's). */
+__attribute__((destructor)) static void debug_destructor(void)
+{
+	kmem_debug_exit();
 }

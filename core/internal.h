@@ -33,6 +33,9 @@
 #define __cold __attribute__((cold, noinline))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 #define KMEM_EXPORT __attribute__((visibility("default")))
+/* Return address into the caller of the current function (the kernel's
+ * _RET_IP_): API entry points pass it down for debug call-site records. */
+#define _RET_IP_ ((unsigned long)__builtin_return_address(0))
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))

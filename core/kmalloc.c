@@ -31,6 +31,17 @@
  * run above it wastes under one page (< 12.5% at 32 KiB) but costs a
  * buddy allocation; the per-CPU caches make the slab path the cheap one.
  *
+ * Debug and valgrind: a class whose cache is a debug cache (KMEM_DEBUG, or
+ * kmem runs under valgrind, or a quarantine is on) is "checked": its
+ * objects bypass the per-CPU layer and go through the slab layer's API
+ * boundary (__kmem_cache_alloc_track), which checks them, records the
+ * requested size and caller, and tells valgrind about the block.  Which
+ * classes are checked is decided once, at init, so the unchecked fast path
+ * has no extra branch.  Page runs and vmalloc areas are announced to
+ * valgrind here (MALLOCLIKE/FREELIKE/RESIZEINPLACE).  The _track variants
+ * take the caller's return address from the layer above (preload/); the
+ * plain ones use their own caller's.
+ *
  * Locks: none of its own; large_bytes is an atomic counter.
  */
 #include "kmalloc.h"
@@ -38,6 +49,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "debug.h"
 #include "options.h"
 #include "percpu.h"
 #include "slab.h"
@@ -78,20 +90,66 @@ unsigned int kmalloc_index(size_t size)
  * layer, so that each one is checked. */
 static bool kmalloc_class_debug[NR_KMALLOC_CLASSES];
 
+/*
+ * Checked classes, out of line.  ip 0 (the plain __kmalloc and __kfree,
+ * which must not compute a return address on their fast path): the
+ * helper's own return address, which is the caller of __kmalloc when the
+ * compiler made the call a tail call (it does at -O2), else a site in kmem.
+ */
+static __noinline __cold void *kmalloc_checked_alloc(unsigned int cls,
+						     size_t size, gfp_t gfp,
+						     unsigned long ip)
+{
+	return __kmem_cache_alloc_track(kmalloc_caches[cls], gfp, size,
+					ip ? ip : _RET_IP_);
+}
+
+static __noinline __cold void kmalloc_checked_free(unsigned int cls,
+						   void *obj, unsigned long ip)
+{
+	__kmem_cache_free_track(kmalloc_caches[cls], obj, ip ? ip : _RET_IP_);
+}
+
 /* The one place where kmalloc meets the object layers below it. */
-static __always_inline void *kmalloc_slab_alloc(unsigned int cls, gfp_t gfp)
+static __always_inline void *kmalloc_slab_alloc(unsigned int cls, size_t size,
+						gfp_t gfp, unsigned long ip)
 {
 	if (unlikely(kmalloc_class_debug[cls]))
-		return __kmem_cache_alloc(kmalloc_caches[cls], gfp);
+		return kmalloc_checked_alloc(cls, size, gfp, ip);
 	return percpu_alloc(kmalloc_caches[cls], cls, gfp);
 }
 
-static __always_inline void kmalloc_slab_free(unsigned int cls, void *obj)
+static __always_inline void kmalloc_slab_free(unsigned int cls, void *obj,
+					      unsigned long ip)
 {
 	if (unlikely(kmalloc_class_debug[cls]))
-		__kmem_cache_free(kmalloc_caches[cls], obj);
+		kmalloc_checked_free(cls, obj, ip);
 	else
 		percpu_free(kmalloc_caches[cls], cls, obj);
+}
+
+/* valgrind: a page run or vmalloc area is born or dies.  Out of line:
+ * a client request takes a stack array. */
+static __noinline __cold void __vg_large_alloc(void *p, size_t size, gfp_t gfp)
+{
+	VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, !!(gfp & __GFP_ZERO));
+}
+
+static __noinline __cold void __vg_large_free(void *p)
+{
+	VALGRIND_FREELIKE_BLOCK(p, 0);
+}
+
+static __always_inline void vg_large_alloc(void *p, size_t size, gfp_t gfp)
+{
+	if (unlikely(debug_valgrind) && p)
+		__vg_large_alloc(p, size, gfp);
+}
+
+static __always_inline void vg_large_free(void *p)
+{
+	if (unlikely(debug_valgrind))
+		__vg_large_free(p);
 }
 
 /* ---- page runs ---- */
@@ -117,7 +175,7 @@ static void mark_run(struct page *page, size_t nr, size_t size)
 }
 
 /* A run of pages for size bytes aligned to align (a power of two). */
-static void *kmalloc_large(size_t size, size_t align, gfp_t gfp)
+static void *__kmalloc_large(size_t size, size_t align, gfp_t gfp)
 {
 	size_t nr, span;
 	unsigned int order;
@@ -141,6 +199,14 @@ static void *kmalloc_large(size_t size, size_t align, gfp_t gfp)
 	atomic_fetch_add_explicit(&large_bytes, nr << PAGE_SHIFT,
 				  memory_order_relaxed);
 	return page_address(page);
+}
+
+static void *kmalloc_large(size_t size, size_t align, gfp_t gfp)
+{
+	void *p = __kmalloc_large(size, align, gfp);
+
+	vg_large_alloc(p, size, gfp);
+	return p;
 }
 
 /* Give back the pages of a run from index keep on (keep >= 1). */
@@ -172,14 +238,27 @@ static void large_free(struct page *page)
 
 /* ---- the internal interface (kmalloc.h) ---- */
 
-void *__kmalloc(size_t size, gfp_t gfp)
+static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
+					unsigned long ip)
 {
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
-		return kmalloc_slab_alloc(kmalloc_size_class(size), gfp);
+		return kmalloc_slab_alloc(kmalloc_size_class(size), size, gfp,
+					  ip);
 	return kmalloc_large(size, PAGE_SIZE, gfp);
 }
 
-void *__kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
+void *__kmalloc(size_t size, gfp_t gfp)
+{
+	return kmalloc_ip(size, gfp, 0);
+}
+
+void *__kmalloc_track(size_t size, gfp_t gfp, unsigned long ip)
+{
+	return kmalloc_ip(size, gfp, ip);
+}
+
+static void *kmalloc_aligned_ip(size_t size, size_t align, gfp_t gfp,
+				unsigned long ip)
 {
 	if (unlikely(!is_power_of_2(align)))
 		return NULL;
@@ -187,9 +266,20 @@ void *__kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
 		for (unsigned int c = kmalloc_size_class(size);
 		     c < NR_KMALLOC_CLASSES; c++)
 			if (kmalloc_class_align[c] >= align)
-				return kmalloc_slab_alloc(c, gfp);
+				return kmalloc_slab_alloc(c, size, gfp, ip);
 	}
 	return kmalloc_large(MAX(size, 1), align, gfp);
+}
+
+void *__kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
+{
+	return kmalloc_aligned_ip(size, align, gfp, 0);
+}
+
+void *__kmalloc_aligned_track(size_t size, size_t align, gfp_t gfp,
+			      unsigned long ip)
+{
+	return kmalloc_aligned_ip(size, align, gfp, ip);
 }
 
 enum kmalloc_kind { KM_BAD, KM_SLAB, KM_LARGE, KM_VMALLOC };
@@ -237,7 +327,8 @@ static enum kmalloc_kind classify(const void *p, const char *caller,
 	return KM_BAD;
 }
 
-void __kfree(void *p, const char *caller)
+static __always_inline void kfree_ip(void *p, const char *caller,
+				     unsigned long ip)
 {
 	struct kmem_cache *s = NULL;
 	struct page *page = NULL;
@@ -247,19 +338,31 @@ void __kfree(void *p, const char *caller)
 	switch (classify(p, caller, &s, &page)) {
 	case KM_SLAB:
 		if (likely(s->kmalloc_class >= 0))
-			kmalloc_slab_free((unsigned int)s->kmalloc_class, p);
-		else
-			__kmem_cache_free(s, p);	/* as kfree() in Linux 6.4+ */
+			kmalloc_slab_free((unsigned int)s->kmalloc_class, p, ip);
+		else	/* as kfree() in Linux 6.4+ */
+			__kmem_cache_free_track(s, p, ip);
 		break;
 	case KM_LARGE:
+		vg_large_free(p);
 		large_free(page);
 		break;
 	case KM_VMALLOC:
+		vg_large_free(p);
 		__vfree(p);
 		break;
 	case KM_BAD:
 		break;
 	}
+}
+
+void __kfree(void *p, const char *caller)
+{
+	kfree_ip(p, caller, 0);
+}
+
+void __kfree_track(void *p, const char *caller, unsigned long ip)
+{
+	kfree_ip(p, caller, ip);
 }
 
 size_t __ksize(const void *p, const char *caller)
@@ -271,7 +374,7 @@ size_t __ksize(const void *p, const char *caller)
 		return 0;
 	switch (classify(p, caller, &s, &page)) {
 	case KM_SLAB:
-		return s->object_size;
+		return debug_object_size(s, p);
 	case KM_LARGE:
 		return page->nr_pages << PAGE_SHIFT;
 	case KM_VMALLOC:
@@ -282,7 +385,8 @@ size_t __ksize(const void *p, const char *caller)
 	return 0;
 }
 
-void *__krealloc(void *p, size_t new_size, gfp_t gfp)
+static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
+			 unsigned long ip)
 {
 	struct kmem_cache *s = NULL;
 	struct page *page = NULL;
@@ -290,10 +394,14 @@ void *__krealloc(void *p, size_t new_size, gfp_t gfp)
 	void *q;
 
 	if (!p)
-		return __kmalloc(new_size, gfp);
+		return kmalloc_ip(new_size, gfp, ip);
 	switch (classify(p, "krealloc", &s, &page)) {
 	case KM_SLAB:
-		old = s->object_size;
+		old = debug_object_size(s, p);
+		/* A checked object always moves: its size and red zone are
+		 * set at allocation, and a stale pointer hits poison. */
+		if (cache_debug(s))
+			break;
 		if (s->kmalloc_class >= 0 ? (new_size <= KMALLOC_MAX_CACHE_SIZE &&
 					     kmalloc_size_class(new_size) ==
 						     (unsigned int)s->kmalloc_class)
@@ -305,6 +413,9 @@ void *__krealloc(void *p, size_t new_size, gfp_t gfp)
 		if (new_size > KMALLOC_MAX_CACHE_SIZE &&
 		    new_size < vmalloc_threshold && new_size <= old) {
 			/* Shrink in place: the tail pages go back. */
+			if (unlikely(debug_valgrind))
+				VALGRIND_RESIZEINPLACE_BLOCK(p, page->large_size,
+							     new_size, 0);
 			large_trim(page, (new_size + PAGE_SIZE - 1) >> PAGE_SHIFT);
 			page->large_size = new_size;
 			return p;
@@ -312,18 +423,35 @@ void *__krealloc(void *p, size_t new_size, gfp_t gfp)
 		break;
 	case KM_VMALLOC:
 		old = vmalloc_usable_size(p);
-		if (new_size >= vmalloc_threshold)
-			return __vrealloc(p, new_size);
+		if (new_size >= vmalloc_threshold) {
+			q = __vrealloc(p, new_size);
+			if (unlikely(debug_valgrind) && q) {
+				/* The contents moved with the mapping. */
+				VALGRIND_FREELIKE_BLOCK(p, 0);
+				VALGRIND_MALLOCLIKE_BLOCK(q, new_size, 0, 1);
+			}
+			return q;
+		}
 		break;
 	default:
 		return NULL;
 	}
-	q = __kmalloc(new_size, gfp);
+	q = kmalloc_ip(new_size, gfp, ip);
 	if (!q)
 		return NULL;
 	memcpy(q, p, MIN(old, new_size));
-	__kfree(p, "krealloc");
+	kfree_ip(p, "krealloc", ip);
 	return q;
+}
+
+void *__krealloc(void *p, size_t new_size, gfp_t gfp)
+{
+	return krealloc_ip(p, new_size, gfp, _RET_IP_);
+}
+
+void *__krealloc_track(void *p, size_t new_size, gfp_t gfp, unsigned long ip)
+{
+	return krealloc_ip(p, new_size, gfp, ip);
 }
 
 void kmalloc_get_stats(struct kmalloc_stats *st)
@@ -390,7 +518,7 @@ KMEM_EXPORT void *kmem_kmalloc(size_t size, gfp_t gfp)
 	void *p;
 
 	kmem_init();
-	p = __kmalloc(size, gfp);
+	p = kmalloc_ip(size, gfp, _RET_IP_);
 	if (unlikely(!p))
 		errno = ENOMEM;
 	return p;
@@ -405,7 +533,7 @@ KMEM_EXPORT void *kmem_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
 		errno = EINVAL;
 		return NULL;
 	}
-	p = __kmalloc_aligned(size, align, gfp);
+	p = kmalloc_aligned_ip(size, align, gfp, _RET_IP_);
 	if (unlikely(!p))
 		errno = ENOMEM;
 	return p;
@@ -414,12 +542,17 @@ KMEM_EXPORT void *kmem_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
 KMEM_EXPORT void *kmem_kmalloc_array(size_t n, size_t size, gfp_t gfp)
 {
 	size_t bytes;
+	void *p;
 
 	if (__builtin_mul_overflow(n, size, &bytes)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	return kmem_kmalloc(bytes, gfp);
+	kmem_init();
+	p = kmalloc_ip(bytes, gfp, _RET_IP_);
+	if (unlikely(!p))
+		errno = ENOMEM;
+	return p;
 }
 
 KMEM_EXPORT void *kmem_krealloc(const void *p, size_t new_size, gfp_t gfp)
@@ -427,7 +560,7 @@ KMEM_EXPORT void *kmem_krealloc(const void *p, size_t new_size, gfp_t gfp)
 	void *q;
 
 	kmem_init();
-	q = __krealloc((void *)p, new_size, gfp);
+	q = krealloc_ip((void *)p, new_size, gfp, _RET_IP_);
 	if (unlikely(!q))
 		errno = ENOMEM;
 	return q;
@@ -436,7 +569,7 @@ KMEM_EXPORT void *kmem_krealloc(const void *p, size_t new_size, gfp_t gfp)
 KMEM_EXPORT void kmem_kfree(const void *p)
 {
 	if (p)
-		__kfree((void *)p, "kfree");
+		kfree_ip((void *)p, "kfree", _RET_IP_);
 }
 
 KMEM_EXPORT size_t kmem_ksize(const void *p)

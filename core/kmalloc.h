@@ -53,7 +53,19 @@ void *__krealloc(void *p, size_t new_size, gfp_t gfp) __hidden;
 /* Free any block of kmalloc's; reports invalid and double frees.
  * caller names the API function in a report ("free", "kfree", ...). */
 void __kfree(void *p, const char *caller) __hidden;
-/* Usable size of p (>= requested); reports a pointer that is not kmem's. */
+/*
+ * The same, with the return address of the caller of the API (the
+ * kernel's kmalloc_track_caller): preload/ passes its caller's, so that
+ * debug reports and the leak report name the program's call site.
+ */
+void *__kmalloc_track(size_t size, gfp_t gfp, unsigned long ip) __hidden;
+void *__kmalloc_aligned_track(size_t size, size_t align, gfp_t gfp,
+			      unsigned long ip) __hidden;
+void *__krealloc_track(void *p, size_t new_size, gfp_t gfp,
+		       unsigned long ip) __hidden;
+void __kfree_track(void *p, const char *caller, unsigned long ip) __hidden;
+/* Usable size of p (>= requested; exactly the requested size for a checked
+ * object); reports a pointer that is not kmem's. */
 size_t __ksize(const void *p, const char *caller) __hidden;
 
 /* Figures for mallinfo2/malloc_stats. */

@@ -116,7 +116,7 @@ static unsigned int calculate_order(unsigned int size, unsigned int align)
 static int calculate_sizes(struct kmem_cache *s, size_t size, size_t align)
 {
 	bool fp_outside;
-	unsigned int total;
+	unsigned int total, meta;
 
 	if (s->flags & SLAB_HWCACHE_ALIGN) {
 		size_t ralign = CACHE_LINE_SIZE;
@@ -127,10 +127,10 @@ static int calculate_sizes(struct kmem_cache *s, size_t size, size_t align)
 	}
 	s->align = (unsigned int)MAX(align, sizeof(void *));
 	s->object_size = (unsigned int)size;
-	debug_calculate_layout(s, &fp_outside);
+	meta = debug_calculate_layout(s, &fp_outside);
 	if (fp_outside) {
 		s->offset = s->inuse;
-		total = s->inuse + sizeof(void *);
+		total = s->inuse + sizeof(void *) + meta;
 	} else {
 		/* Mid-object, as SLUB: a small overflow of the previous
 		 * object does not reach it. */
@@ -194,6 +194,7 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	if (!page)
 		return NULL;
 	base = page_address(page);
+	vg_open(base, slab_bytes(s));	/* may be a freed block's pages */
 	for (i = 1; i < (1U << s->order); i++) {
 		page[i].head = page;
 		set_page_flags(&page[i], PG_tail);
@@ -227,6 +228,7 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	page->objects = n;
 	page->order = (uint8_t)s->order;
 	set_page_flags(page, PG_slab);
+	vg_close(base, slab_bytes(s));	/* free objects: no access */
 	return page;
 }
 
@@ -238,6 +240,7 @@ static void discard_slab(struct kmem_cache *s, struct page *page)
 	/* slab_cache stays: a racing (buggy) free that still saw PG_slab
 	 * reads a valid cache; struct kmem_cache memory is never unmapped. */
 	page->freelist = NULL;
+	vg_open(page_address(page), slab_bytes(s));
 	set_page_flags(page, PG_alloc);
 	__free_pages_ok(page, s->order);
 }
@@ -285,7 +288,11 @@ static size_t take_objects(struct kmem_cache *s, size_t nr, void **objs)
 		base = (uintptr_t)page_address(page);
 		obj = page->freelist;
 		while (n < nr && obj) {
-			void *next = get_freepointer(s, obj);
+			void *next;
+
+			vg_open((char *)obj + s->offset, sizeof(void *));
+			next = get_freepointer(s, obj);
+			vg_close((char *)obj + s->offset, sizeof(void *));
 
 			if (unlikely(next && (uintptr_t)next - base >=
 						     slab_bytes(s))) {
@@ -310,8 +317,9 @@ static size_t take_objects(struct kmem_cache *s, size_t nr, void **objs)
 	return n;
 }
 
-int __kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
-			    void **objs)
+/* nr objects for orig_size bytes each, asked by caller (0: internal). */
+static int alloc_objects(struct kmem_cache *s, gfp_t gfp, size_t nr,
+			 void **objs, size_t orig_size, unsigned long caller)
 {
 	size_t n = 0;
 
@@ -336,21 +344,47 @@ int __kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 			   s->name);
 	if (unlikely(cache_debug(s) || (gfp & __GFP_ZERO))) {
 		for (size_t i = 0; i < n; i++) {
-			debug_alloc_hook(s, objs[i]);
-			if (gfp & __GFP_ZERO)
-				memset(objs[i], 0, s->object_size);
+			if (cache_debug(s)) {
+				/* Checks, red zones, call site, zeroing. */
+				debug_alloc_hook(s, objs[i], orig_size, gfp,
+						 caller);
+				continue;
+			}
+			vg_open(objs[i], s->object_size);
+			memset(objs[i], 0, s->object_size);
+			vg_close(objs[i], s->object_size);
 		}
 	}
 	return (int)n;
+}
+
+int __kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
+			    void **objs)
+{
+	return alloc_objects(s, gfp, nr, objs, s->object_size, 0);
 }
 
 void *__kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
 	void *obj;
 
-	if (__kmem_cache_alloc_bulk(s, gfp, 1, &obj) == 1)
-		return obj;
-	return NULL;
+	if (alloc_objects(s, gfp, 1, &obj, s->object_size, _RET_IP_) != 1)
+		return NULL;
+	vg_open(obj, s->object_size);	/* kmem's own objects: no block */
+	return obj;
+}
+
+void *__kmem_cache_alloc_track(struct kmem_cache *s, gfp_t gfp,
+			       size_t orig_size, unsigned long caller)
+{
+	void *obj;
+
+	if (alloc_objects(s, gfp, 1, &obj, orig_size, caller) != 1)
+		return NULL;
+	if (unlikely(debug_valgrind))
+		VALGRIND_MALLOCLIKE_BLOCK(obj, orig_size, 0,
+					  (gfp & __GFP_ZERO) || s->ctor);
+	return obj;
 }
 
 /*
@@ -358,7 +392,8 @@ void *__kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
  * reserve moves to *discard, to be released after the lock is dropped.
  */
 static void put_object(struct kmem_cache *s, void *obj,
-		       struct list_head *discard)
+		       struct list_head *discard, unsigned long caller,
+		       bool checked)
 {
 	struct page *page = compound_head(virt_to_page(obj));
 	bool was_full;
@@ -370,14 +405,16 @@ static void put_object(struct kmem_cache *s, void *obj,
 				  obj);
 		return;
 	}
-	if (!debug_free_hook(s, page, obj))
+	if (!checked && !debug_free_hook(s, page, obj, caller))
 		return;
 	if (unlikely(page->inuse == 0)) {
 		kmem_report_error("%s: free of object %p into a slab with no "
 				  "object in use", s->name, obj);
 		return;
 	}
+	vg_open((char *)obj + s->offset, sizeof(void *));
 	set_freepointer(s, obj, page->freelist);
+	vg_close((char *)obj + s->offset, sizeof(void *));
 	page->freelist = obj;
 	was_full = page->inuse == page->objects;
 	page->inuse--;
@@ -400,21 +437,73 @@ static void put_object(struct kmem_cache *s, void *obj,
 	}
 }
 
-void __kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **objs)
+/* checked: the debug free hook ran already (quarantine). */
+static void free_objects(struct kmem_cache *s, size_t nr, void **objs,
+			 unsigned long caller, bool checked)
 {
 	struct list_head discard = LIST_HEAD_INIT(discard);
 
 	kmem_lock(&s->lock);
 	for (size_t i = 0; i < nr; i++)
-		put_object(s, objs[i], &discard);
+		put_object(s, objs[i], &discard, caller, checked);
 	kmem_unlock(&s->lock);
 	if (unlikely(!list_empty(&discard)))
 		discard_list(s, &discard);
 }
 
+void __kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **objs)
+{
+	free_objects(s, nr, objs, 0, false);
+}
+
 void __kmem_cache_free(struct kmem_cache *s, void *obj)
 {
-	__kmem_cache_free_bulk(s, 1, &obj);
+	free_objects(s, 1, &obj, _RET_IP_, false);
+}
+
+void __kmem_cache_free_track(struct kmem_cache *s, void *obj,
+			     unsigned long caller)
+{
+	if (unlikely(debug_valgrind))
+		VALGRIND_FREELIKE_BLOCK(obj, 0);
+	if (unlikely(debug_quarantine_put(s, obj, caller)))
+		return;
+	free_objects(s, 1, &obj, caller, false);
+}
+
+bool __kmem_cache_free_check(struct kmem_cache *s, void *obj,
+			     unsigned long caller)
+{
+	struct page *page = compound_head(virt_to_page(obj));
+	bool ok = true;
+
+	kmem_lock(&s->lock);
+	if (unlikely(obj == page->freelist)) {
+		kmem_report_error("%s: double free of object %p (it was the "
+				  "last object freed into its slab)", s->name,
+				  obj);
+		ok = false;
+	} else {
+		ok = debug_free_hook(s, page, obj, caller);
+	}
+	kmem_unlock(&s->lock);
+	return ok;
+}
+
+void __kmem_cache_free_checked(struct kmem_cache *s, void *obj)
+{
+	free_objects(s, 1, &obj, 0, true);
+}
+
+void slab_for_each_cache(void (*fn)(struct kmem_cache *s, void *arg),
+			 void *arg)
+{
+	struct kmem_cache *s;
+
+	rcu_read_lock();
+	cds_list_for_each_entry_rcu(s, &slab_caches, list)
+		fn(s, arg);
+	rcu_read_unlock();
 }
 
 /* ---- checks ---- */
@@ -558,6 +647,8 @@ KMEM_EXPORT void kmem_cache_destroy(struct kmem_cache *s)
 				  "itself cannot be destroyed", s->name);
 		return;
 	}
+	if (debug_quarantine_max)
+		debug_quarantine_drain();	/* its objects count as in use */
 	kmem_lock(&s->lock);
 	inuse = s->nr_inuse;
 	kmem_unlock(&s->lock);
@@ -603,7 +694,7 @@ KMEM_EXPORT void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 		errno = EINVAL;
 		return NULL;
 	}
-	obj = __kmem_cache_alloc(s, gfp);
+	obj = __kmem_cache_alloc_track(s, gfp, s->object_size, _RET_IP_);
 	if (unlikely(!obj))
 		errno = ENOMEM;
 	return obj;
@@ -631,7 +722,7 @@ KMEM_EXPORT void kmem_cache_free(struct kmem_cache *s, void *obj)
 				  obj, owner->name, s ? s->name : "(null)");
 		return;
 	}
-	__kmem_cache_free(s, obj);
+	__kmem_cache_free_track(s, obj, _RET_IP_);
 }
 
 KMEM_EXPORT size_t kmem_cache_size(struct kmem_cache *s)
@@ -681,6 +772,7 @@ int slab_init(void)
 	int err;
 
 	slab_secret = (uintptr_t)os_random_u64();
+	debug_init();
 	err = kmem_cache_open(&kmem_cache_boot, "kmem_cache",
 			      sizeof(struct kmem_cache), CACHE_LINE_SIZE,
 			      SLAB_HWCACHE_ALIGN, NULL, false);
@@ -715,4 +807,5 @@ void slab_fork_child(void)
 	cds_list_for_each_entry(s, &slab_caches, list)
 		kmem_lock_reinit(&s->lock);
 	kmem_lock_reinit(&slab_mutex);
+	debug_fork_child();
 }

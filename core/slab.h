@@ -38,8 +38,12 @@
 /* Internal flag: a kmalloc cache (KMEM_DEBUG applies; never destroyed). */
 #define SLAB_KMALLOC 0x80000000u
 
+/* Internal flag: each object keeps its requested size (kmalloc caches in
+ * debug mode or under valgrind; debug.h). */
+#define SLAB_KMALLOC_SIZE 0x40000000u
+
 #define SLAB_DEBUG_FLAGS (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | \
-			  SLAB_POISON | SLAB_STORE_USER)
+			  SLAB_POISON | SLAB_STORE_USER | SLAB_KMALLOC_SIZE)
 
 struct kmem_cache {
 	kmem_lock_t lock;		/* protects the lists and counts below */
@@ -106,6 +110,25 @@ void __kmem_cache_free_bulk(struct kmem_cache *s, size_t nr,
 			    void **objs) __hidden;
 void *__kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp) __hidden;
 void __kmem_cache_free(struct kmem_cache *s, void *obj) __hidden;
+
+/*
+ * The API boundary of one object (kmem_cache_alloc/free, kmalloc's checked
+ * classes): orig_size is the size asked (<= object_size), caller the
+ * return address of the API call.  Under valgrind the object becomes a
+ * heap block (MALLOCLIKE/FREELIKE); a free may go to the quarantine.
+ */
+void *__kmem_cache_alloc_track(struct kmem_cache *s, gfp_t gfp,
+			       size_t orig_size, unsigned long caller) __hidden;
+void __kmem_cache_free_track(struct kmem_cache *s, void *obj,
+			     unsigned long caller) __hidden;
+/* The checks of a free without the free (for the quarantine): false if
+ * the free must be dropped.  Then __kmem_cache_free_checked frees it. */
+bool __kmem_cache_free_check(struct kmem_cache *s, void *obj,
+			     unsigned long caller) __hidden;
+void __kmem_cache_free_checked(struct kmem_cache *s, void *obj) __hidden;
+/* fn(s, arg) for every cache, in creation order (RCU read side). */
+void slab_for_each_cache(void (*fn)(struct kmem_cache *s, void *arg),
+			 void *arg) __hidden;
 
 /* kmem_cache_create without the public wrapper's errno and kmem_init. */
 struct kmem_cache *__kmem_cache_create(const char *name, size_t size,

@@ -23,6 +23,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The kernel spellings below are always inlined, even at -O0, so that
+ * the call site kmem records (KMEM_DEBUG=U, leak reports) is the
+ * caller's own line, not the wrapper. */
+#define KMEM_INLINE static inline __attribute__((always_inline))
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -88,6 +93,10 @@ void kmem_cache_free(struct kmem_cache *cache, void *obj);
 void kmem_cache_destroy(struct kmem_cache *cache);
 /* Give empty slabs back to the page allocator; returns 0. */
 int kmem_cache_shrink(struct kmem_cache *cache);
+/* Check every slab of cache: the free list, and for debug caches the red
+ * zones of live objects and the poison of free ones.  Each problem is
+ * reported (and aborts unless KMEM_ABORT=0); returns how many were found. */
+int kmem_cache_validate(struct kmem_cache *cache);
 /* Object size as the cache hands it out (usable bytes). */
 size_t kmem_cache_size(struct kmem_cache *cache);
 const char *kmem_cache_name(struct kmem_cache *cache);
@@ -116,90 +125,90 @@ int kmem_trim(void);
 void kmem_stats_print(FILE *out);
 
 #ifndef KMEM_NO_KERNEL_NAMES
-static inline struct page *alloc_pages(gfp_t gfp, unsigned int order)
+KMEM_INLINE struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
 	return kmem_alloc_pages(gfp, order);
 }
-static inline struct page *alloc_page(gfp_t gfp)
+KMEM_INLINE struct page *alloc_page(gfp_t gfp)
 {
 	return kmem_alloc_pages(gfp, 0);
 }
-static inline unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+KMEM_INLINE unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
 {
 	return kmem_get_free_pages(gfp, order);
 }
-static inline unsigned long __get_free_page(gfp_t gfp)
+KMEM_INLINE unsigned long __get_free_page(gfp_t gfp)
 {
 	return kmem_get_free_pages(gfp, 0);
 }
-static inline unsigned long get_zeroed_page(gfp_t gfp)
+KMEM_INLINE unsigned long get_zeroed_page(gfp_t gfp)
 {
 	return kmem_get_zeroed_page(gfp);
 }
-static inline void __free_pages(struct page *page, unsigned int order)
+KMEM_INLINE void __free_pages(struct page *page, unsigned int order)
 {
 	kmem_free_pages(page, order);
 }
-static inline void __free_page(struct page *page)
+KMEM_INLINE void __free_page(struct page *page)
 {
 	kmem_free_pages(page, 0);
 }
-static inline void free_pages(unsigned long addr, unsigned int order)
+KMEM_INLINE void free_pages(unsigned long addr, unsigned int order)
 {
 	kmem_free_pages_addr(addr, order);
 }
-static inline void free_page(unsigned long addr)
+KMEM_INLINE void free_page(unsigned long addr)
 {
 	kmem_free_pages_addr(addr, 0);
 }
 #ifndef KMEM_INTERNAL_H
 /* core/ has faster inline versions of these two in page.h. */
-static inline void *page_address(const struct page *page)
+KMEM_INLINE void *page_address(const struct page *page)
 {
 	return kmem_page_address(page);
 }
-static inline struct page *virt_to_page(const void *addr)
+KMEM_INLINE struct page *virt_to_page(const void *addr)
 {
 	return kmem_virt_to_page(addr);
 }
 #endif
-static inline void *kmalloc(size_t size, gfp_t gfp)
+KMEM_INLINE void *kmalloc(size_t size, gfp_t gfp)
 {
 	return kmem_kmalloc(size, gfp);
 }
-static inline void *kzalloc(size_t size, gfp_t gfp)
+KMEM_INLINE void *kzalloc(size_t size, gfp_t gfp)
 {
 	return kmem_kmalloc(size, gfp | __GFP_ZERO);
 }
-static inline void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
+KMEM_INLINE void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
 {
 	return kmem_kmalloc_array(n, size, gfp);
 }
-static inline void *kcalloc(size_t n, size_t size, gfp_t gfp)
+KMEM_INLINE void *kcalloc(size_t n, size_t size, gfp_t gfp)
 {
 	return kmem_kmalloc_array(n, size, gfp | __GFP_ZERO);
 }
-static inline void *krealloc(const void *p, size_t new_size, gfp_t gfp)
+KMEM_INLINE void *krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
 	return kmem_krealloc(p, new_size, gfp);
 }
-static inline void kfree(const void *p)
+KMEM_INLINE void kfree(const void *p)
 {
 	kmem_kfree(p);
 }
-static inline size_t ksize(const void *p)
+KMEM_INLINE size_t ksize(const void *p)
 {
 	return kmem_ksize(p);
 }
-static inline void *vmalloc(size_t size)
+KMEM_INLINE void *vmalloc(size_t size)
 {
 	return kmem_vmalloc(size);
 }
-static inline void *vzalloc(size_t size)
+KMEM_INLINE void *vzalloc(size_t size)
 {
 	return kmem_vzalloc(size);
 }
-static inline void vfree(const void *p)
+KMEM_INLINE void vfree(const void *p)
 {
 	kmem_vfree(p);
 }

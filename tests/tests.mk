@@ -11,7 +11,8 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 TEST_CFLAGS  := -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -Iinclude -Icore \
 	-Itests -pthread $(CHECK_CFLAGS) $(SANFLAGS)
-TEST_LIBS    := $(CHECK_LIBS) -lurcu-bp -lpthread -lm $(SANFLAGS)
+# -rdynamic: debug reports name test functions (dladdr).
+TEST_LIBS    := $(CHECK_LIBS) -lurcu-bp -lpthread -lm -rdynamic $(SANFLAGS)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 API_SRCS  := $(sort $(wildcard tests/api/test_*.c))
