@@ -89,7 +89,7 @@ KMEM_EXPORT void *malloc(size_t size)
 	preload_enter();
 	if (unlikely(size > MALLOC_MAX_SIZE))
 		return enomem();
-	p = __kmalloc(size, GFP_KERNEL);
+	p = __kmalloc_track(size, GFP_KERNEL, _RET_IP_);
 	if (unlikely(!p))
 		return enomem();
 	if (unlikely(perturb_byte))
@@ -97,7 +97,9 @@ KMEM_EXPORT void *malloc(size_t size)
 	return p;
 }
 
-KMEM_EXPORT void free(void *p)
+/* free() with the caller's address for debug records (realloc(p, 0) and
+ * the sized frees pass theirs). */
+static __always_inline void free_ip(void *p, unsigned long ip)
 {
 	int saved;
 
@@ -107,8 +109,13 @@ KMEM_EXPORT void free(void *p)
 	saved = errno;
 	if (unlikely(perturb_byte))
 		perturb_free(p);
-	__kfree(p, "free");
+	__kfree_track(p, "free", ip);
 	errno = saved;
+}
+
+KMEM_EXPORT void free(void *p)
+{
+	free_ip(p, _RET_IP_);
 }
 
 KMEM_EXPORT void *calloc(size_t n, size_t size)
@@ -120,7 +127,7 @@ KMEM_EXPORT void *calloc(size_t n, size_t size)
 	if (unlikely(__builtin_mul_overflow(n, size, &total) ||
 		     total > MALLOC_MAX_SIZE))
 		return enomem();
-	p = __kmalloc(total, __GFP_ZERO);
+	p = __kmalloc_track(total, __GFP_ZERO, _RET_IP_);
 	if (unlikely(!p))
 		return enomem();
 	return p;
@@ -135,12 +142,12 @@ KMEM_EXPORT void *realloc(void *p, size_t size)
 	preload_enter();
 	if (size == 0) {
 		/* glibc: realloc(p, 0) frees p and returns NULL. */
-		free(p);
+		free_ip(p, _RET_IP_);
 		return NULL;
 	}
 	if (unlikely(size > MALLOC_MAX_SIZE))
 		return enomem();
-	q = __krealloc(p, size, GFP_KERNEL);
+	q = __krealloc_track(p, size, GFP_KERNEL, _RET_IP_);
 	if (unlikely(!q))
 		return enomem();
 	return q;
@@ -158,7 +165,7 @@ KMEM_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 /* ---- aligned allocation ---- */
 
 /* align: a power of two.  NULL with errno ENOMEM on failure. */
-static void *alloc_aligned(size_t align, size_t size)
+static void *alloc_aligned(size_t align, size_t size, unsigned long ip)
 {
 	void *p;
 
@@ -168,9 +175,9 @@ static void *alloc_aligned(size_t align, size_t size)
 	/* kmalloc's classes above 8 bytes are multiples of 16, and so
 	 * 16-aligned; the 8-byte class is only 8-aligned. */
 	if (align <= 8 || (align <= MALLOC_ALIGNMENT && size > 8))
-		p = __kmalloc(size, GFP_KERNEL);
+		p = __kmalloc_track(size, GFP_KERNEL, ip);
 	else
-		p = __kmalloc_aligned(size, align, GFP_KERNEL);
+		p = __kmalloc_aligned_track(size, align, GFP_KERNEL, ip);
 	if (unlikely(!p))
 		return enomem();
 	if (unlikely(perturb_byte))
@@ -185,7 +192,7 @@ KMEM_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 
 	if (align % sizeof(void *) != 0 || !is_power_of_2(align))
 		return EINVAL;
-	p = alloc_aligned(align, size);
+	p = alloc_aligned(align, size, _RET_IP_);
 	errno = saved;
 	if (!p)
 		return ENOMEM;
@@ -199,7 +206,7 @@ KMEM_EXPORT void *aligned_alloc(size_t align, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return alloc_aligned(align, size);
+	return alloc_aligned(align, size, _RET_IP_);
 }
 
 KMEM_EXPORT void *memalign(size_t align, size_t size)
@@ -212,12 +219,12 @@ KMEM_EXPORT void *memalign(size_t align, size_t size)
 	/* ...and one that is not a power of two is rounded up to one. */
 	if (!is_power_of_2(align))
 		align = (size_t)1 << (64 - __builtin_clzl(align));
-	return alloc_aligned(align, size);
+	return alloc_aligned(align, size, _RET_IP_);
 }
 
 KMEM_EXPORT void *valloc(size_t size)
 {
-	return alloc_aligned(PAGE_SIZE, size);
+	return alloc_aligned(PAGE_SIZE, size, _RET_IP_);
 }
 
 KMEM_EXPORT void *pvalloc(size_t size)
@@ -227,7 +234,7 @@ KMEM_EXPORT void *pvalloc(size_t size)
 	if (unlikely(__builtin_add_overflow(size, PAGE_SIZE - 1, &rounded)))
 		return enomem();
 	rounded &= PAGE_MASK;
-	return alloc_aligned(PAGE_SIZE, rounded ? rounded : PAGE_SIZE);
+	return alloc_aligned(PAGE_SIZE, rounded ? rounded : PAGE_SIZE, _RET_IP_);
 }
 
 /* ---- sizes and sized frees ---- */
@@ -253,7 +260,7 @@ KMEM_EXPORT void free_sized(void *p, size_t size)
 	if (unlikely(size > usable))
 		kmem_report_error("free_sized(%p, %zu): the block holds only "
 				  "%zu bytes", p, size, usable);
-	free(p);
+	free_ip(p, _RET_IP_);
 }
 
 KMEM_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
@@ -269,7 +276,7 @@ KMEM_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
 		kmem_report_error("free_aligned_sized(%p, %zu, %zu): not a "
 				  "block of that size and alignment (holds "
 				  "%zu bytes)", p, align, size, usable);
-	free(p);
+	free_ip(p, _RET_IP_);
 }
 
 /* ---- trimming, statistics and tuning ---- */
