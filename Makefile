@@ -29,10 +29,13 @@ SANFLAGS := -fsanitize=$(SAN)
 endif
 
 # -fno-builtin: GCC would turn malloc+memset into calloc inside calloc.
-# Frame pointers stay, so perf call graphs through malloc are whole.
+# Frame pointers stay, so perf call graphs through kmem are whole, except
+# in leaf functions and those that only tail-call (-momit-leaf-frame-pointer):
+# the fast halves of malloc and free, whose caller a sample then misses.
 LIBCFLAGS := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden \
 	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
-	-fno-builtin-free -fno-omit-frame-pointer -ftls-model=initial-exec \
+	-fno-builtin-free -fno-omit-frame-pointer -momit-leaf-frame-pointer \
+	-ftls-model=initial-exec \
 	-fno-semantic-interposition -D_GNU_SOURCE -Iinclude -Icore $(SANFLAGS)
 LIBS    := -lurcu-bp -lpthread
 

@@ -55,9 +55,24 @@ size_t debug_quarantine_max;
 static kmem_lock_t report_lock = KMEM_LOCK_INIT;
 static _Atomic unsigned int nr_reports;	/* reports printed so far */
 
+/*
+ * Is the program running under memcheck?  Only memcheck watches the heap;
+ * under callgrind or cachegrind kmem keeps its normal paths, so that
+ * instruction counts are those of a real run.  GET_VBITS is memcheck's own
+ * request: it answers 1 there and the default 0 under any other tool.
+ */
+static bool under_memcheck(void)
+{
+	unsigned char byte = 0, vbits;
+
+	if (!RUNNING_ON_VALGRIND)
+		return false;
+	return VALGRIND_GET_VBITS(&byte, &vbits, 1) == 1;
+}
+
 void debug_init(void)
 {
-	debug_valgrind = RUNNING_ON_VALGRIND != 0;
+	debug_valgrind = under_memcheck();
 	debug_quarantine_max = (size_t)kmem_opt(OPT_QUARANTINE);
 	if (!debug_quarantine_max && debug_valgrind &&
 	    !os_getenv("KMEM_QUARANTINE"))

@@ -478,6 +478,7 @@ void kmalloc_get_stats(struct kmalloc_stats *st)
 int kmalloc_init(void)
 {
 	size_t sizes[NR_KMALLOC_CLASSES];
+	struct kmem_cache *percpu_caches[NR_KMALLOC_CLASSES];
 	unsigned int c = 0;
 	size_t thresh = (size_t)kmem_opt(OPT_VMALLOC_THRESHOLD);
 
@@ -506,9 +507,10 @@ int kmalloc_init(void)
 		kmalloc_class_align[c] = kmem_cache_obj_align(s);
 		kmalloc_class_debug[c] = kmem_cache_debug(s);
 		kmalloc_caches[c] = s;
+		percpu_caches[c] = kmalloc_class_debug[c] ? NULL : s;
 		sizes[c] = size;
 	}
-	return percpu_setup(kmalloc_caches, sizes, NR_KMALLOC_CLASSES);
+	return percpu_setup(percpu_caches, sizes, NR_KMALLOC_CLASSES);
 }
 
 /* ---- the exported API ---- */

@@ -12,6 +12,9 @@
 #define KMEM_KMALLOC_H
 
 #include "internal.h"
+#include "page.h"
+#include "percpu.h"
+#include "slab.h"
 
 /*
  * Size classes: 8, 16, 32, 48, 64, 80, 96, 112, 128, then four per
@@ -42,6 +45,45 @@ static __always_inline unsigned int kmalloc_size_class(size_t size)
 
 /* Class of any size; NR_KMALLOC_CLASSES if it is too big for a slab. */
 unsigned int kmalloc_index(size_t size) __hidden;
+
+/*
+ * ---- the fast paths (inline, for preload/'s malloc and free) ----
+ * They serve the common case from this CPU's object cache and give up on
+ * anything else, which the caller then hands to __kmalloc or __kfree: no
+ * lock, no system call, errno untouched, no report.  A debug class has no
+ * per-CPU cache, so its objects always take the checked slow path.
+ */
+
+/* An object of size's class (size <= 32 KiB) from this CPU's cache, or
+ * NULL. */
+static __always_inline void *kmalloc_fast(size_t size)
+{
+	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE))
+		return NULL;
+	return percpu_pop(kmalloc_size_class(size));
+}
+
+/*
+ * Free p if it is the start of a live-looking object of a kmalloc class
+ * and this CPU's cache has room: true if done.  false (not a heap pointer,
+ * a page run, an interior pointer, a full cache, the immediate double free
+ * percpu_push notices...): __kfree decides, and reports what is wrong.
+ */
+static __always_inline bool kfree_fast(void *p)
+{
+	struct page *page;
+	struct kmem_cache *s;
+
+	if (unlikely(!kmem_addr_in_heap(p)))
+		return false;
+	page = compound_head(virt_to_page(p));
+	if (unlikely(!(page_flags(page) & PG_slab)))
+		return false;
+	s = READ_ONCE(page->slab_cache);
+	if (unlikely(s->kmalloc_class < 0 || !slab_obj_valid(s, page, p)))
+		return false;
+	return percpu_push((unsigned int)s->kmalloc_class, p) == RSEQ_PUSH_OK;
+}
 
 /* size 0 gives a unique smallest object.  NULL on failure or overflow. */
 void *__kmalloc(size_t size, gfp_t gfp) __hidden;

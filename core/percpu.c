@@ -6,13 +6,11 @@
  * Layer: between kmalloc.c (above) and slab.c (below).  Owns the per-CPU
  * regions, the per-thread regions, and the policy that moves objects in
  * batches between them and the slabs.  kmalloc registers its size classes
- * with percpu_setup(); debug caches never come here.
+ * with percpu_setup(); debug classes get no cache (capacity 0).
  *
- * A region holds, for every class, an array of free object pointers:
- *
- *   offset 0                 locked   (non-zero while a remote drain owns it)
- *   PCPU_HDR_OFF + 8 * cls   struct pcpu_hdr { cur, cap }   cur <= cap
- *   slot_off[cls]            void *slots[cap]               [0, cur) live
+ * A region holds, for every class, an array of free object pointers (its
+ * layout is in percpu.h, beside the inline fast paths percpu_pop and
+ * percpu_push; this file has the slow paths and the policy).
  *
  * Modes (KMEM_PERCPU, shown by percpu_mode_name()):
  *   rseq    one region per CPU, indexed by the rseq area's mm_cid (dense,
@@ -52,41 +50,24 @@
 #include "os.h"
 #include "slab.h"
 
-#define PCPU_MAX_CLASSES 64
 #define PCPU_MAX_CAP 256	/* objects per class and region */
 #define PCPU_MAX_BATCH 64	/* objects moved per refill or drain */
-#define PCPU_HDR_OFF 8		/* after the locked word */
-#define PCPU_REGION_SHIFT 17	/* 128 KiB per region */
 #define PCPU_REGION_SIZE (1UL << PCPU_REGION_SHIFT)
 #define PCPU_IDLE_MS 1000	/* a region idle this long is drained */
 
 _Static_assert(PCPU_HDR_OFF + 8 * PCPU_MAX_CLASSES <= 1024,
 	       "headers fit before the first slots");
 
-struct pcpu_hdr {
-	uint32_t cur;		/* live objects: slots[0, cur) */
-	uint32_t cap;		/* capacity of this class's array */
-};
+/* What the inline fast paths of percpu.h read; set by percpu_setup(). */
+struct percpu_fast pcpu = { .mode = PCPU_OFF };
 
-struct pcpu_region {
-	_Atomic uint32_t locked;	/* a remote drain owns the region */
-	uint32_t _pad;
-	struct pcpu_hdr hdr[PCPU_MAX_CLASSES];
-};
-
-enum pcpu_mode { PCPU_OFF, PCPU_THREAD, PCPU_RSEQ };
-
-static enum pcpu_mode mode = PCPU_OFF;
 static bool use_mm_cid;			/* index regions by mm_cid */
 static bool can_fence;			/* membarrier RSEQ registered */
-static ptrdiff_t rseq_off;		/* glibc's __rseq_offset */
-static uintptr_t cpu_regions;		/* KMEM_NR_CPUS regions, reserved */
 static unsigned int nr_classes;
 static struct kmem_cache *class_cache[PCPU_MAX_CLASSES];
 static size_t class_size[PCPU_MAX_CLASSES];
 static uint32_t class_cap[PCPU_MAX_CLASSES];
 static uint32_t class_batch[PCPU_MAX_CLASSES];
-static uintptr_t slot_off[PCPU_MAX_CLASSES];	/* bytes from region start */
 static size_t region_bytes;			/* bytes of one region in use */
 static size_t region_max_cached;		/* bytes of objects a region may hold */
 
@@ -99,34 +80,13 @@ static kmem_lock_t drain_lock = KMEM_LOCK_INIT;
 
 /* Thread mode. */
 enum { THREAD_NONE, THREAD_ACTIVE, THREAD_DEAD };
-static __thread struct pcpu_region *thread_region
+__thread struct pcpu_region *pcpu_thread_region
 	__attribute__((tls_model("initial-exec")));
 static __thread uint8_t thread_state __attribute__((tls_model("initial-exec")));
 static pthread_key_t thread_key;
 static bool thread_key_ok;
 static _Atomic size_t nr_thread_regions;
 
-/* Results of a push (rseq_push, and the thread-mode push). */
-enum { RSEQ_PUSH_FAIL, RSEQ_PUSH_OK, RSEQ_PUSH_DOUBLE };
-
-#if defined(__x86_64__)
-#include "rseq_x86_64.h"
-#define HAVE_RSEQ_ASM 1
-#else
-#define HAVE_RSEQ_ASM 0
-#endif
-
-static __always_inline struct pcpu_hdr *region_hdr(struct pcpu_region *r,
-						   unsigned int cls)
-{
-	return &r->hdr[cls];
-}
-
-static __always_inline void **region_slots(struct pcpu_region *r,
-					   unsigned int cls)
-{
-	return (void **)((char *)r + slot_off[cls]);
-}
 
 /*
  * Set the capacities.  A CPU region starts as zero pages, which read as
@@ -154,27 +114,19 @@ static void flush_objects(unsigned int cls, void **objs, size_t n)
 static void region_flush(struct pcpu_region *r)
 {
 	for (unsigned int c = 0; c < nr_classes; c++) {
-		struct pcpu_hdr *h = region_hdr(r, c);
+		struct pcpu_hdr *h = pcpu_hdr(r, c);
 
-		flush_objects(c, region_slots(r, c), h->cur);
+		flush_objects(c, pcpu_slots(r, c), h->cur);
 		h->cur = 0;
 	}
 }
 
 /* ---- rseq mode ---- */
 
-static __always_inline struct kmem_rseq_abi *this_rseq(void)
-{
-	return (struct kmem_rseq_abi *)((char *)__builtin_thread_pointer() +
-					rseq_off);
-}
-
-/* Offset in the rseq area of the field that indexes regions. */
-static uintptr_t rseq_idx_off;
 
 static __always_inline uint32_t rseq_index(struct kmem_rseq_abi *rs)
 {
-	return READ_ONCE(*(uint32_t *)((char *)rs + rseq_idx_off));
+	return READ_ONCE(*(uint32_t *)((char *)rs + pcpu.idx_off));
 }
 
 /* Make sure the region of the CPU we run on exists (slow path). */
@@ -189,7 +141,7 @@ static bool cpu_region_prepare(struct kmem_rseq_abi *rs)
 	kmem_lock(&drain_lock);
 	if (!atomic_load_explicit(&region_ready[cpu], memory_order_relaxed)) {
 		struct pcpu_region *r =
-			(struct pcpu_region *)(cpu_regions + (cpu << PCPU_REGION_SHIFT));
+			(struct pcpu_region *)(pcpu.cpu_regions + (cpu << PCPU_REGION_SHIFT));
 
 		region_init(r, false);
 		atomic_store_explicit(&region_ready[cpu], 1, memory_order_release);
@@ -202,7 +154,7 @@ static bool cpu_region_prepare(struct kmem_rseq_abi *rs)
 static void cpu_region_drain(unsigned int cpu)
 {
 	struct pcpu_region *r =
-		(struct pcpu_region *)(cpu_regions + ((uintptr_t)cpu << PCPU_REGION_SHIFT));
+		(struct pcpu_region *)(pcpu.cpu_regions + ((uintptr_t)cpu << PCPU_REGION_SHIFT));
 	unsigned int flags = 0;
 	int err;
 
@@ -278,7 +230,7 @@ static struct pcpu_region *thread_region_create(void)
 	region_init(r, true);
 	atomic_store_explicit(&r->locked, 0, memory_order_relaxed);
 	r->_pad = order;
-	thread_region = r;
+	pcpu_thread_region = r;
 	thread_state = THREAD_ACTIVE;
 	atomic_fetch_add_explicit(&nr_thread_regions, 1, memory_order_relaxed);
 	/* Key values below PTHREAD_KEY_2NDLEVEL_SIZE need no allocation. */
@@ -289,10 +241,10 @@ static struct pcpu_region *thread_region_create(void)
 
 void percpu_thread_exit(void)
 {
-	struct pcpu_region *r = thread_region;
+	struct pcpu_region *r = pcpu_thread_region;
 
 	thread_state = THREAD_DEAD;
-	thread_region = NULL;
+	pcpu_thread_region = NULL;
 	if (!r)
 		return;
 	region_flush(r);
@@ -316,17 +268,17 @@ static __noinline void *alloc_refill(struct kmem_cache *s, unsigned int cls,
 		uint32_t taken = 0;
 
 #if HAVE_RSEQ_ASM
-		if (mode == PCPU_RSEQ && !thread_region) {
+		if (pcpu.mode == PCPU_RSEQ && !pcpu_thread_region) {
 			struct kmem_rseq_abi *rs = this_rseq();
 
-			taken = rseq_push_batch(rs, rseq_idx_off, cpu_regions,
-						PCPU_HDR_OFF + 8 * cls, slot_off[cls],
+			taken = rseq_push_batch(rs, pcpu.idx_off, pcpu.cpu_regions,
+						PCPU_HDR_OFF + 8 * cls, pcpu.slot_off[cls],
 						buf, (uint32_t)got);
 		} else
 #endif
-		if (thread_region) {
-			struct pcpu_hdr *h = region_hdr(thread_region, cls);
-			void **slots = region_slots(thread_region, cls);
+		if (pcpu_thread_region) {
+			struct pcpu_hdr *h = pcpu_hdr(pcpu_thread_region, cls);
+			void **slots = pcpu_slots(pcpu_thread_region, cls);
 
 			while (taken < (uint32_t)got && h->cur < h->cap)
 				slots[h->cur++] = buf[taken++];
@@ -343,20 +295,20 @@ static __noinline void free_drain(struct kmem_cache *s, unsigned int cls,
 	uint32_t n = 0;
 
 #if HAVE_RSEQ_ASM
-	if (mode == PCPU_RSEQ && !thread_region) {
+	if (pcpu.mode == PCPU_RSEQ && !pcpu_thread_region) {
 		struct kmem_rseq_abi *rs = this_rseq();
 		uintptr_t hdr = PCPU_HDR_OFF + 8 * cls;
 
-		n = rseq_pop_batch(rs, rseq_idx_off, cpu_regions, hdr, slot_off[cls],
+		n = rseq_pop_batch(rs, pcpu.idx_off, pcpu.cpu_regions, hdr, pcpu.slot_off[cls],
 				   buf, class_batch[cls]);
-		if (rseq_push(rs, rseq_idx_off, cpu_regions, hdr, slot_off[cls], obj) !=
+		if (rseq_push(rs, pcpu.idx_off, &pcpu.cpu_regions, hdr, &pcpu.slot_off[cls], obj) !=
 		    RSEQ_PUSH_OK)
 			buf[n++] = obj;
 	} else
 #endif
-	if (thread_region) {
-		struct pcpu_hdr *h = region_hdr(thread_region, cls);
-		void **slots = region_slots(thread_region, cls);
+	if (pcpu_thread_region) {
+		struct pcpu_hdr *h = pcpu_hdr(pcpu_thread_region, cls);
+		void **slots = pcpu_slots(pcpu_thread_region, cls);
 
 		while (n < class_batch[cls] && h->cur)
 			buf[n++] = slots[--h->cur];
@@ -377,7 +329,7 @@ static __noinline void free_drain(struct kmem_cache *s, unsigned int cls,
  */
 static bool slow_path_setup(void)
 {
-	if (mode == PCPU_RSEQ && !thread_region) {
+	if (pcpu.mode == PCPU_RSEQ && !pcpu_thread_region) {
 		struct kmem_rseq_abi *rs = this_rseq();
 
 		if (READ_ONCE(rs->cpu_id) < 0x80000000u) {
@@ -388,9 +340,9 @@ static bool slow_path_setup(void)
 		}
 		/* This thread has no rseq registration: use a thread cache. */
 	}
-	if (mode == PCPU_OFF)
+	if (pcpu.mode == PCPU_OFF)
 		return false;
-	return thread_region || thread_region_create();
+	return pcpu_thread_region || thread_region_create();
 }
 
 static __noinline void *percpu_alloc_slow(struct kmem_cache *s,
@@ -427,61 +379,25 @@ static __noinline void percpu_free_slow(struct kmem_cache *s, unsigned int cls,
 }
 
 /*
- * ---- the fast paths ----
- * Only the common case is here: a pop or a push in this CPU's region
- * (one rseq section) or in this thread's region (plain C).  Anything else,
- * including __GFP_ZERO's memset, is one call to a slow path.
+ * percpu_pop()/percpu_push() (percpu.h) are the fast paths; these add the
+ * slow paths, for callers inside kmem (kzalloc, krealloc, the slow halves
+ * of malloc and free).
  */
-
 void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp)
 {
-	struct pcpu_region *tr = thread_region;
-	void *obj = NULL;
+	void *obj = percpu_pop(cls);
 
-	if (likely(!tr)) {
-#if HAVE_RSEQ_ASM
-		if (likely(mode == PCPU_RSEQ))
-			obj = rseq_pop(this_rseq(), rseq_idx_off, cpu_regions,
-				       PCPU_HDR_OFF + 8 * cls, slot_off[cls]);
-#endif
-	} else {
-		struct pcpu_hdr *h = region_hdr(tr, cls);
-
-		if (likely(h->cur))
-			obj = region_slots(tr, cls)[--h->cur];
-	}
-	if (unlikely(!obj || (gfp & __GFP_ZERO))) {
-		if (obj) {
-			memset(obj, 0, class_size[cls]);
-			return obj;
-		}
+	if (unlikely(!obj))
 		return percpu_alloc_slow(s, cls, gfp);
-	}
+	if (unlikely(gfp & __GFP_ZERO))
+		memset(obj, 0, class_size[cls]);
 	return obj;
 }
 
 void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 {
-	struct pcpu_region *tr = thread_region;
-	uint32_t r = RSEQ_PUSH_FAIL;
+	uint32_t r = percpu_push(cls, obj);
 
-	if (likely(!tr)) {
-#if HAVE_RSEQ_ASM
-		if (likely(mode == PCPU_RSEQ))
-			r = rseq_push(this_rseq(), rseq_idx_off, cpu_regions,
-				      PCPU_HDR_OFF + 8 * cls, slot_off[cls], obj);
-#endif
-	} else {
-		struct pcpu_hdr *h = region_hdr(tr, cls);
-		void **slots = region_slots(tr, cls);
-
-		if (unlikely(h->cur && slots[h->cur - 1] == obj))
-			r = RSEQ_PUSH_DOUBLE;
-		else if (likely(h->cur < h->cap)) {
-			slots[h->cur++] = obj;
-			r = RSEQ_PUSH_OK;
-		}
-	}
 	if (unlikely(r != RSEQ_PUSH_OK))
 		percpu_free_slow(s, cls, obj, r);
 }
@@ -490,7 +406,7 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 
 const char *percpu_mode_name(void)
 {
-	switch (mode) {
+	switch (pcpu.mode) {
 	case PCPU_RSEQ:
 		return use_mm_cid ? "rseq (per-CPU, indexed by mm_cid)"
 				  : "rseq (per-CPU, indexed by cpu_id)";
@@ -514,14 +430,14 @@ size_t percpu_cached_bytes(void)
 {
 	size_t bytes = 0;
 
-	if (mode == PCPU_RSEQ)
+	if (pcpu.mode == PCPU_RSEQ)
 		for (unsigned int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
 			if (atomic_load_explicit(&region_ready[cpu], memory_order_acquire))
 				bytes += region_cached_bytes(
-					(struct pcpu_region *)(cpu_regions +
+					(struct pcpu_region *)(pcpu.cpu_regions +
 							       ((uintptr_t)cpu << PCPU_REGION_SHIFT)));
-	if (thread_region)
-		bytes += region_cached_bytes(thread_region);
+	if (pcpu_thread_region)
+		bytes += region_cached_bytes(pcpu_thread_region);
 	return bytes;
 }
 
@@ -532,9 +448,9 @@ size_t percpu_region_limit(void)
 
 void percpu_drain_all(void)
 {
-	if (thread_region)
-		region_flush(thread_region);
-	if (mode != PCPU_RSEQ || !can_fence)
+	if (pcpu_thread_region)
+		region_flush(pcpu_thread_region);
+	if (pcpu.mode != PCPU_RSEQ || !can_fence)
 		return;
 	kmem_lock(&drain_lock);
 	for (unsigned int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
@@ -565,12 +481,14 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 		size_t cap = budget / sizes[c];
 
 		cap = cap < 2 ? 2 : cap > PCPU_MAX_CAP ? PCPU_MAX_CAP : cap;
+		if (!caches[c])	/* a debug class: every call is checked */
+			cap = 0;
 		class_cache[c] = caches[c];
 		class_size[c] = sizes[c];
 		class_cap[c] = (uint32_t)cap;
 		class_batch[c] = (uint32_t)(cap / 2 > PCPU_MAX_BATCH ? PCPU_MAX_BATCH
 				       : cap / 2 ? cap / 2 : 1);
-		slot_off[c] = off;
+		pcpu.slot_off[c] = off;
 		off += cap * sizeof(void *);
 		region_max_cached += cap * sizes[c];
 	}
@@ -580,11 +498,11 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 	if (pthread_key_create(&thread_key, thread_exit_destructor) == 0)
 		thread_key_ok = true;
 
-	mode = PCPU_THREAD;
+	pcpu.mode = PCPU_THREAD;
 	if (streq(want, "off")) {
-		mode = PCPU_OFF;
+		pcpu.mode = PCPU_OFF;
 	} else if (streq(want, "thread")) {
-		mode = PCPU_THREAD;
+		pcpu.mode = PCPU_THREAD;
 	} else {
 		struct kmem_rseq_abi *rs = os_rseq_area();
 
@@ -597,16 +515,16 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 					  OS_PROT_RW, false, &err);
 
 			if (p) {
-				cpu_regions = (uintptr_t)p;
-				rseq_off = (char *)rs - (char *)__builtin_thread_pointer();
+				pcpu.cpu_regions = (uintptr_t)p;
+				pcpu.rseq_off = (char *)rs - (char *)__builtin_thread_pointer();
 				use_mm_cid = os_rseq_feature_size() >= 28;
-				rseq_idx_off = use_mm_cid ?
+				pcpu.idx_off = use_mm_cid ?
 					offsetof(struct kmem_rseq_abi, mm_cid) :
 					offsetof(struct kmem_rseq_abi, cpu_id);
 				can_fence = os_membarrier(
 					MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
 					0, 0) == 0;
-				mode = PCPU_RSEQ;
+				pcpu.mode = PCPU_RSEQ;
 			}
 		} else if (streq(want, "rseq")) {
 			kmem_pr_err("KMEM_PERCPU=rseq: rseq is not available here; "
@@ -630,7 +548,7 @@ void percpu_fork_child(void)
 {
 	kmem_lock_reinit(&drain_lock);
 	/* The child is a new mm: register it for membarrier again. */
-	if (mode == PCPU_RSEQ)
+	if (pcpu.mode == PCPU_RSEQ)
 		can_fence = os_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
 					  0, 0) == 0;
 }

@@ -77,36 +77,40 @@
 
 /*
  * Pop one object of class cls from this CPU's region, or return NULL if
- * its array is empty (or the region is unusable).
+ * its array is empty (or the region is unusable).  asm goto: the failure
+ * exits jump straight to the caller's slow path, with no result to test.
  */
 static __always_inline void *rseq_pop(struct kmem_rseq_abi *rs,
-				      uintptr_t idx_off, uintptr_t base,
-				      uintptr_t hdr_off, uintptr_t slots_off)
+				      uintptr_t idx_off, const uintptr_t *base,
+				      uintptr_t hdr_off, const uintptr_t *slots_off)
 {
 	void *obj;
+	uint64_t cur;
 
-	__asm__ __volatile__(
+	__asm__ goto(
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]")
-		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", ".Lfail%=")
-		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
-		"testl %%edx, %%edx\n\t"
-		"jz .Lfail%=\n\t"
-		"subl $1, %%edx\n\t"
-		"leaq (%%rax,%[slot]), %%rcx\n\t"
-		"movq (%%rcx,%%rdx,8), %[obj]\n\t"
-		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
+		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", "%l[fail]")
+		"movl (%%rax,%[hdr]), %k[cur]\n\t"
+		"testl %k[cur], %k[cur]\n\t"
+		"jz %l[fail]\n\t"			/* empty */
+		"subl $1, %k[cur]\n\t"
+		"movq %[slot], %[obj]\n\t"
+		"addq %%rax, %[obj]\n\t"
+		"movq (%[obj],%[cur],8), %[obj]\n\t"	/* slots[cur - 1] */
+		"movl %k[cur], (%%rax,%[hdr])\n\t"	/* commit */
 		".Lcommit%=:\n\t"
-		"jmp .Ldone%=\n\t"
-		".Lfail%=:\n\t"
-		"xorl %k[obj], %k[obj]\n\t"
-		".Ldone%=:\n\t"
 		RSEQ_ABORT
-		: [obj] "=&r"(obj)
-		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "r"(base), [hdr] "r"(hdr_off),
-		  [slot] "r"(slots_off)
-		: "rax", "rcx", "rdx", "memory", "cc");
+		: [obj] "=&r"(obj), [cur] "=&r"(cur)
+		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "m"(*base), [hdr] "r"(hdr_off),
+		  [slot] "rm"(*slots_off)
+		: "rax", "memory", "cc"
+		: fail);
+	if (obj == NULL)	/* never: only objects are pushed */
+		__builtin_unreachable();
 	return obj;
+fail:
+	return NULL;
 }
 
 /*
@@ -115,43 +119,39 @@ static __always_inline void *rseq_pop(struct kmem_rseq_abi *rs,
  * array: it was just freed, so this is an immediate double free).
  */
 static __always_inline uint32_t rseq_push(struct kmem_rseq_abi *rs,
-					  uintptr_t idx_off, uintptr_t base,
-					  uintptr_t hdr_off, uintptr_t slots_off,
+					  uintptr_t idx_off, const uintptr_t *base,
+					  uintptr_t hdr_off, const uintptr_t *slots_off,
 					  void *obj)
 {
-	uint32_t ok;
-
-	__asm__ __volatile__(
+	__asm__ goto(
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]")
-		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", ".Lfail%=")
+		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", "%l[fail]")
 		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
 		"cmpl 4(%%rax,%[hdr]), %%edx\n\t"	/* cap */
-		"jae .Lfail%=\n\t"
-		"leaq (%%rax,%[slot]), %%rcx\n\t"
+		"jae %l[fail]\n\t"			/* full */
+		"movq %[slot], %%rcx\n\t"
+		"addq %%rax, %%rcx\n\t"
 		"testl %%edx, %%edx\n\t"
 		"jz .Lstore%=\n\t"
 		"cmpq %[obj], -8(%%rcx,%%rdx,8)\n\t"	/* the object freed last */
-		"je .Ldouble%=\n\t"
+		"je %l[dbl]\n\t"
 		".Lstore%=:\n\t"
 		"movq %[obj], (%%rcx,%%rdx,8)\n\t"	/* past cur: not owned yet */
 		"addl $1, %%edx\n\t"
 		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
 		".Lcommit%=:\n\t"
-		"movl $1, %[ok]\n\t"
-		"jmp .Ldone%=\n\t"
-		".Ldouble%=:\n\t"
-		"movl $2, %[ok]\n\t"
-		"jmp .Ldone%=\n\t"
-		".Lfail%=:\n\t"
-		"xorl %[ok], %[ok]\n\t"
-		".Ldone%=:\n\t"
 		RSEQ_ABORT
-		: [ok] "=&r"(ok)
-		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "r"(base), [hdr] "r"(hdr_off),
-		  [slot] "r"(slots_off), [obj] "r"(obj)
-		: "rax", "rcx", "rdx", "memory", "cc");
-	return ok;
+		:
+		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "m"(*base), [hdr] "r"(hdr_off),
+		  [slot] "rm"(*slots_off), [obj] "r"(obj)
+		: "rax", "rcx", "rdx", "memory", "cc"
+		: fail, dbl);
+	return RSEQ_PUSH_OK;
+fail:
+	return RSEQ_PUSH_FAIL;
+dbl:
+	return RSEQ_PUSH_DOUBLE;
 }
 
 /*

@@ -66,12 +66,6 @@ static unsigned int slab_bytes(const struct kmem_cache *s)
 	return (unsigned int)(PAGE_SIZE << s->order);
 }
 
-static __always_inline unsigned int obj_to_index(const struct kmem_cache *s,
-						 uintptr_t off)
-{
-	return (unsigned int)((off * s->reciprocal_size) >> 32);
-}
-
 static __always_inline void *slab_obj(const struct kmem_cache *s, void *base,
 				      unsigned int i)
 {
@@ -523,11 +517,10 @@ struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller)
 		return NULL;
 	}
 	s = READ_ONCE(page->slab_cache);
-	base = (uintptr_t)page_address(page) + s->red_left_pad;
-	off = (uintptr_t)obj - base;
-	idx = obj_to_index(s, off);
-	if (unlikely((uintptr_t)obj < base || idx >= page->objects ||
-		     (uintptr_t)idx * s->size != off)) {
+	if (unlikely(!slab_obj_valid(s, page, obj))) {
+		base = (uintptr_t)page_address(page) + s->red_left_pad;
+		off = (uintptr_t)obj - base;
+		idx = obj_to_index(s, off);
 		if ((uintptr_t)obj < base)
 			idx = 0;
 		kmem_report_error("%s(): %p: pointer into the middle of an "

@@ -81,6 +81,31 @@ struct slab_cache_stats {
 	unsigned long num_slabs;	/* all slabs, empty ones included */
 };
 
+/* Index of the object at byte off of a slab's first object (exact for
+ * off below the slab's size). */
+static __always_inline unsigned int obj_to_index(const struct kmem_cache *s,
+						 uintptr_t off)
+{
+	return (unsigned int)((off * s->reciprocal_size) >> 32);
+}
+
+/*
+ * Is obj the start of an object of slab page (a head page of cache s)?
+ * No interior pointer, nothing in the slab's tail.  Inline: kfree's fast
+ * path checks every pointer it takes this way.
+ */
+static __always_inline bool slab_obj_valid(const struct kmem_cache *s,
+					   const struct page *page,
+					   const void *obj)
+{
+	uintptr_t base = (uintptr_t)page_address(page) + s->red_left_pad;
+	uintptr_t off = (uintptr_t)obj - base;
+	unsigned int idx = obj_to_index(s, off);
+
+	return (uintptr_t)obj >= base && idx < page->objects &&
+	       (uintptr_t)idx * s->size == off;
+}
+
 /* Per-process secret mixed into every stored free pointer. */
 extern uintptr_t slab_secret __hidden;
 

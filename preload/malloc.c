@@ -33,9 +33,11 @@
  * accepted and ignored (returns 1, as glibc does for unknown ones).
  * See docs/preload.md.
  *
- * Locks: none.  The fast path is preload_enter() (one TLS byte) then
- * kmalloc; nothing here allocates, prints through stdio or reads the
- * environment on the allocation path.
+ * Locks: none.  The fast paths of malloc, calloc and free are inline
+ * (kmalloc_fast, kfree_fast: a pop or push in this CPU's object cache);
+ * everything else starts with preload_enter() (one TLS byte).  Nothing
+ * here allocates, prints through stdio or reads the environment on the
+ * allocation path.  docs/fastpath.md shows the machine code.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -80,16 +82,23 @@ static __cold void perturb_free(void *p)
 	memset(p, perturb_byte, __ksize(p, "free"));
 }
 
-/* ---- malloc, free, calloc, realloc ---- */
+/* ---- malloc, free, calloc, realloc ----
+ *
+ * Each is split in two: an inline fast half (kmalloc_fast, kfree_fast:
+ * this CPU's object cache, no call, no errno) and an out-of-line slow half
+ * that does everything else: start-up (preload_enter), sizes past the
+ * slabs, refills and drains, M_PERTURB, errno, and the reports of bad
+ * pointers.  ip is the caller's return address, for debug call sites.
+ */
 
-KMEM_EXPORT void *malloc(size_t size)
+static __noinline void *malloc_slow(size_t size, unsigned long ip)
 {
 	void *p;
 
 	preload_enter();
 	if (unlikely(size > MALLOC_MAX_SIZE))
 		return enomem();
-	p = __kmalloc_track(size, GFP_KERNEL, _RET_IP_);
+	p = __kmalloc_track(size, GFP_KERNEL, ip);
 	if (unlikely(!p))
 		return enomem();
 	if (unlikely(perturb_byte))
@@ -97,9 +106,21 @@ KMEM_EXPORT void *malloc(size_t size)
 	return p;
 }
 
-/* free() with the caller's address for debug records (realloc(p, 0) and
- * the sized frees pass theirs). */
-static __always_inline void free_ip(void *p, unsigned long ip)
+KMEM_EXPORT void *malloc(size_t size)
+{
+	void *p;
+
+	if (likely(!perturb_byte)) {
+		p = kmalloc_fast(size);
+		if (likely(p))
+			return p;
+	}
+	return malloc_slow(size, _RET_IP_);
+}
+
+/* free() keeps errno (glibc does since 2.33): only the slow half can
+ * reach anything that might set it. */
+static __noinline void free_slow(void *p, unsigned long ip)
 {
 	int saved;
 
@@ -115,10 +136,12 @@ static __always_inline void free_ip(void *p, unsigned long ip)
 
 KMEM_EXPORT void free(void *p)
 {
-	free_ip(p, _RET_IP_);
+	if (likely(!perturb_byte && kfree_fast(p)))
+		return;
+	free_slow(p, _RET_IP_);
 }
 
-KMEM_EXPORT void *calloc(size_t n, size_t size)
+static __noinline void *calloc_slow(size_t n, size_t size, unsigned long ip)
 {
 	size_t total;
 	void *p;
@@ -127,10 +150,24 @@ KMEM_EXPORT void *calloc(size_t n, size_t size)
 	if (unlikely(__builtin_mul_overflow(n, size, &total) ||
 		     total > MALLOC_MAX_SIZE))
 		return enomem();
-	p = __kmalloc_track(total, __GFP_ZERO, _RET_IP_);
+	p = __kmalloc_track(total, __GFP_ZERO, ip);
 	if (unlikely(!p))
 		return enomem();
 	return p;
+}
+
+KMEM_EXPORT void *calloc(size_t n, size_t size)
+{
+	size_t total;
+	void *p;
+
+	/* The requested bytes are zeroed; M_PERTURB does not touch calloc. */
+	if (likely(!__builtin_mul_overflow(n, size, &total))) {
+		p = kmalloc_fast(total);
+		if (likely(p))
+			return memset(p, 0, total);
+	}
+	return calloc_slow(n, size, _RET_IP_);
 }
 
 KMEM_EXPORT void *realloc(void *p, size_t size)
@@ -142,7 +179,7 @@ KMEM_EXPORT void *realloc(void *p, size_t size)
 	preload_enter();
 	if (size == 0) {
 		/* glibc: realloc(p, 0) frees p and returns NULL. */
-		free_ip(p, _RET_IP_);
+		free_slow(p, _RET_IP_);
 		return NULL;
 	}
 	if (unlikely(size > MALLOC_MAX_SIZE))
@@ -260,7 +297,7 @@ KMEM_EXPORT void free_sized(void *p, size_t size)
 	if (unlikely(size > usable))
 		kmem_report_error("free_sized(%p, %zu): the block holds only "
 				  "%zu bytes", p, size, usable);
-	free_ip(p, _RET_IP_);
+	free_slow(p, _RET_IP_);
 }
 
 KMEM_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
@@ -276,7 +313,7 @@ KMEM_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
 		kmem_report_error("free_aligned_sized(%p, %zu, %zu): not a "
 				  "block of that size and alignment (holds "
 				  "%zu bytes)", p, align, size, usable);
-	free_ip(p, _RET_IP_);
+	free_slow(p, _RET_IP_);
 }
 
 /* ---- trimming, statistics and tuning ---- */
