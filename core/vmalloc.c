@@ -3,10 +3,10 @@
  * core/vmalloc.c - large areas, each with its own mapping.
  *
  * Layer: below slab/kmalloc, above buddy/page/os.  Owns the vmalloc areas
- * (struct vm_struct), the radix tree that finds an area by its start
- * address, the cache of recently freed areas, and the exported
- * kmem_vmalloc/vzalloc/vrealloc/vfree.  May call buddy.c (__alloc_pages,
- * for the pages that hold vm_structs) and os.c; nothing above.
+ * (struct vm_struct), the cache of recently freed areas, and the exported
+ * kmem_vmalloc/vzalloc/vrealloc/vfree.  May call vmap_tree.c (the index of
+ * areas by start address), buddy.c (__alloc_pages, for the pages that hold
+ * vm_structs) and os.c; nothing above.
  *
  * Layout of an area (one reservation, VMAs in address order):
  *
@@ -30,18 +30,11 @@
  * the pages left.  Shrinking a lot turns the tail PROT_NONE and purges it
  * (it becomes headroom); shrinking a little only lowers the size.
  *
- * Lookup without a global lock.  The design brief suggests liburcu's
- * lock-free hash table (cds_lfht).  liburcu 0.13 (Debian 12; checked in
- * /usr/include/x86_64-linux-gnu/urcu/rculfhash.h) has no
- * cds_lfht_new_with_flavor_alloc (added in 0.14), so its table and bucket
- * arrays would come from malloc (calloc in cds_lfht_mm_order and friends)
- * - malloc called from inside malloc under LD_PRELOAD - and resizing runs
- * call_rcu work that allocates too.  Instead: a radix tree over the 47-bit
- * user address space keyed by page number, 11/12/12 bits.  The root is
- * static; inner nodes and leaves are 32 KiB mmaps, installed with a CAS
- * outside any lock and never freed.  A leaf slot holds the vm_struct of
- * the area that STARTS at that page (addr, not map_start).  Readers do
- * acquire loads and take no lock; writers of leaf slots hold vmap_lock.
+ * Lookup without a global lock: vmap_tree.c indexes areas by the page
+ * where they start (why a radix tree and not liburcu's hash table is
+ * written there).  A slot holds the vm_struct of the area that STARTS at
+ * that page (addr, not map_start).  Readers take no lock; writers of the
+ * slots hold vmap_lock.
  *
  * vm_structs are type-stable: carved from buddy pages that are never
  * given back, recycled through vm_free_list.  A reader racing with a free
@@ -53,9 +46,15 @@
  * on vmap_cache, newest first, bounded by kmem_opt(OPT_VMALLOC_CACHE)
  * bytes and VM_CACHE_MAX areas; the oldest is unmapped first.  Areas that
  * stayed cached longer than kmem_opt(OPT_PURGE_DELAY_MS) are unmapped on
- * the next vmalloc/vfree.  A request reuses a cached area whose RW size
- * is between the request and 5/4 of it (and that meets the alignment);
- * the area keeps its (larger) size.  A cached area keeps its radix slot,
+ * the next vmalloc/vfree.  A request reuses the smallest cached area whose
+ * RW size is between the request and 4 times it (and that meets the
+ * alignment).  Up to 5/4 of the request the area keeps its size; above,
+ * its tail is turned PROT_NONE (one mprotect, the guard again right after
+ * the request) but keeps its pages: it is headroom, and the vector that
+ * doubles from 1 MiB to 4 MiB, freed and built again, grows back into its
+ * old pages with one mprotect per step, no page fault and no copy.  Those
+ * pages stay resident until the area is freed and unmapped (at most 3
+ * times the request; a shrink by vrealloc purges them).  A cached area keeps its radix slot,
  * with state VM_CACHED, so a second vfree of it is reported as a double
  * free; areas already unmapped are remembered in a small ring for the
  * same message.
@@ -80,25 +79,16 @@
 #include "buddy.h"
 #include "options.h"
 #include "os.h"
+#include "vmap_tree.h"
 
 #define VM_GUARD PAGE_SIZE	/* bytes of each guard */
 #define VM_CACHE_MAX 8		/* freed areas kept at most */
-#define VM_REUSE_SLACK 4	/* reuse if rw_len <= need + need/4 */
+#define VM_REUSE_SLACK 4	/* reuse as is if rw_len <= need + need/4 */
+#define VM_REUSE_MAX 4		/* reuse, trimmed, if rw_len <= 4 * need */
 #define VM_ZERO_MEMSET_MAX (2UL << 20) /* reused + __GFP_ZERO: memset to here, purge above */
 #define VM_SHRINK_MIN (256UL << 10) /* shrink the mapping if it saves this */
 #define VM_RECENT 32		/* unmapped area starts remembered */
 #define VM_EVICT_MAX (VM_CACHE_MAX + 2) /* ranges unmapped per call */
-
-/* Radix tree over page numbers of the 47-bit address space. */
-#define VA_BITS 47
-#define RT_BITS_L0 11
-#define RT_BITS_L1 12
-#define RT_BITS_L2 12
-_Static_assert(RT_BITS_L0 + RT_BITS_L1 + RT_BITS_L2 + PAGE_SHIFT == VA_BITS,
-	       "radix tree must cover the 47-bit address space");
-#define RT_NODE_SLOTS (1UL << RT_BITS_L1)
-_Static_assert(RT_BITS_L1 == RT_BITS_L2, "inner nodes and leaves share a size");
-#define RT_NODE_BYTES (RT_NODE_SLOTS * sizeof(void *))
 
 enum vm_state {
 	VM_FREE,	/* on vm_free_list, describes nothing */
@@ -118,10 +108,6 @@ struct vm_struct {
 	_Atomic int state;	/* enum vm_state */
 };
 
-struct rt_node {
-	_Atomic(void *) slot[RT_NODE_SLOTS];	/* child nodes or vm_structs */
-};
-
 /* A range to unmap after dropping vmap_lock. */
 struct vm_range {
 	void *start;		/* page aligned */
@@ -132,7 +118,6 @@ static kmem_lock_t vmap_lock = KMEM_LOCK_INIT;
 static struct list_head vmap_live = LIST_HEAD_INIT(vmap_live);
 static struct list_head vmap_cache = LIST_HEAD_INIT(vmap_cache); /* newest first */
 static struct list_head vm_free_list = LIST_HEAD_INIT(vm_free_list);
-static _Atomic(struct rt_node *) rt_root[1UL << RT_BITS_L0];
 static size_t nr_live, live_bytes;	/* live areas, their rw bytes */
 static size_t nr_cached, cached_bytes;	/* cached areas, their rw bytes */
 static uintptr_t recent_free[VM_RECENT]; /* starts of unmapped areas */
@@ -175,73 +160,7 @@ static void vm_unmap_ranges(const struct vm_range *r, unsigned int n)
 		vm_os_munmap(r[i].start, r[i].len);
 }
 
-/* ---- the radix tree ---- */
-
-static inline uintptr_t rt_pfn(const void *addr)
-{
-	return (uintptr_t)addr >> PAGE_SHIFT;
-}
-
-static inline struct rt_node *rt_load(_Atomic(void *) *slot)
-{
-	return atomic_load_explicit(slot, memory_order_acquire);
-}
-
-/* Leaf slot of addr's page, or NULL if the path does not exist. */
-static _Atomic(void *) *rt_leaf_slot(const void *addr)
-{
-	uintptr_t pfn = rt_pfn(addr);
-	struct rt_node *l1, *leaf;
-
-	if (unlikely((uintptr_t)addr >> VA_BITS))
-		return NULL;
-	l1 = atomic_load_explicit(&rt_root[pfn >> (RT_BITS_L1 + RT_BITS_L2)],
-				  memory_order_acquire);
-	if (!l1)
-		return NULL;
-	leaf = rt_load(&l1->slot[(pfn >> RT_BITS_L2) & (RT_NODE_SLOTS - 1)]);
-	if (!leaf)
-		return NULL;
-	return &leaf->slot[pfn & (RT_NODE_SLOTS - 1)];
-}
-
-/* Install a node into slot unless one is there; takes no lock. */
-static struct rt_node *rt_install(_Atomic(void *) *slot)
-{
-	struct rt_node *node = rt_load(slot), *fresh;
-	void *expected = NULL;
-
-	if (node)
-		return node;
-	count(&nr_mmap);
-	fresh = os_mmap(NULL, RT_NODE_BYTES, OS_PROT_RW, false, NULL);
-	if (!fresh)
-		return NULL;
-	if (atomic_compare_exchange_strong_explicit(slot, &expected, fresh,
-						    memory_order_acq_rel,
-						    memory_order_acquire))
-		return fresh;
-	vm_os_munmap(fresh, RT_NODE_BYTES);	/* lost the race */
-	return expected;
-}
-
-/* Make sure the path to addr's leaf slot exists (called unlocked). */
-static _Atomic(void *) *rt_prepare(const void *addr)
-{
-	uintptr_t pfn = rt_pfn(addr);
-	struct rt_node *l1, *leaf;
-
-	if ((uintptr_t)addr >> VA_BITS)
-		return NULL;
-	l1 = rt_install((_Atomic(void *) *)&rt_root[pfn >> (RT_BITS_L1 +
-							     RT_BITS_L2)]);
-	if (!l1)
-		return NULL;
-	leaf = rt_install(&l1->slot[(pfn >> RT_BITS_L2) & (RT_NODE_SLOTS - 1)]);
-	if (!leaf)
-		return NULL;
-	return &leaf->slot[pfn & (RT_NODE_SLOTS - 1)];
-}
+/* ---- lookup ---- */
 
 /* The vm_struct whose area starts at addr, in any state; no lock. */
 static struct vm_struct *vm_lookup(const void *addr)
@@ -250,7 +169,7 @@ static struct vm_struct *vm_lookup(const void *addr)
 
 	if (unlikely(!IS_ALIGNED((uintptr_t)addr, PAGE_SIZE)))
 		return NULL;
-	slot = rt_leaf_slot(addr);
+	slot = vmap_tree_slot(addr);
 	return slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
 }
 
@@ -311,7 +230,7 @@ static void vm_evict_locked(struct vm_struct *vm, struct vm_range *out)
 	list_del(&vm->list);
 	nr_cached--;
 	cached_bytes -= vm->rw_len;
-	atomic_store_explicit(rt_leaf_slot(vm->addr), NULL,
+	atomic_store_explicit(vmap_tree_slot(vm->addr), NULL,
 			      memory_order_release);
 	recent_free[recent_pos++ % VM_RECENT] = (uintptr_t)vm->addr;
 	out->start = vm->map_start;
@@ -345,7 +264,8 @@ static unsigned int vm_cache_shrink_locked(struct vm_range *out,
 static struct vm_struct *vm_cache_find_locked(size_t need, size_t align)
 {
 	struct vm_struct *vm, *best = NULL;
-	size_t max = need + need / VM_REUSE_SLACK;
+	size_t max = need <= SIZE_MAX / VM_REUSE_MAX ? need * VM_REUSE_MAX
+						   : SIZE_MAX;
 
 	list_for_each_entry(vm, &vmap_cache, list) {
 		if (vm->rw_len < need || vm->rw_len > max ||
@@ -407,6 +327,23 @@ static void *vm_map_fresh(size_t len, size_t align, void **map_start,
 	return (void *)addr;
 }
 
+/*
+ * A reused area much larger than the request len: its tail becomes
+ * PROT_NONE headroom, pages kept (see top).  If mprotect fails, the area
+ * simply stays larger.
+ */
+static void vm_trim_reused(struct vm_struct *vm, size_t len)
+{
+	size_t excess = vm->rw_len - len;
+
+	if (vm_os_mprotect((char *)vm->addr + len, excess, OS_PROT_NONE))
+		return;
+	kmem_lock(&vmap_lock);
+	vm->rw_len = len;
+	live_bytes -= excess;
+	kmem_unlock(&vmap_lock);
+}
+
 static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 			    const void *caller)
 {
@@ -441,12 +378,14 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 					      memory_order_release);
 			kmem_unlock(&vmap_lock);
 			vm_unmap_ranges(r, n);
+			if (vm->rw_len - len > len / VM_REUSE_SLACK)
+				vm_trim_reused(vm, len);
 			if (gfp & __GFP_ZERO) {
 				if (len <= VM_ZERO_MEMSET_MAX) {
 					memset(vm->addr, 0, len);
 				} else {
 					count(&nr_purge);
-					if (os_purge(vm->addr, vm->rw_len))
+					if (os_purge(vm->addr, len))
 						memset(vm->addr, 0, len);
 				}
 			}
@@ -459,7 +398,7 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 	p = vm_map_fresh(len, align, &map_start, &map_len);
 	if (!p)
 		return NULL;
-	slot = rt_prepare(p);
+	slot = vmap_tree_prepare(p);
 	if (!slot)
 		goto fail;
 	for (;;) {
@@ -615,7 +554,7 @@ void __vfree(const void *addr)
 		cached_bytes += vm->rw_len;
 	} else {
 		/* Too big to cache: unmap now. */
-		atomic_store_explicit(rt_leaf_slot(vm->addr), NULL,
+		atomic_store_explicit(vmap_tree_slot(vm->addr), NULL,
 				      memory_order_release);
 		recent_free[recent_pos++ % VM_RECENT] = (uintptr_t)vm->addr;
 		r[n].start = vm->map_start;
@@ -696,7 +635,7 @@ void *__vrealloc(void *addr, size_t new_size)
 	start = (uintptr_t)r;
 	if ((start + span) >> VA_BITS)
 		goto fail;
-	slot = rt_prepare((char *)r + VM_GUARD);
+	slot = vmap_tree_prepare((char *)r + VM_GUARD);
 	if (!slot)
 		goto fail;
 	/*
@@ -725,7 +664,7 @@ void *__vrealloc(void *addr, size_t new_size)
 	kmem_lock(&vmap_lock);
 	/* The old pages left addr at the mremap: another area may already
 	 * start there and own the slot. */
-	old_slot = rt_leaf_slot(addr);
+	old_slot = vmap_tree_slot(addr);
 	if (atomic_load_explicit(old_slot, memory_order_relaxed) == vm)
 		atomic_store_explicit(old_slot, NULL, memory_order_release);
 	vm->map_start = r;
@@ -797,7 +736,8 @@ void vmalloc_get_stats(struct vmalloc_stats *st)
 	st->cached_areas = nr_cached;
 	st->cached_bytes = cached_bytes;
 	kmem_unlock(&vmap_lock);
-	st->nr_mmap = atomic_load_explicit(&nr_mmap, memory_order_relaxed);
+	st->nr_mmap = atomic_load_explicit(&nr_mmap, memory_order_relaxed) +
+		      vmap_tree_nodes();
 	st->nr_munmap = atomic_load_explicit(&nr_munmap, memory_order_relaxed);
 	st->nr_mremap = atomic_load_explicit(&nr_mremap, memory_order_relaxed);
 	st->nr_mprotect = atomic_load_explicit(&nr_mprotect,

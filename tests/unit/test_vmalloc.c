@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -256,11 +257,63 @@ START_TEST(test_cache_reuse_zero)
 		ck_assert_uint_eq(q[sz - 1], 0);
 		kmem_vfree(q);
 	}
-	/* Too different a size: not reused. */
-	p = kmem_vmalloc(4 * MiB);
+	/* Too different a size (more than 4 times): not reused. */
+	p = kmem_vmalloc(16 * MiB);
 	kmem_vfree(p);
 	q = kmem_vmalloc(2 * MiB);
 	ck_assert_ptr_ne(q, p);
+	kmem_vfree(q);
+	vmalloc_trim();
+}
+END_TEST
+
+static void write_past(void *arg)
+{
+	((volatile unsigned char *)arg)[2 * MiB] = 1;
+}
+
+/*
+ * A cached area up to 4 times the request is reused with its tail turned
+ * into guarded headroom that keeps its pages: the guard sits right after
+ * the request, and growing back is one mprotect, no mmap, no mremap, no
+ * page fault (the old contents are still there).
+ */
+START_TEST(test_cache_reuse_trimmed)
+{
+	struct vmalloc_stats before, after;
+	struct rusage ru0, ru1;
+	unsigned char *p, *q, *r;
+	char err[256];
+
+	vmalloc_trim();
+	p = kmem_vmalloc(4 * MiB);
+	ck_assert_ptr_nonnull(p);
+	memset(p, 0x5a, 4 * MiB);
+	kmem_vfree(p);
+
+	before = stats();
+	getrusage(RUSAGE_SELF, &ru0);
+	q = kmem_vmalloc(2 * MiB);
+	ck_assert_ptr_eq(q, p);
+	ck_assert_uint_eq(vmalloc_usable_size(q), 2 * MiB);
+	r = kmem_vrealloc(q, 4 * MiB);
+	ck_assert_ptr_eq(r, q);
+	for (size_t i = 0; i < 4 * MiB; i += PAGE_SIZE)
+		r[i]++;
+	getrusage(RUSAGE_SELF, &ru1);
+	after = stats();
+	ck_assert_uint_eq(r[4 * MiB - PAGE_SIZE], 0x5b);
+	ck_assert_uint_eq(after.nr_mmap, before.nr_mmap);
+	ck_assert_uint_eq(after.nr_mremap, before.nr_mremap);
+	ck_assert_uint_eq(after.nr_mprotect - before.nr_mprotect, 2);
+	/* The pages were kept: far fewer faults than the 1024 touched. */
+	ck_assert_int_lt(ru1.ru_minflt - ru0.ru_minflt, 256);
+	kmem_vfree(r);
+
+	/* Reused again for 2 MiB: one byte past it hits the guard. */
+	q = kmem_vmalloc(2 * MiB);
+	ck_assert_ptr_eq(q, p);
+	ck_assert_int_eq(run_child(write_past, q, err, sizeof(err)), SIGSEGV);
 	kmem_vfree(q);
 	vmalloc_trim();
 }
@@ -559,6 +612,7 @@ static Suite *vmalloc_suite(void)
 	tcase_add_test(tc, test_realloc_null_zero);
 	tcase_add_test(tc, test_cache_loop);
 	tcase_add_test(tc, test_cache_reuse_zero);
+	tcase_add_test(tc, test_cache_reuse_trimmed);
 	tcase_add_test(tc, test_cache_bounds);
 	tcase_add_test(tc, test_rss_returns);
 	tcase_add_test(tc, test_aligned);
