@@ -85,6 +85,29 @@ static __always_inline bool kfree_fast(void *p)
 	return percpu_push((unsigned int)s->kmalloc_class, p) == RSEQ_PUSH_OK;
 }
 
+/*
+ * Usable size of p if it is the start of an object of a kmalloc class
+ * that records no per-object size (not a debug cache); 0 otherwise, and
+ * __ksize decides (page runs, vmalloc areas, reports).  malloc_usable_size
+ * is on the hot path of programs that track their memory (redis).
+ */
+static __always_inline size_t ksize_fast(const void *p)
+{
+	struct page *page;
+	struct kmem_cache *s;
+
+	if (unlikely(!kmem_addr_in_heap(p)))
+		return 0;
+	page = compound_head(virt_to_page(p));
+	if (unlikely(!(page_flags(page) & PG_slab)))
+		return 0;
+	s = READ_ONCE(page->slab_cache);
+	if (unlikely((s->flags & SLAB_KMALLOC_SIZE) ||
+		     !slab_obj_valid(s, page, p)))
+		return 0;
+	return s->object_size;
+}
+
 /* size 0 gives a unique smallest object.  NULL on failure or overflow. */
 void *__kmalloc(size_t size, gfp_t gfp) __hidden;
 /* align: a power of two (any size up to 1 GiB and beyond). */

@@ -278,8 +278,13 @@ KMEM_EXPORT void *pvalloc(size_t size)
 
 KMEM_EXPORT size_t malloc_usable_size(void *p)
 {
+	size_t usable;
+
 	if (!p)
 		return 0;
+	usable = ksize_fast(p);
+	if (likely(usable))
+		return usable;
 	preload_enter();
 	return __ksize(p, "malloc_usable_size");
 }
