@@ -21,7 +21,7 @@ int main(void)
 	       "%d classes from %d bytes to KMALLOC_MAX_CACHE_SIZE = %d bytes "
 	       "(four per doubling\nabove 128). Larger requests are page runs "
 	       "from the buddy allocator (tail\npages given back), and from "
-	       "KMEM_VMALLOC_THRESHOLD (1 MiB) on, vmalloc areas.\n\n"
+	       "KMEM_VMALLOC_THRESHOLD (512 KiB) on, vmalloc areas.\n\n"
 	       "- *tail*: bytes at the end of a slab that no object uses;\n"
 	       "- *worst internal*: waste inside the object for the worst "
 	       "request of the class\n  (one byte more than the class "

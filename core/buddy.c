@@ -70,6 +70,7 @@ struct per_cpu_pages {
 #define WMARK_MIN_PAGES 64		/* 256 KiB reserve for GFP_ATOMIC */
 #define WMARK_LOW_PAGES 128		/* grow the zone below this */
 #define WMARK_HIGH_PAGES 512		/* 2 MiB of dirty pages kept resident */
+#define PURGE_SKIP_MAX 64		/* young blocks a purge pass steps over */
 
 static struct zone zones[MAX_NR_ZONES];
 static struct per_cpu_pages pcp_lists[KMEM_NR_CPUS];
@@ -120,11 +121,19 @@ static void del_from_free_list(struct zone *z, struct page *page,
 		z->nr_dirty -= 1UL << order;
 }
 
-/* Merge a block with its free buddies and put the result on a list. */
+/*
+ * Merge a block with its free buddies and put the result on a list.  now
+ * is when the block became free.  A merged dirty block carries the oldest
+ * free time of its dirty parts (clean parts hold no memory): with the
+ * newest, a block that keeps absorbing fresh frees, or a purged block
+ * merging with an old dirty buddy, would never age past the purge delay,
+ * and a program that churns would keep all its freed memory resident.
+ */
 static void __free_one_page(struct zone *z, struct page *page,
 			    unsigned int order, bool clean, uint64_t now)
 {
 	uintptr_t pfn = page_to_pfn(page);
+	uint64_t freed_at = clean ? UINT64_MAX : now;
 
 	while (order < MAX_ORDER) {
 		uintptr_t buddy_pfn = pfn ^ (1UL << order);
@@ -135,6 +144,8 @@ static void __free_one_page(struct zone *z, struct page *page,
 			break;
 		del_from_free_list(z, buddy, order);
 		clean = clean && (bf & PG_zero);
+		if (!(bf & PG_zero) && buddy->freed_at < freed_at)
+			freed_at = buddy->freed_at;
 		/* Whichever of the two is higher stops being a head. */
 		if (buddy_pfn < pfn) {
 			set_page_flags(page, 0);
@@ -145,7 +156,7 @@ static void __free_one_page(struct zone *z, struct page *page,
 		}
 		order++;
 	}
-	add_to_free_list(z, page, order, clean, now);
+	add_to_free_list(z, page, order, clean, clean ? now : freed_at);
 }
 
 /* Split a block of order high down to order low; the halves go back. */
@@ -224,25 +235,37 @@ static bool zone_grow(struct zone *z)
  * Give back dirty free blocks older than min_age ms until at most keep
  * dirty pages remain.  Orders go upwards because a purged block may merge
  * with a dirty buddy into a larger dirty block, which a later pass of the
- * loop then finds.  Returns pages purged.
+ * loop then finds.  With below != 0 only orders below it are purged,
+ * largest first (zone_reclaim_dirty: fewest madvise calls).  Returns
+ * pages purged.
  */
 static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
-			 size_t keep)
+			 size_t keep, unsigned int below)
 {
 	size_t purged = 0;
-	unsigned int order;
+	unsigned int nr_orders = below ? below : NR_PAGE_ORDERS;
 
 	kmem_lock(&z->lock);
 	z->last_purge = now;
-	for (order = 0; order <= MAX_ORDER; order++) {
+	for (unsigned int i = 0; i < nr_orders; i++) {
+		unsigned int order = below ? below - 1 - i : i;
 		struct list_head *list = &z->free_area[order].free_list[FREE_DIRTY];
+		struct list_head *pos = list->prev;
+		unsigned int young = 0;
 
-		while (z->nr_dirty > keep && !list_empty(list)) {
-			struct page *page = list_entry(list->prev, struct page, lru);
+		while (z->nr_dirty > keep && pos != list) {
+			struct page *page = list_entry(pos, struct page, lru);
 			int err;
 
-			if (now - page->freed_at < min_age)
-				break;	/* the rest of this list is newer */
+			/* Newest first, but only roughly: a merged block keeps
+			 * its oldest part's time.  Skip young blocks, a
+			 * bounded number of them. */
+			if (now - page->freed_at < min_age) {
+				if (++young > PURGE_SKIP_MAX)
+					break;
+				pos = pos->prev;
+				continue;
+			}
 			del_from_free_list(z, page, order);
 			set_page_flags(page, PG_reserved);
 			kmem_unlock(&z->lock);
@@ -258,6 +281,9 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 				goto out;
 			z->purged += 1UL << order;
 			purged += 1UL << order;
+			/* The lock was dropped: start again from the oldest. */
+			pos = list->prev;
+			young = 0;
 		}
 	}
 out:
@@ -276,7 +302,30 @@ static void zone_maybe_purge(struct zone *z)
 	now = os_now_ms();
 	if (now - READ_ONCE(z->last_purge) < interval)
 		return;
-	zone_purge(z, now, delay, z->watermark[WMARK_HIGH]);
+	zone_purge(z, now, delay, z->watermark[WMARK_HIGH], 0);
+}
+
+/*
+ * A large block had to come from clean (not resident) memory: no dirty
+ * block of its order was free, though dirty memory may be, scattered in
+ * blocks of other orders that the buddy rule cannot put together.
+ * Faulting the new block in while those stay resident until the purge
+ * delay makes a churning program's RSS climb (CPython's 0.5-1 MiB
+ * strings did, by 2x).  So give back as many dirty pages as the block
+ * takes, largest blocks first (fewest madvise calls), age ignored: the
+ * resident size stays flat, as the kernel reclaims before it lets a
+ * high-order allocation grow memory.  Only above the WMARK_HIGH pages a
+ * zone keeps resident anyway; __GFP_ZERO takes clean blocks on purpose.
+ */
+static void zone_reclaim_dirty(struct zone *z, unsigned int order)
+{
+	size_t dirty = READ_ONCE(z->nr_dirty), keep = z->watermark[WMARK_HIGH];
+
+	if (dirty <= keep)
+		return;
+	if (dirty - keep > (1UL << order))
+		keep = dirty - (1UL << order);
+	zone_purge(z, os_now_ms(), 0, keep, NR_PAGE_ORDERS);
 }
 
 /* ---- zone allocation ---- */
@@ -298,6 +347,9 @@ static struct page *zone_alloc(struct zone *z, unsigned int order, gfp_t gfp)
 		if (page) {
 			if (low)
 				zone_grow(z);	/* replenish; failure is fine */
+			if (order > PCP_MAX_ORDER &&
+			    (page_flags(page) & PG_zero) && !(gfp & __GFP_ZERO))
+				zone_reclaim_dirty(z, order);
 			return page;
 		}
 		/* Other threads may take what a growth added: retry a little. */
@@ -633,7 +685,7 @@ size_t buddy_trim(void)
 	buddy_drain_pcp();
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
 		if (zones[zid].managed)
-			purged += zone_purge(&zones[zid], os_now_ms(), 0, 0);
+			purged += zone_purge(&zones[zid], os_now_ms(), 0, 0, 0);
 	return purged;
 }
 

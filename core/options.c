@@ -23,7 +23,7 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"object caches in front of the slabs: auto, rseq (per-CPU), thread, off" },
 	[OPT_PERCPU_BYTES] = { "KMEM_PERCPU_BYTES", OPT_SIZE, 1 << 20, NULL,
 		"bytes of free objects one CPU (or thread) cache may hold" },
-	[OPT_VMALLOC_THRESHOLD] = { "KMEM_VMALLOC_THRESHOLD", OPT_SIZE, 1 << 20, NULL,
+	[OPT_VMALLOC_THRESHOLD] = { "KMEM_VMALLOC_THRESHOLD", OPT_SIZE, 512 << 10, NULL,
 		"requests of this many bytes or more get their own mapping (vmalloc)" },
 	[OPT_VMALLOC_CACHE] = { "KMEM_VMALLOC_CACHE", OPT_SIZE, 64 << 20, NULL,
 		"bytes of freed large areas kept mapped for reuse" },

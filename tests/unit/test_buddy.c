@@ -963,6 +963,77 @@ static int child_rss(void)
 	return 0;
 }
 
+/*
+ * Dirty memory scattered in single pages (every other page of 16 MiB
+ * freed, the rest kept) cannot serve an order-8 block, which must come
+ * from clean memory.  The zone then gives back as many dirty pages at
+ * once, whatever the purge delay (an hour here): the resident size stays
+ * flat instead of growing by the block.
+ */
+static int child_reclaim(void)
+{
+	enum { N = 4096, BIG = 8 };
+	static unsigned long pg[N];
+	struct zone_stats a, b;
+	unsigned long big;
+	size_t rss0, rss1;
+
+	if (RUNNING_ON_VALGRIND)
+		return 77;
+	for (int i = 0; i < N; i++) {
+		pg[i] = __get_free_page(GFP_KERNEL);
+		if (!pg[i])
+			return 1;
+		memset((void *)pg[i], 0x5a, PAGE_SIZE);
+	}
+	for (int i = 0; i < N; i += 2)
+		free_page(pg[i]);
+	buddy_drain_pcp();
+	zone_get_stats(ZONE_NORMAL, &a);
+	rss0 = rss_bytes();
+	big = __get_free_pages(GFP_KERNEL, BIG);
+	if (!big)
+		return 1;
+	memset((void *)big, 0x6b, block_bytes(BIG));
+	rss1 = rss_bytes();
+	zone_get_stats(ZONE_NORMAL, &b);
+	printf("reclaim: dirty free pages %zu -> %zu, purged %zu -> %zu KiB, "
+	       "RSS %zu -> %zu KiB\n", a.nr_dirty, b.nr_dirty,
+	       a.purged_bytes >> 10, b.purged_bytes >> 10, rss0 >> 10,
+	       rss1 >> 10);
+	if (a.nr_dirty < N / 2 - 64) {
+		printf("the set-up left too few dirty pages\n");
+		return 1;
+	}
+	if (b.purged_bytes - a.purged_bytes < block_bytes(BIG) ||
+	    b.nr_dirty + (1U << BIG) > a.nr_dirty) {
+		printf("no dirty pages were given back for the clean block\n");
+		return 1;
+	}
+	if (rss1 > rss0 + block_bytes(BIG) / 2) {
+		printf("RSS grew by the block\n");
+		return 1;
+	}
+	free_pages(big, BIG);
+	for (int i = 1; i < N; i += 2)
+		free_page(pg[i]);
+	return 0;
+}
+
+START_TEST(test_reclaim_for_clean_block)
+{
+	static const char *const env[] = { "KMEM_PURGE_DELAY_MS=3600000", NULL };
+	struct child_result r;
+
+	run_child("reclaim", env, &r);
+	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 77)
+		return;
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "status 0x%x:\n%s", r.status, r.out);
+	fputs(r.out, stdout);
+}
+END_TEST
+
 /* ---- bad input: reported with the address, then abort ---- */
 
 static int child_free_stack(void)
@@ -1459,6 +1530,7 @@ static const struct {
 	int (*fn)(void);
 } children[] = {
 	{ "rss", child_rss },
+	{ "reclaim", child_reclaim },
 	{ "free_stack", child_free_stack },
 	{ "free_glibc", child_free_glibc },
 	{ "free_far", child_free_far },
@@ -1519,6 +1591,7 @@ static Suite *buddy_suite(bool forking)
 	tcase_add_checked_fixture(tc, baseline_setup, NULL);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_rss_drops_after_delay);
+	tcase_add_test(tc, test_reclaim_for_clean_block);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
