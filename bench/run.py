@@ -809,7 +809,7 @@ def report(args, allocs, wls, results, cg, started, elapsed):
             if big:
                 behind.append("- %s (peak RSS): %s" % (w.name,
                                                         ", ".join(big)))
-        P("Cells where kmem is more than 5%% slower (10%% bigger) than a "
+        P("Cells where kmem is more than 5% slower (10% bigger) than a "
           "peer, as kmem/peer:")
         P("")
         P("\n".join(behind) if behind else "None.")
