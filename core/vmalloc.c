@@ -47,17 +47,18 @@
  * bytes and VM_CACHE_MAX areas; the oldest is unmapped first.  Areas that
  * stayed cached longer than kmem_opt(OPT_PURGE_DELAY_MS) are unmapped on
  * the next vmalloc/vfree.  A request reuses the smallest cached area whose
- * RW size is between the request and 4 times it (and that meets the
+ * RW size is between the request and 8 times it (and that meets the
  * alignment).  Up to 5/4 of the request the area keeps its size; above,
  * its tail is turned PROT_NONE (one mprotect, the guard again right after
  * the request) but keeps its pages: it is headroom, and the vector that
- * doubles from 1 MiB to 4 MiB, freed and built again, grows back into its
- * old pages with one mprotect per step, no page fault and no copy.  Those
- * pages stay resident until the area is freed and unmapped (at most 3
- * times the request; a shrink by vrealloc purges them).  A cached area keeps its radix slot,
- * with state VM_CACHED, so a second vfree of it is reported as a double
- * free; areas already unmapped are remembered in a small ring for the
- * same message.
+ * doubles from 512 KiB (the threshold) to 4 MiB, freed and built again,
+ * grows back into its old pages with one mprotect per step, no page fault
+ * and no copy.  Those pages stay resident until the area is freed (at
+ * most 7 times the request, and never more than the cache held: they
+ * were resident there already; a shrink by vrealloc purges them).  A
+ * cached area keeps its radix slot, with state VM_CACHED, so a second
+ * vfree of it is reported as a double free; areas already unmapped are
+ * remembered in a small ring for the same message.
  *
  * vmalloc_covers() and the error path that names the area containing an
  * interior pointer scan the live and cached lists under vmap_lock: slow
@@ -84,7 +85,7 @@
 #define VM_GUARD PAGE_SIZE	/* bytes of each guard */
 #define VM_CACHE_MAX 8		/* freed areas kept at most */
 #define VM_REUSE_SLACK 4	/* reuse as is if rw_len <= need + need/4 */
-#define VM_REUSE_MAX 4		/* reuse, trimmed, if rw_len <= 4 * need */
+#define VM_REUSE_MAX 8		/* reuse, trimmed, if rw_len <= 8 * need */
 #define VM_ZERO_MEMSET_MAX (2UL << 20) /* reused + __GFP_ZERO: memset to here, purge above */
 #define VM_SHRINK_MIN (256UL << 10) /* shrink the mapping if it saves this */
 #define VM_RECENT 32		/* unmapped area starts remembered */

@@ -257,8 +257,8 @@ START_TEST(test_cache_reuse_zero)
 		ck_assert_uint_eq(q[sz - 1], 0);
 		kmem_vfree(q);
 	}
-	/* Too different a size (more than 4 times): not reused. */
-	p = kmem_vmalloc(16 * MiB);
+	/* Too different a size (more than 8 times): not reused. */
+	p = kmem_vmalloc(32 * MiB);
 	kmem_vfree(p);
 	q = kmem_vmalloc(2 * MiB);
 	ck_assert_ptr_ne(q, p);
@@ -273,7 +273,7 @@ static void write_past(void *arg)
 }
 
 /*
- * A cached area up to 4 times the request is reused with its tail turned
+ * A cached area up to 8 times the request is reused with its tail turned
  * into guarded headroom that keeps its pages: the guard sits right after
  * the request, and growing back is one mprotect, no mmap, no mremap, no
  * page fault (the old contents are still there).
