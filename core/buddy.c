@@ -235,20 +235,18 @@ static bool zone_grow(struct zone *z)
  * Give back dirty free blocks older than min_age ms until at most keep
  * dirty pages remain.  Orders go upwards because a purged block may merge
  * with a dirty buddy into a larger dirty block, which a later pass of the
- * loop then finds.  With below != 0 only orders below it are purged,
- * largest first (zone_reclaim_dirty: fewest madvise calls).  Returns
- * pages purged.
+ * loop then finds; largest_first turns the order around (zone_reclaim_dirty:
+ * fewest madvise calls).  Returns pages purged.
  */
 static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
-			 size_t keep, unsigned int below)
+			 size_t keep, bool largest_first)
 {
 	size_t purged = 0;
-	unsigned int nr_orders = below ? below : NR_PAGE_ORDERS;
 
 	kmem_lock(&z->lock);
 	z->last_purge = now;
-	for (unsigned int i = 0; i < nr_orders; i++) {
-		unsigned int order = below ? below - 1 - i : i;
+	for (unsigned int i = 0; i <= MAX_ORDER; i++) {
+		unsigned int order = largest_first ? MAX_ORDER - i : i;
 		struct list_head *list = &z->free_area[order].free_list[FREE_DIRTY];
 		struct list_head *pos = list->prev;
 		unsigned int young = 0;
@@ -302,7 +300,7 @@ static void zone_maybe_purge(struct zone *z)
 	now = os_now_ms();
 	if (now - READ_ONCE(z->last_purge) < interval)
 		return;
-	zone_purge(z, now, delay, z->watermark[WMARK_HIGH], 0);
+	zone_purge(z, now, delay, z->watermark[WMARK_HIGH], false);
 }
 
 /*
@@ -325,7 +323,7 @@ static void zone_reclaim_dirty(struct zone *z, unsigned int order)
 		return;
 	if (dirty - keep > (1UL << order))
 		keep = dirty - (1UL << order);
-	zone_purge(z, os_now_ms(), 0, keep, NR_PAGE_ORDERS);
+	zone_purge(z, os_now_ms(), 0, keep, true);
 }
 
 /* ---- zone allocation ---- */
@@ -685,7 +683,7 @@ size_t buddy_trim(void)
 	buddy_drain_pcp();
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
 		if (zones[zid].managed)
-			purged += zone_purge(&zones[zid], os_now_ms(), 0, 0, 0);
+			purged += zone_purge(&zones[zid], os_now_ms(), 0, 0, false);
 	return purged;
 }
 

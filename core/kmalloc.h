@@ -64,6 +64,28 @@ static __always_inline void *kmalloc_fast(size_t size)
 }
 
 /*
+ * The cache of p if p is the start of an object in a slab (one load from
+ * section_map, the head page's flags, one multiplication), else NULL: a
+ * pointer that is not kmem's, a page run, an interior pointer.  The
+ * shared first half of the inline fast paths below.
+ */
+static __always_inline struct kmem_cache *slab_obj_cache_fast(const void *p)
+{
+	struct page *page;
+	struct kmem_cache *s;
+
+	if (unlikely(!kmem_addr_in_heap(p)))
+		return NULL;
+	page = compound_head(virt_to_page(p));
+	if (unlikely(!(page_flags(page) & PG_slab)))
+		return NULL;
+	s = READ_ONCE(page->slab_cache);
+	if (unlikely(!slab_obj_valid(s, page, p)))
+		return NULL;
+	return s;
+}
+
+/*
  * Free p if it is the start of a live-looking object of a kmalloc class
  * and this CPU's cache has room: true if done.  false (not a heap pointer,
  * a page run, an interior pointer, a full cache, the immediate double free
@@ -71,39 +93,25 @@ static __always_inline void *kmalloc_fast(size_t size)
  */
 static __always_inline bool kfree_fast(void *p)
 {
-	struct page *page;
-	struct kmem_cache *s;
+	struct kmem_cache *s = slab_obj_cache_fast(p);
 
-	if (unlikely(!kmem_addr_in_heap(p)))
-		return false;
-	page = compound_head(virt_to_page(p));
-	if (unlikely(!(page_flags(page) & PG_slab)))
-		return false;
-	s = READ_ONCE(page->slab_cache);
-	if (unlikely(s->kmalloc_class < 0 || !slab_obj_valid(s, page, p)))
+	if (unlikely(!s || s->kmalloc_class < 0))
 		return false;
 	return percpu_push((unsigned int)s->kmalloc_class, p) == RSEQ_PUSH_OK;
 }
 
 /*
- * Usable size of p if it is the start of an object of a kmalloc class
- * that records no per-object size (not a debug cache); 0 otherwise, and
- * __ksize decides (page runs, vmalloc areas, reports).  malloc_usable_size
- * is on the hot path of programs that track their memory (redis).
+ * Usable size of p if it is the start of an object of a cache that
+ * records no per-object size (not a debug kmalloc cache); 0 otherwise,
+ * and __ksize decides (page runs, vmalloc areas, reports).
+ * malloc_usable_size is on the hot path of programs that track their
+ * memory (redis).
  */
 static __always_inline size_t ksize_fast(const void *p)
 {
-	struct page *page;
-	struct kmem_cache *s;
+	struct kmem_cache *s = slab_obj_cache_fast(p);
 
-	if (unlikely(!kmem_addr_in_heap(p)))
-		return 0;
-	page = compound_head(virt_to_page(p));
-	if (unlikely(!(page_flags(page) & PG_slab)))
-		return 0;
-	s = READ_ONCE(page->slab_cache);
-	if (unlikely((s->flags & SLAB_KMALLOC_SIZE) ||
-		     !slab_obj_valid(s, page, p)))
+	if (unlikely(!s || (s->flags & SLAB_KMALLOC_SIZE)))
 		return 0;
 	return s->object_size;
 }

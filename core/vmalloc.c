@@ -329,20 +329,22 @@ static void *vm_map_fresh(size_t len, size_t align, void **map_start,
 }
 
 /*
- * A reused area much larger than the request len: its tail becomes
- * PROT_NONE headroom, pages kept (see top).  If mprotect fails, the area
- * simply stays larger.
+ * Turn the RW part of a live area beyond len PROT_NONE (headroom, still in
+ * the reservation; its pages are kept).  false if mprotect failed: the
+ * area then simply stays larger.  Used when a cached area is reused for a
+ * much smaller request (see top) and when vrealloc shrinks a lot.
  */
-static void vm_trim_reused(struct vm_struct *vm, size_t len)
+static bool vm_protect_tail(struct vm_struct *vm, size_t len)
 {
 	size_t excess = vm->rw_len - len;
 
 	if (vm_os_mprotect((char *)vm->addr + len, excess, OS_PROT_NONE))
-		return;
+		return false;
 	kmem_lock(&vmap_lock);
 	vm->rw_len = len;
 	live_bytes -= excess;
 	kmem_unlock(&vmap_lock);
+	return true;
 }
 
 static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
@@ -380,7 +382,7 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 			kmem_unlock(&vmap_lock);
 			vm_unmap_ranges(r, n);
 			if (vm->rw_len - len > len / VM_REUSE_SLACK)
-				vm_trim_reused(vm, len);
+				vm_protect_tail(vm, len);
 			if (gfp & __GFP_ZERO) {
 				if (len <= VM_ZERO_MEMSET_MAX) {
 					memset(vm->addr, 0, len);
@@ -589,18 +591,11 @@ void *__vrealloc(void *addr, size_t new_size)
 	if (len <= old_len) {
 		/* Shrink: give the tail back only if that saves enough. */
 		if (old_len - len >= MAX(VM_SHRINK_MIN, old_len / 4) &&
-		    !vm_os_mprotect((char *)addr + len, old_len - len,
-				    OS_PROT_NONE)) {
+		    vm_protect_tail(vm, len)) {
 			count(&nr_purge);
 			os_purge((char *)addr + len, old_len - len);
-			kmem_lock(&vmap_lock);
-			vm->rw_len = len;
-			live_bytes -= old_len - len;
-			vm->size = len;
-			kmem_unlock(&vmap_lock);
-		} else {
-			WRITE_ONCE(vm->size, len);
 		}
+		WRITE_ONCE(vm->size, len);
 		return addr;
 	}
 
