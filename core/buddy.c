@@ -33,8 +33,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "fork.h"
 #include "options.h"
 #include "os.h"
+#include "purge.h"
 
 enum { FREE_DIRTY, FREE_CLEAN, NR_FREE_TYPES };
 
@@ -46,11 +48,12 @@ struct free_area {
 struct zone {
 	kmem_lock_t lock;
 	struct free_area free_area[NR_PAGE_ORDERS];
-	size_t managed;				/* pages owned (sections - mem_map) */
+	_Atomic size_t managed;			/* pages owned (sections - mem_map) */
 	size_t nr_free;				/* free pages in free_area */
 	size_t nr_dirty;			/* free pages not known clean */
 	size_t watermark[NR_WMARK];		/* in pages */
 	uint64_t last_purge;			/* os_now_ms() of the last check */
+	_Atomic(struct page *) deferred;	/* frees that could not wait */
 	size_t purged;				/* pages given back, in all */
 	const char *name;			/* as in /proc/buddyinfo */
 } ____cacheline_aligned;
@@ -169,16 +172,24 @@ static void expand(struct zone *z, struct page *page, unsigned int low,
 	}
 }
 
-/* Take a block of exactly `order` pages, splitting a larger one if needed. */
+/*
+ * Take a block of exactly `order` pages, splitting a larger one if
+ * needed.  Resident (dirty) memory first, at any order, then clean: a
+ * dirty block is already faulted in, so splitting a larger dirty block
+ * costs nothing, while a clean block of the exact order would be faulted
+ * in page by page, next to dirty memory that stays resident until the
+ * purge.  __GFP_ZERO turns the preference around: a clean block needs
+ * no memset.
+ */
 static struct page *__rmqueue(struct zone *z, unsigned int order, gfp_t gfp)
 {
 	int prefer = (gfp & __GFP_ZERO) ? FREE_CLEAN : FREE_DIRTY;
-	unsigned int o;
 
-	for (o = order; o <= MAX_ORDER; o++) {
-		for (int i = 0; i < NR_FREE_TYPES; i++) {
-			struct list_head *list =
-				&z->free_area[o].free_list[i ? !prefer : prefer];
+	for (int i = 0; i < NR_FREE_TYPES; i++) {
+		int type = i ? !prefer : prefer;
+
+		for (unsigned int o = order; o <= MAX_ORDER; o++) {
+			struct list_head *list = &z->free_area[o].free_list[type];
 			struct page *page;
 			uint32_t f;
 
@@ -214,19 +225,111 @@ static void __free_range(struct zone *z, struct page *page, size_t nr,
 	}
 }
 
+/* ---- deferred frees ---- */
+
+/*
+ * A free that could not take z->lock without risking a deadlock (a
+ * signal handler that interrupted its holder, another thread forking):
+ * the block goes on z->deferred, a lock-free stack linked through
+ * page->lru.next, marked PG_reserved so that no buddy merges with it and
+ * a second free of it is refused.  The next holder of z->lock puts it
+ * back (zone_drain_deferred).
+ */
+static void zone_defer(struct zone *z, struct page *page, unsigned int order,
+		       bool clean)
+{
+	struct page *old = atomic_load_explicit(&z->deferred,
+						memory_order_relaxed);
+
+	page->order = (uint8_t)order;
+	set_page_flags(page, PG_reserved | (clean ? PG_zero : 0));
+	do {
+		page->lru.next = (struct list_head *)old;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&z->deferred, &old, page, memory_order_release,
+		memory_order_relaxed));
+}
+
+/* z->lock held. */
+static void zone_drain_deferred(struct zone *z, uint64_t now)
+{
+	struct page *page = atomic_exchange_explicit(&z->deferred, NULL,
+						     memory_order_acquire);
+
+	while (page) {
+		struct page *next = (struct page *)page->lru.next;
+
+		__free_one_page(z, page, page->order,
+				page_flags(page) & PG_zero, now);
+		page = next;
+	}
+}
+
+/* Take z->lock for gfp (kmem_lock_gfp: a signal handler or a fork makes
+ * it fail rather than wait), and put deferred frees back. */
+static bool zone_lock(struct zone *z, gfp_t gfp)
+{
+	if (!kmem_lock_gfp(&z->lock, gfp))
+		return false;
+	if (unlikely(atomic_load_explicit(&z->deferred, memory_order_relaxed)))
+		zone_drain_deferred(z, os_now_ms());
+	return true;
+}
+
+/* The same, waiting as long as it takes (purge thread, trim, stats). */
+static void zone_lock_wait(struct zone *z)
+{
+	kmem_lock(&z->lock);
+	if (unlikely(atomic_load_explicit(&z->deferred, memory_order_relaxed)))
+		zone_drain_deferred(z, os_now_ms());
+}
+
+static bool zone_lock_ctx(struct zone *z, bool safe)
+{
+	if (safe)
+		return zone_lock(z, 0);
+	zone_lock_wait(z);
+	return true;
+}
+
+/* The purge thread has work when a zone keeps more dirty pages than it
+ * should; called with no lock held. */
+static void zone_note_dirty(struct zone *z)
+{
+	if (READ_ONCE(z->nr_dirty) > z->watermark[WMARK_HIGH])
+		purge_kick();
+}
+
 /* ---- growth and purging (no lock held on entry) ---- */
 
-static bool zone_grow(struct zone *z)
+static bool zone_grow(struct zone *z, gfp_t gfp)
 {
 	int zid = (int)(z - zones), err = 0;
-	void *base = pagemap_add_section(zid, zid == ZONE_DMA32, &err);
+	void *base = pagemap_add_section(zid, zid == ZONE_DMA32, gfp, &err);
 	size_t n = PAGES_PER_SECTION - SECTION_META_PAGES;
+	struct page *first;
 
 	if (!base)
 		return false;
-	kmem_lock(&z->lock);
-	z->managed += n;
-	__free_range(z, virt_to_page(base) + SECTION_META_PAGES, n, true, 0);
+	first = virt_to_page(base) + SECTION_META_PAGES;
+	atomic_fetch_add_explicit(&z->managed, n, memory_order_relaxed);
+	if (!zone_lock(z, gfp)) {
+		/* The section is ours already: hand its blocks over later,
+		 * cut as __free_range cuts them (aligned to their order). */
+		uintptr_t pfn = page_to_pfn(first);
+
+		for (size_t left = n; left;) {
+			unsigned int order = MAX_ORDER;
+
+			while ((pfn & ((1UL << order) - 1)) || (1UL << order) > left)
+				order--;
+			zone_defer(z, pfn_to_page(pfn), order, true);
+			pfn += 1UL << order;
+			left -= 1UL << order;
+		}
+		return true;
+	}
+	__free_range(z, first, n, true, 0);
 	kmem_unlock(&z->lock);
 	return true;
 }
@@ -236,14 +339,18 @@ static bool zone_grow(struct zone *z)
  * dirty pages remain.  Orders go upwards because a purged block may merge
  * with a dirty buddy into a larger dirty block, which a later pass of the
  * loop then finds; largest_first turns the order around (zone_reclaim_dirty:
- * fewest madvise calls).  Returns pages purged.
+ * fewest madvise calls).  *next_due: when the youngest block skipped will
+ * be old enough (UINT64_MAX if none).  Returns pages purged.  safe: the
+ * caller is on an allocation path (kmem_lock_safe).
  */
 static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
-			 size_t keep, bool largest_first)
+			 size_t keep, bool largest_first, bool safe,
+			 uint64_t *next_due)
 {
 	size_t purged = 0;
 
-	kmem_lock(&z->lock);
+	if (!zone_lock_ctx(z, safe))
+		return 0;
 	z->last_purge = now;
 	for (unsigned int i = 0; i <= MAX_ORDER; i++) {
 		unsigned int order = largest_first ? MAX_ORDER - i : i;
@@ -259,6 +366,8 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 			 * its oldest part's time.  Skip young blocks, a
 			 * bounded number of them. */
 			if (now - page->freed_at < min_age) {
+				if (next_due && page->freed_at + min_age < *next_due)
+					*next_due = page->freed_at + min_age;
 				if (++young > PURGE_SKIP_MAX)
 					break;
 				pos = pos->prev;
@@ -268,7 +377,10 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 			set_page_flags(page, PG_reserved);
 			kmem_unlock(&z->lock);
 			err = os_purge(page_address(page), PAGE_SIZE << order);
-			kmem_lock(&z->lock);
+			if (!zone_lock_ctx(z, safe)) {
+				zone_defer(z, page, order, !err);
+				return purged;
+			}
 			/*
 			 * madvise fails on locked memory (mlockall with
 			 * MCL_FUTURE): the block still holds its data, so it
@@ -289,24 +401,10 @@ out:
 	return purged;
 }
 
-static void zone_maybe_purge(struct zone *z)
-{
-	uint64_t delay = (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS);
-	uint64_t interval = delay / 4 > 10 ? delay / 4 : 10;
-	uint64_t now;
-
-	if (READ_ONCE(z->nr_dirty) <= z->watermark[WMARK_HIGH])
-		return;
-	now = os_now_ms();
-	if (now - READ_ONCE(z->last_purge) < interval)
-		return;
-	zone_purge(z, now, delay, z->watermark[WMARK_HIGH], false);
-}
-
 /*
  * A large block had to come from clean (not resident) memory: no dirty
- * block of its order was free, though dirty memory may be, scattered in
- * blocks of other orders that the buddy rule cannot put together.
+ * block of its order or larger was free, though dirty memory may be,
+ * scattered in smaller blocks that the buddy rule cannot put together.
  * Faulting the new block in while those stay resident until the purge
  * delay makes a churning program's RSS climb (CPython's 0.5-1 MiB
  * strings did, by 2x).  So give back as many dirty pages as the block
@@ -323,7 +421,7 @@ static void zone_reclaim_dirty(struct zone *z, unsigned int order)
 		return;
 	if (dirty - keep > (1UL << order))
 		keep = dirty - (1UL << order);
-	zone_purge(z, os_now_ms(), 0, keep, true);
+	zone_purge(z, os_now_ms(), 0, keep, true, true, NULL);
 }
 
 /* ---- zone allocation ---- */
@@ -337,33 +435,35 @@ static struct page *zone_alloc(struct zone *z, unsigned int order, gfp_t gfp)
 		struct page *page = NULL;
 		bool low;
 
-		kmem_lock(&z->lock);
+		if (!zone_lock(z, gfp))
+			return NULL;
 		if (z->nr_free >= reserve + (1UL << order))
 			page = __rmqueue(z, order, gfp);
 		low = z->nr_free < z->watermark[WMARK_LOW];
 		kmem_unlock(&z->lock);
 		if (page) {
 			if (low)
-				zone_grow(z);	/* replenish; failure is fine */
-			if (order > PCP_MAX_ORDER &&
+				zone_grow(z, gfp); /* replenish; failure is fine */
+			if (order > PCP_MAX_ORDER && !(gfp & __GFP_NOBLOCK) &&
 			    (page_flags(page) & PG_zero) && !(gfp & __GFP_ZERO))
 				zone_reclaim_dirty(z, order);
 			return page;
 		}
 		/* Other threads may take what a growth added: retry a little. */
-		if (grows++ >= 3 || !zone_grow(z))
+		if (grows++ >= 3 || !zone_grow(z, gfp))
 			return NULL;
 	}
 }
 
 static void zone_free(struct zone *z, struct page *page, unsigned int order)
 {
-	uint64_t now = os_now_ms();
-
-	kmem_lock(&z->lock);
-	__free_one_page(z, page, order, false, now);
+	if (!zone_lock(z, 0)) {
+		zone_defer(z, page, order, false);
+		return;
+	}
+	__free_one_page(z, page, order, false, os_now_ms());
 	kmem_unlock(&z->lock);
-	zone_maybe_purge(z);
+	zone_note_dirty(z);
 }
 
 /* ---- per-CPU lists (ZONE_NORMAL, orders 0..PCP_MAX_ORDER) ---- */
@@ -375,11 +475,12 @@ static struct per_cpu_pages *this_pcp(void)
 
 /* Move up to PCP_BATCH pages of blocks of `order` from the zone. */
 static void rmqueue_bulk(struct zone *z, struct per_cpu_pages *pcp,
-			 unsigned int order)
+			 unsigned int order, gfp_t gfp)
 {
 	unsigned int n = PCP_BATCH >> order;
 
-	kmem_lock(&z->lock);
+	if (!zone_lock(z, gfp))
+		return;
 	while (n-- && z->nr_free >= z->watermark[WMARK_MIN] + (1UL << order)) {
 		struct page *page = __rmqueue(z, order, 0);
 
@@ -392,14 +493,16 @@ static void rmqueue_bulk(struct zone *z, struct per_cpu_pages *pcp,
 	kmem_unlock(&z->lock);
 }
 
-/* Give the oldest `pages` pages of pcp's lists back to the zone. */
+/* Give the oldest `pages` pages of pcp's lists back to the zone; safe:
+ * may be on a free path that must not wait (the pages then stay). */
 static void free_pcppages_bulk(struct zone *z, struct per_cpu_pages *pcp,
-			       unsigned int pages)
+			       unsigned int pages, bool safe)
 {
 	uint64_t now = os_now_ms();
 	unsigned int order = 0, empty = 0;
 
-	kmem_lock(&z->lock);
+	if (!zone_lock_ctx(z, safe))
+		return;
 	while (pages && pcp->count && empty <= PCP_MAX_ORDER) {
 		struct list_head *list = &pcp->lists[order];
 
@@ -429,7 +532,7 @@ static struct page *pcp_alloc(struct zone *z, unsigned int order, gfp_t gfp)
 	if (!kmem_trylock(&pcp->lock))
 		return zone_alloc(z, order, gfp);
 	if (list_empty(list))
-		rmqueue_bulk(z, pcp, order);
+		rmqueue_bulk(z, pcp, order, gfp);
 	if (!list_empty(list)) {
 		page = list_first_entry(list, struct page, lru);
 		list_del(&page->lru);
@@ -454,12 +557,12 @@ static void pcp_free(struct zone *z, struct page *page, unsigned int order)
 	list_add(&page->lru, &pcp->lists[order]);
 	pcp->count += 1U << order;
 	if (pcp->count > PCP_HIGH) {
-		free_pcppages_bulk(z, pcp, PCP_BATCH);
+		free_pcppages_bulk(z, pcp, PCP_BATCH, true);
 		drained = true;
 	}
 	kmem_unlock(&pcp->lock);
 	if (drained)
-		zone_maybe_purge(z);
+		zone_note_dirty(z);
 }
 
 void buddy_drain_pcp(void)
@@ -472,7 +575,7 @@ void buddy_drain_pcp(void)
 		if (!READ_ONCE(pcp->count))
 			continue;
 		kmem_lock(&pcp->lock);
-		free_pcppages_bulk(z, pcp, pcp->count);
+		free_pcppages_bulk(z, pcp, pcp->count, false);
 		kmem_unlock(&pcp->lock);
 	}
 }
@@ -626,6 +729,7 @@ KMEM_EXPORT void kmem_free_pages(struct page *page, unsigned int order)
 		return;
 	}
 	free_pages_checked("__free_pages", addr, order);
+	purge_maybe_start();
 }
 
 KMEM_EXPORT void kmem_free_pages_addr(unsigned long addr, unsigned int order)
@@ -634,6 +738,7 @@ KMEM_EXPORT void kmem_free_pages_addr(unsigned long addr, unsigned int order)
 		return;
 	kmem_init();	/* KMEM_ABORT must be read before any report */
 	free_pages_checked("free_pages", (void *)addr, order);
+	purge_maybe_start();
 }
 
 /* ---- statistics ---- */
@@ -648,7 +753,7 @@ bool zone_get_stats(int zid, struct zone_stats *st)
 		for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
 			st->nr_pcp += READ_ONCE(pcp_lists[cpu].count);
 	kmem_lock(&z->lock);
-	st->managed = z->managed;
+	st->managed = atomic_load_explicit(&z->managed, memory_order_relaxed);
 	st->nr_free = z->nr_free;
 	st->nr_dirty = z->nr_dirty;
 	st->purged_bytes = z->purged << PAGE_SHIFT;
@@ -682,9 +787,39 @@ size_t buddy_trim(void)
 
 	buddy_drain_pcp();
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
-		if (zones[zid].managed)
-			purged += zone_purge(&zones[zid], os_now_ms(), 0, 0, false);
+		if (atomic_load_explicit(&zones[zid].managed, memory_order_relaxed))
+			purged += zone_purge(&zones[zid], os_now_ms(), 0, 0,
+					     false, false, NULL);
 	return purged;
+}
+
+uint64_t buddy_purge_expired(uint64_t now, bool safe)
+{
+	uint64_t delay = (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS);
+	uint64_t next = UINT64_MAX;
+
+	for (int zid = 0; zid < MAX_NR_ZONES; zid++) {
+		struct zone *z = &zones[zid];
+
+		if (!atomic_load_explicit(&z->managed, memory_order_relaxed))
+			continue;
+		if (READ_ONCE(z->nr_dirty) <= z->watermark[WMARK_HIGH])
+			continue;
+		zone_purge(z, now, delay, z->watermark[WMARK_HIGH], false,
+			   safe, &next);
+		if (READ_ONCE(z->nr_dirty) > z->watermark[WMARK_HIGH] &&
+		    next == UINT64_MAX)
+			next = now + delay;	/* young blocks beyond the skip */
+	}
+	return next;
+}
+
+bool buddy_pcp_holds_pages(void)
+{
+	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+		if (READ_ONCE(pcp_lists[cpu].count))
+			return true;
+	return false;
 }
 
 /* ---- init and fork ---- */
@@ -711,26 +846,17 @@ int buddy_init(void)
 void buddy_fork_prepare(void)
 {
 	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
-		kmem_lock(&pcp_lists[cpu].lock);
+		kmem_fork_lock(&pcp_lists[cpu].lock);
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
-		kmem_lock(&zones[zid].lock);
+		kmem_fork_lock(&zones[zid].lock);
 	pagemap_fork_prepare();
 }
 
-void buddy_fork_parent(void)
+void buddy_fork_release(void)
 {
-	pagemap_fork_parent();
+	pagemap_fork_release();
 	for (int zid = MAX_NR_ZONES - 1; zid >= 0; zid--)
-		kmem_unlock(&zones[zid].lock);
+		kmem_fork_unlock(&zones[zid].lock);
 	for (int cpu = KMEM_NR_CPUS - 1; cpu >= 0; cpu--)
-		kmem_unlock(&pcp_lists[cpu].lock);
-}
-
-void buddy_fork_child(void)
-{
-	pagemap_fork_child();
-	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
-		kmem_lock_reinit(&zones[zid].lock);
-	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
-		kmem_lock_reinit(&pcp_lists[cpu].lock);
+		kmem_fork_unlock(&pcp_lists[cpu].lock);
 }

@@ -25,6 +25,7 @@ enum zone_type {
 	ZONE_HIGHMEM,	/* memfd-backed, kmap'ed windows (not implemented yet) */
 	MAX_NR_ZONES
 };
+_Static_assert(MAX_NR_ZONES == MAX_NR_ZONES_PAGE, "page.h knows the zones");
 
 enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
 
@@ -57,10 +58,16 @@ bool zone_get_stats(int zone, struct zone_stats *st) __hidden;
 size_t buddy_trim(void) __hidden;
 /* Drain every per-CPU page list into its zone. */
 void buddy_drain_pcp(void) __hidden;
+/* Purge thread: give back dirty blocks free for KMEM_PURGE_DELAY_MS, down
+ * to the WMARK_HIGH pages a zone keeps; returns when the next block will
+ * be due (os_now_ms() time), UINT64_MAX if none is waiting.  safe: on an
+ * allocation path (locks give up rather than wait). */
+uint64_t buddy_purge_expired(uint64_t now, bool safe) __hidden;
+/* True if some per-CPU page list holds pages. */
+bool buddy_pcp_holds_pages(void) __hidden;
 
 int buddy_init(void) __hidden;
 void buddy_fork_prepare(void) __hidden;
-void buddy_fork_parent(void) __hidden;
-void buddy_fork_child(void) __hidden;
+void buddy_fork_release(void) __hidden;
 
 #endif /* KMEM_BUDDY_H */

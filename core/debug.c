@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "fork.h"
 #include "os.h"
 
 #define RIGHT_RED_MIN 8		/* bytes of right red zone at least */
@@ -302,6 +303,7 @@ static __cold void object_err(struct kmem_cache *s, void *obj,
 	unsigned int n = atomic_fetch_add(&nr_reports, 1);
 	uint64_t now = os_now_ms();
 	char sym[256];
+	bool locked;
 
 	if (n >= MAX_REPORTS) {
 		if (n == MAX_REPORTS)
@@ -309,7 +311,9 @@ static __cold void object_err(struct kmem_cache *s, void *obj,
 		report_end();
 		return;
 	}
-	kmem_lock(&report_lock);
+	/* Reports do not interleave; a signal handler that interrupted one
+	 * (or a fork) prints without the lock rather than wait. */
+	locked = kmem_lock_safe(&report_lock);
 	kmem_pr_err("ERROR: %s in cache %s: object %p (size %zu)", kind,
 		    s->name, obj, object_orig_size(s, obj));
 	if (bad) {
@@ -348,7 +352,8 @@ static __cold void object_err(struct kmem_cache *s, void *obj,
 		kmem_hexdump(2, "kmem:   ", start,
 			     MIN((size_t)(hi - start), (size_t)DUMP_BYTES));
 	}
-	kmem_unlock(&report_lock);
+	if (locked)
+		kmem_unlock(&report_lock);
 	report_end();
 }
 
@@ -393,6 +398,18 @@ static int current_tid(void)
 void debug_fork_child(void)
 {
 	atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static kmem_lock_t quarantine_lock;
+
+void debug_fork_prepare(void)
+{
+	kmem_fork_lock(&quarantine_lock);
+}
+
+void debug_fork_release(void)
+{
+	kmem_fork_unlock(&quarantine_lock);
 }
 
 static void set_track(struct kmem_cache *s, void *obj, enum track_item item,
@@ -797,7 +814,7 @@ struct qentry {
 static struct qentry quarantine[QUARANTINE_SLOTS]; /* FIFO ring */
 static unsigned int q_head, q_count;	/* oldest entry, entries held */
 static size_t q_bytes;			/* stride bytes held */
-static kmem_lock_t quarantine_lock = KMEM_LOCK_INIT;
+static kmem_lock_t quarantine_lock = KMEM_LOCK_INIT; /* the ring above */
 
 /* Pop up to max entries while over the limits (or all, if drain). */
 static unsigned int quarantine_pop(struct qentry *out, unsigned int max,
@@ -827,7 +844,10 @@ bool __debug_quarantine_put(struct kmem_cache *s, void *obj,
 	 * and a write while quarantined shows at the next allocation. */
 	if (!__kmem_cache_free_check(s, obj, caller))
 		return true;
-	kmem_lock(&quarantine_lock);
+	if (!kmem_lock_safe(&quarantine_lock)) {
+		__kmem_cache_free_checked(s, obj);	/* no quarantine now */
+		return true;
+	}
 	n = quarantine_pop(out, ARRAY_SIZE(out), false);
 	quarantine[(q_head + q_count) % QUARANTINE_SLOTS] =
 		(struct qentry){ obj, s };

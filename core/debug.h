@@ -165,8 +165,10 @@ static __always_inline bool debug_quarantine_put(struct kmem_cache *s,
 /* Free everything held (exit checks, kmem_trim). */
 void debug_quarantine_drain(void) __hidden;
 
-/* In a forked child (slab_fork_child): cached thread ids are stale. */
+/* In a forked child: cached thread ids are stale. */
 void debug_fork_child(void) __hidden;
+void debug_fork_prepare(void) __hidden;
+void debug_fork_release(void) __hidden;
 
 /* KMEM_VALIDATE and KMEM_LEAK_REPORT at exit; runs once. */
 void kmem_debug_exit(void) __hidden;

@@ -19,6 +19,7 @@
 #include "kmalloc.h"
 #include "options.h"
 #include "os.h"
+#include "reserve.h"
 #include "slab.h"
 #include "vmalloc.h"
 
@@ -45,6 +46,10 @@ void __kmem_init(void)
 		vmalloc_init();
 		if (slab_init() || kmalloc_init())
 			kmem_panic("cannot create the kmalloc caches");
+		/* Without its reserve kmem still works; only allocations that
+		 * cannot wait for a lock then fail. */
+		if (reserve_init())
+			kmem_pr_err("cannot map the atomic reserve");
 		atomic_store_explicit(&kmem_init_state, KMEM_UP,
 				      memory_order_release);
 		init_depth--;

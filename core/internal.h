@@ -122,29 +122,73 @@ static inline bool list_empty(const struct list_head *head)
 	     &pos->member != (head);                                     \
 	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
 
-/* ---- kmem_lock_t: a three-state futex mutex (Drepper, "Futexes are
- * tricky").  0 = unlocked, 1 = locked, 2 = locked with waiters.  The fast
- * paths are inline; waiting and waking are system calls and so live in
- * os.c.  A plain zero-initialised word is an unlocked lock, which makes
- * re-initialisation in a forked child a single store. ---- */
+/* ---- kmem_lock_t: a futex mutex that knows its owner ----
+ *
+ * val is 0 when the lock is free, else the owner's token (kmem_self(): the
+ * thread id shifted left by one, so it is even and never 0) with bit 0 set
+ * once a waiter may be asleep on the futex.  A plain zero-initialised word
+ * is a free lock.  Knowing the owner is what makes the allocator safe to
+ * enter from a signal handler and around fork:
+ *
+ *   kmem_lock(l)       waits as long as it takes (used where no signal
+ *                      handler or fork window can be on the path: cache
+ *                      creation, statistics, the fork handlers themselves);
+ *   kmem_lock_safe(l)  waits too, except when waiting could never end: the
+ *                      owner is this very thread (a signal handler entered
+ *                      kmem while the code it interrupted held l: it gives
+ *                      up at once), or another thread has been forking for
+ *                      KMEM_FORK_WAIT_MS (its prepare handler took every
+ *                      lock, and it may be waiting for a lock that this
+ *                      thread's caller holds).  Then it returns false and
+ *                      sets kmem_bailed: the caller takes a path that
+ *                      needs no lock (the atomic reserve, deferred frees),
+ *                      and never holds a second lock;
+ *   kmem_trylock(l)    never waits (GFP_ATOMIC, GFP_NOWAIT, pcp lists).
+ *
+ * Every lock on an allocation or free path is taken with kmem_lock_safe or
+ * kmem_trylock, and no such path holds two of them at once, so a failed
+ * acquisition never has to unwind anything.  The wait and wake system
+ * calls live in os.c; fork.c owns the fork protocol. */
 
 typedef struct {
-	_Atomic uint32_t val;
+	_Atomic uint32_t val;		/* 0, or owner token | waiters bit */
+	uint32_t fork_level;		/* level of the fork prepare holding it */
 } kmem_lock_t;
 
-#define KMEM_LOCK_INIT { 0 }
+#define KMEM_LOCK_INIT { 0, 0 }
 
-void __kmem_lock_slow(kmem_lock_t *l) __hidden;
+/* This thread's token: its thread id << 1, read once (initial-exec TLS).
+ * A forked child keeps its parent thread's token, so the locks that an
+ * interrupted context of the thread still holds stay recognisably its. */
+extern __thread uint32_t kmem_token
+	__attribute__((tls_model("initial-exec"))) __hidden;
+/* Why a lock acquisition gave up (kmem_lock_safe, or a trylock of a
+ * __GFP_NOBLOCK request) since the flag was last cleared. */
+enum kmem_bail { BAIL_NONE, BAIL_SELF, BAIL_FORK, BAIL_BUSY };
+extern __thread uint8_t kmem_bailed
+	__attribute__((tls_model("initial-exec"))) __hidden;
+/* Set by a caller that would rather wait through a fork than fail (the
+ * atomic reserve could not serve it): kmem_lock_safe then only gives up
+ * on a lock of its own thread. */
+extern __thread bool kmem_wait_fork
+	__attribute__((tls_model("initial-exec"))) __hidden;
+/* How long a waiter waits for a lock that a forking thread holds before
+ * it gives up (the fork is then likely stuck behind a lock the waiter's
+ * caller holds). */
+#define KMEM_FORK_WAIT_MS 10
+/* Token of the thread between its fork prepare and parent/child handlers,
+ * or 0 (fork.c). */
+extern _Atomic uint32_t kmem_fork_token __hidden;
+
+uint32_t __kmem_self_init(void) __hidden;
+bool __kmem_lock_slow(kmem_lock_t *l, bool safe) __hidden;
 void __kmem_unlock_wake(kmem_lock_t *l) __hidden;
 
-static __always_inline void kmem_lock(kmem_lock_t *l)
+static __always_inline uint32_t kmem_self(void)
 {
-	uint32_t c = 0;
+	uint32_t t = kmem_token;
 
-	if (likely(atomic_compare_exchange_strong_explicit(
-		    &l->val, &c, 1, memory_order_acquire, memory_order_relaxed)))
-		return;
-	__kmem_lock_slow(l);
+	return likely(t) ? t : __kmem_self_init();
 }
 
 static __always_inline bool kmem_trylock(kmem_lock_t *l)
@@ -152,25 +196,74 @@ static __always_inline bool kmem_trylock(kmem_lock_t *l)
 	uint32_t c = 0;
 
 	return atomic_compare_exchange_strong_explicit(
-		&l->val, &c, 1, memory_order_acquire, memory_order_relaxed);
+		&l->val, &c, kmem_self(), memory_order_acquire,
+		memory_order_relaxed);
+}
+
+static __always_inline void kmem_lock(kmem_lock_t *l)
+{
+	if (unlikely(!kmem_trylock(l)))
+		__kmem_lock_slow(l, false);
+}
+
+static __always_inline bool kmem_lock_safe(kmem_lock_t *l)
+{
+	if (likely(kmem_trylock(l)))
+		return true;
+	return __kmem_lock_slow(l, true);
 }
 
 static __always_inline void kmem_unlock(kmem_lock_t *l)
 {
 	if (unlikely(atomic_exchange_explicit(&l->val, 0,
-					      memory_order_release) == 2))
+					      memory_order_release) & 1))
 		__kmem_unlock_wake(l);
 }
 
-/* Used only in a forked child, where no other thread exists. */
-static inline void kmem_lock_reinit(kmem_lock_t *l)
+/* Is l held by the calling thread? */
+static inline bool kmem_lock_mine(kmem_lock_t *l)
 {
-	atomic_store_explicit(&l->val, 0, memory_order_relaxed);
+	return (atomic_load_explicit(&l->val, memory_order_relaxed) & ~1u) ==
+	       kmem_self();
 }
 
 static inline bool kmem_lock_held(kmem_lock_t *l)
 {
 	return atomic_load_explicit(&l->val, memory_order_relaxed) != 0;
+}
+
+/* gfp's way of taking a lock on an allocation path: __GFP_NOBLOCK
+ * (GFP_ATOMIC, GFP_NOWAIT) never waits. */
+static __always_inline bool kmem_lock_gfp(kmem_lock_t *l, gfp_t gfp)
+{
+	if (unlikely(gfp & __GFP_NOBLOCK)) {
+		if (kmem_trylock(l))
+			return true;
+		kmem_bailed = BAIL_BUSY;
+		return false;
+	}
+	return kmem_lock_safe(l);
+}
+
+/* ---- lock-free stacks (Treiber) for deferred frees ----
+ * Pushed from any context, taken whole with one exchange by whoever next
+ * holds the structure's lock: push + take-all has no ABA problem. */
+static inline void llist_push(_Atomic(void *) *head, void *node,
+			      void **link)
+{
+	void *old = atomic_load_explicit(head, memory_order_relaxed);
+
+	do {
+		*link = old;
+	} while (!atomic_compare_exchange_weak_explicit(
+		head, &old, node, memory_order_release, memory_order_relaxed));
+}
+
+static inline void *llist_take_all(_Atomic(void *) *head)
+{
+	if (!atomic_load_explicit(head, memory_order_relaxed))
+		return NULL;
+	return atomic_exchange_explicit(head, NULL, memory_order_acquire);
 }
 
 /* ---- reporting (printk.c): formatted on the stack, written with one

@@ -52,11 +52,13 @@
 #include "debug.h"
 #include "options.h"
 #include "percpu.h"
+#include "purge.h"
+#include "reserve.h"
 #include "slab.h"
 #include "vmalloc.h"
 
 const unsigned int kmalloc_class_size[NR_KMALLOC_CLASSES] = {
-	8, 16, 32, 48, 64, 80, 96, 112, 128,
+	16, 32, 48, 64, 80, 96, 112, 128,
 	160, 192, 224, 256,
 	320, 384, 448, 512,
 	640, 768, 896, 1024,
@@ -69,8 +71,9 @@ const unsigned int kmalloc_class_size[NR_KMALLOC_CLASSES] = {
 _Static_assert(KMALLOC_MAX_CACHE_SIZE == 32768, "last class of the table");
 
 struct kmem_cache *kmalloc_caches[NR_KMALLOC_CLASSES];
-uint8_t kmalloc_size_index[(KMALLOC_MAX_CACHE_SIZE >> KMALLOC_SHIFT_LOOKUP) + 1];
-_Static_assert(NR_KMALLOC_CLASSES <= 255, "class numbers fit the index");
+uint16_t kmalloc_size_chunk[(KMALLOC_MAX_CACHE_SIZE >> KMALLOC_SHIFT_LOOKUP) + 1];
+_Static_assert(NR_KMALLOC_CLASSES <= PCPU_MAX_CLASSES,
+	       "every class has a chunk in a per-CPU region");
 
 /* Alignment every object of a class has (kmem_cache_obj_align). */
 static size_t kmalloc_class_align[NR_KMALLOC_CLASSES];
@@ -110,22 +113,77 @@ static __noinline __cold void kmalloc_checked_free(unsigned int cls,
 	__kmem_cache_free_track(kmalloc_caches[cls], obj, ip ? ip : _RET_IP_);
 }
 
+/* A free object of a tagged class, just taken: check its free tag and
+ * clear it.  NULL (after a report) if it was damaged. */
+static __always_inline void *untag(void *obj)
+{
+	if (unlikely(*(uintptr_t *)obj != slab_free_tag(obj)))
+		return kmalloc_bad_tag(obj);
+	*(uintptr_t *)obj = 0;
+	return obj;
+}
+
+void *kmalloc_bad_tag(void *obj)
+{
+	struct kmem_cache *s = READ_ONCE(compound_head(virt_to_page(obj))->slab_cache);
+
+	kmem_report_error("malloc: free object %p of cache %s was written "
+			  "after it was freed (its first word reads %#lx, not "
+			  "its free tag): a use after free, or an overflow "
+			  "from the object before it", obj, s->name,
+			  (unsigned long)*(uintptr_t *)obj);
+	/* Continuing (KMEM_ABORT=0): the object is never handed out. */
+	return NULL;
+}
+
 /* The one place where kmalloc meets the object layers below it. */
 static __always_inline void *kmalloc_slab_alloc(unsigned int cls, size_t size,
 						gfp_t gfp, unsigned long ip)
 {
+	void *obj;
+
 	if (unlikely(kmalloc_class_debug[cls]))
 		return kmalloc_checked_alloc(cls, size, gfp, ip);
-	return percpu_alloc(kmalloc_caches[cls], cls, gfp);
+	do {
+		obj = percpu_alloc(kmalloc_caches[cls], cls, gfp);
+		if (!obj)
+			return NULL;
+		obj = untag(obj);
+	} while (unlikely(!obj));
+	if (unlikely(gfp & __GFP_ZERO))
+		memset(obj, 0, kmalloc_class_size[cls]);
+	return obj;
+}
+
+/* obj, of a class with a per-CPU cache, is known to be an object and not
+ * free: tag it and give it to the per-CPU layer. */
+static void kmalloc_slab_free_checked(unsigned int cls, void *obj)
+{
+	*(uintptr_t *)obj = slab_free_tag(obj);
+	percpu_free(kmalloc_caches[cls], cls, obj);
+}
+
+static __cold void report_double_free(const char *caller, void *obj,
+				      unsigned int cls)
+{
+	kmem_report_error("%s(%p): double free of an object of cache %s (it "
+			  "is free already: its free tag is in place)", caller,
+			  obj, kmalloc_caches[cls]->name);
 }
 
 static __always_inline void kmalloc_slab_free(unsigned int cls, void *obj,
+					      const char *caller,
 					      unsigned long ip)
 {
-	if (unlikely(kmalloc_class_debug[cls]))
+	if (unlikely(kmalloc_class_debug[cls])) {
 		kmalloc_checked_free(cls, obj, ip);
-	else
-		percpu_free(kmalloc_caches[cls], cls, obj);
+		return;
+	}
+	if (unlikely(*(uintptr_t *)obj == slab_free_tag(obj))) {
+		report_double_free(caller, obj, cls);
+		return;
+	}
+	kmalloc_slab_free_checked(cls, obj);
 }
 
 /* valgrind: a page run or vmalloc area is born or dies.  Out of line:
@@ -238,13 +296,88 @@ static void large_free(struct page *page)
 
 /* ---- the internal interface (kmalloc.h) ---- */
 
-static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
-					unsigned long ip)
+/*
+ * The sampling countdown of this CPU or thread ran out: the maintenance
+ * that allocation paths do (purge_tick; the purge thread, once started,
+ * does it itself).  Returns a block when the allocation was served by a
+ * sampler, else NULL: allocate normally.
+ */
+static __noinline void *kmalloc_sample(size_t size, size_t align, gfp_t gfp,
+				       unsigned long ip)
 {
+	(void)size, (void)align, (void)ip;
+	if (!(gfp & __GFP_NOBLOCK))
+		purge_tick();
+	return NULL;
+}
+
+/*
+ * A normal path failed.  If a lock could not be waited for (kmem_bailed:
+ * a signal handler that interrupted kmem, a fork stuck for a while) or
+ * the caller may not wait (__GFP_NOBLOCK), the atomic reserve serves it.
+ * When even the reserve cannot (too big, used up) and the lock was given
+ * up only because a fork took long, the request waits for the fork after
+ * all: slower, but never a failure a program could not explain.
+ */
+static void *kmalloc_try(size_t size, size_t align, gfp_t gfp,
+			 unsigned long ip);
+
+static __noinline void *kmalloc_fallback(size_t size, size_t align, gfp_t gfp,
+					 unsigned long ip)
+{
+	void *p;
+
+	if (!kmem_bailed && !(gfp & __GFP_NOBLOCK))
+		return NULL;
+	p = reserve_alloc(size ? size : 1, MAX(align, (size_t)16));
+	if (p) {
+		if (gfp & __GFP_ZERO)
+			memset(p, 0, size);
+		return p;
+	}
+	if (kmem_bailed != BAIL_FORK || (gfp & __GFP_NOBLOCK))
+		return NULL;
+	kmem_wait_fork = true;
+	p = kmalloc_try(size, align, gfp, ip);
+	kmem_wait_fork = false;
+	return p;
+}
+
+/* The slab classes, page runs or vmalloc, for size bytes aligned to
+ * align (16: any size; larger: a power of two). */
+static void *kmalloc_try(size_t size, size_t align, gfp_t gfp,
+			 unsigned long ip)
+{
+	kmem_bailed = BAIL_NONE;
+	if (align > KMALLOC_MIN_SIZE) {
+		if (size <= KMALLOC_MAX_CACHE_SIZE &&
+		    align <= KMALLOC_MAX_CACHE_SIZE)
+			for (unsigned int c = kmalloc_size_class(size);
+			     c < NR_KMALLOC_CLASSES; c++)
+				if (kmalloc_class_align[c] >= align)
+					return kmalloc_slab_alloc(c, size, gfp, ip);
+		return kmalloc_large(MAX(size, 1), align, gfp);
+	}
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
 		return kmalloc_slab_alloc(kmalloc_size_class(size), size, gfp,
 					  ip);
 	return kmalloc_large(size, PAGE_SIZE, gfp);
+}
+
+static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
+					unsigned long ip)
+{
+	void *p;
+
+	if (unlikely(percpu_sample_due())) {
+		p = kmalloc_sample(size, 16, gfp, ip);
+		if (p)
+			return p;
+	}
+	p = kmalloc_try(size, KMALLOC_MIN_SIZE, gfp, ip);
+	if (unlikely(!p))
+		p = kmalloc_fallback(size, KMALLOC_MIN_SIZE, gfp, ip);
+	return p;
 }
 
 void *__kmalloc(size_t size, gfp_t gfp)
@@ -260,15 +393,15 @@ void *__kmalloc_track(size_t size, gfp_t gfp, unsigned long ip)
 static void *kmalloc_aligned_ip(size_t size, size_t align, gfp_t gfp,
 				unsigned long ip)
 {
+	void *p;
+
 	if (unlikely(!is_power_of_2(align)))
 		return NULL;
-	if (size <= KMALLOC_MAX_CACHE_SIZE && align <= KMALLOC_MAX_CACHE_SIZE) {
-		for (unsigned int c = kmalloc_size_class(size);
-		     c < NR_KMALLOC_CLASSES; c++)
-			if (kmalloc_class_align[c] >= align)
-				return kmalloc_slab_alloc(c, size, gfp, ip);
-	}
-	return kmalloc_large(MAX(size, 1), align, gfp);
+	align = MAX(align, (size_t)KMALLOC_MIN_SIZE);
+	p = kmalloc_try(size, align, gfp, ip);
+	if (unlikely(!p))
+		p = kmalloc_fallback(size, align, gfp, ip);
+	return p;
 }
 
 void *__kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
@@ -282,7 +415,7 @@ void *__kmalloc_aligned_track(size_t size, size_t align, gfp_t gfp,
 	return kmalloc_aligned_ip(size, align, gfp, ip);
 }
 
-enum kmalloc_kind { KM_BAD, KM_SLAB, KM_LARGE, KM_VMALLOC };
+enum kmalloc_kind { KM_BAD, KM_SLAB, KM_LARGE, KM_VMALLOC, KM_RESERVE };
 
 /*
  * What p is, with every check: a kmalloc block's kind and, for slab
@@ -292,8 +425,13 @@ static enum kmalloc_kind classify(const void *p, const char *caller,
 				  struct kmem_cache **sp, struct page **pp)
 {
 	if (likely(kmem_addr_in_heap(p))) {
-		struct page *page = compound_head(virt_to_page(p));
-		uint32_t flags = page_flags(page);
+		struct page *page;
+		uint32_t flags;
+
+		if (unlikely(reserve_owns(p)))
+			return KM_RESERVE;
+		page = compound_head(virt_to_page(p));
+		flags = page_flags(page);
 
 		if (likely(flags & PG_slab)) {
 			*sp = virt_to_cache_checked(p, caller);
@@ -318,12 +456,8 @@ static enum kmalloc_kind classify(const void *p, const char *caller,
 	}
 	if (is_vmalloc_addr(p))
 		return KM_VMALLOC;
-	if (vmalloc_covers(p, 1))
-		kmem_report_error("%s(): %p: pointer into the middle of a "
-				  "vmalloc area", caller, p);
-	else
-		kmem_report_error("%s(): %p: pointer was never allocated by "
-				  "kmem", caller, p);
+	/* Freed, inside or before an area, or a stranger: it says which. */
+	vmalloc_report_bad(caller, p);
 	return KM_BAD;
 }
 
@@ -338,9 +472,13 @@ static __always_inline void kfree_ip(void *p, const char *caller,
 	switch (classify(p, caller, &s, &page)) {
 	case KM_SLAB:
 		if (likely(s->kmalloc_class >= 0))
-			kmalloc_slab_free((unsigned int)s->kmalloc_class, p, ip);
+			kmalloc_slab_free((unsigned int)s->kmalloc_class, p,
+					  caller, ip);
 		else	/* as kfree() in Linux 6.4+ */
 			__kmem_cache_free_track(s, p, ip);
+		break;
+	case KM_RESERVE:
+		reserve_free(p, caller);
 		break;
 	case KM_LARGE:
 		vg_large_free(p);
@@ -365,6 +503,25 @@ void __kfree_track(void *p, const char *caller, unsigned long ip)
 	kfree_ip(p, caller, ip);
 }
 
+void __kfree_result(void *p, enum kfree_result r, unsigned long ip)
+{
+	unsigned int cls;
+
+	switch (r) {
+	case KFREE_DOUBLE:
+		cls = pcpu_chunk_class(virt_to_page(p)->pcpu_chunk);
+		report_double_free("free", p, cls);
+		break;
+	case KFREE_FULL:
+		/* Checked by kfree_fast; the tag may be written already. */
+		cls = pcpu_chunk_class(virt_to_page(p)->pcpu_chunk);
+		kmalloc_slab_free_checked(cls, p);
+		break;
+	default:
+		kfree_ip(p, "free", ip);
+	}
+}
+
 size_t __ksize(const void *p, const char *caller)
 {
 	struct kmem_cache *s = NULL;
@@ -375,6 +532,8 @@ size_t __ksize(const void *p, const char *caller)
 	switch (classify(p, caller, &s, &page)) {
 	case KM_SLAB:
 		return debug_object_size(s, p);
+	case KM_RESERVE:
+		return reserve_usable_size(p, caller);
 	case KM_LARGE:
 		return page->nr_pages << PAGE_SHIFT;
 	case KM_VMALLOC:
@@ -397,6 +556,13 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 		return kmalloc_ip(new_size, gfp, ip);
 	switch (classify(p, "krealloc", &s, &page)) {
 	case KM_SLAB:
+		if ((s->flags & SLAB_FREE_TAG) &&
+		    *(uintptr_t *)p == slab_free_tag(p)) {
+			kmem_report_error("krealloc(%p): the block was freed "
+					  "already (object of cache %s)", p,
+					  s->name);
+			return NULL;
+		}
 		old = debug_object_size(s, p);
 		/* A checked object always moves: its size and red zone are
 		 * set at allocation, and a stale pointer hits poison. */
@@ -424,14 +590,24 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 	case KM_VMALLOC:
 		old = vmalloc_usable_size(p);
 		if (new_size >= vmalloc_threshold) {
+			kmem_bailed = BAIL_NONE;
 			q = __vrealloc(p, new_size);
 			if (unlikely(debug_valgrind) && q) {
 				/* The contents moved with the mapping. */
 				VALGRIND_FREELIKE_BLOCK(p, 0);
 				VALGRIND_MALLOCLIKE_BLOCK(q, new_size, 0, 1);
 			}
-			return q;
+			if (q || kmem_bailed == BAIL_NONE)
+				return q;
+			/* No lock for the area: move it like a small one. */
 		}
+		break;
+	case KM_RESERVE:
+		old = reserve_usable_size(p, "krealloc");
+		if (!old)
+			return NULL;
+		if (new_size <= old)
+			return p;
 		break;
 	default:
 		return NULL;
@@ -485,10 +661,10 @@ int kmalloc_init(void)
 	/* Runs are buddy blocks: at most PAGE_SIZE << MAX_ORDER. */
 	vmalloc_threshold = MIN(MAX(thresh, (size_t)KMALLOC_MAX_CACHE_SIZE + 1),
 				(PAGE_SIZE << MAX_ORDER) + 1);
-	for (size_t i = 0; i < ARRAY_SIZE(kmalloc_size_index); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(kmalloc_size_chunk); i++) {
 		while (kmalloc_class_size[c] < (i << KMALLOC_SHIFT_LOOKUP))
 			c++;
-		kmalloc_size_index[i] = (uint8_t)c;
+		kmalloc_size_chunk[i] = (uint16_t)pcpu_chunk_id(c);
 	}
 	for (c = 0; c < NR_KMALLOC_CLASSES; c++) {
 		unsigned int size = kmalloc_class_size[c];
@@ -500,12 +676,15 @@ int kmalloc_init(void)
 				      size / 1024);
 		else
 			kmem_snprintf(name, sizeof(name), "kmalloc-%u", size);
-		s = __kmem_cache_create(name, size, 0, SLAB_KMALLOC, NULL);
+		s = __kmem_cache_create(name, size, KMALLOC_MIN_SIZE, SLAB_KMALLOC,
+					 NULL);
 		if (!s)
 			return ENOMEM;
 		s->kmalloc_class = (int)c;
 		kmalloc_class_align[c] = kmem_cache_obj_align(s);
 		kmalloc_class_debug[c] = kmem_cache_debug(s);
+		if (!kmalloc_class_debug[c])
+			kmem_cache_set_pcpu(s, (uint16_t)pcpu_chunk_id(c));
 		kmalloc_caches[c] = s;
 		percpu_caches[c] = kmalloc_class_debug[c] ? NULL : s;
 		sizes[c] = size;
@@ -570,8 +749,10 @@ KMEM_EXPORT void *kmem_krealloc(const void *p, size_t new_size, gfp_t gfp)
 
 KMEM_EXPORT void kmem_kfree(const void *p)
 {
-	if (p)
+	if (p) {
 		kfree_ip((void *)p, "kfree", _RET_IP_);
+		purge_maybe_start();
+	}
 }
 
 KMEM_EXPORT size_t kmem_ksize(const void *p)

@@ -17,15 +17,17 @@
 #include "slab.h"
 
 /*
- * Size classes: 8, 16, 32, 48, 64, 80, 96, 112, 128, then four per
- * doubling (160, 192, 224, 256, 320, ...) up to KMALLOC_MAX_CACHE_SIZE.
- * The table is kmalloc_class_size[] in kmalloc.c; docs/size-classes.md is
- * printed from it (make size-classes-doc).
+ * Size classes: 16, 32, 48, 64, 80, 96, 112, 128, then four per doubling
+ * (160, 192, 224, 256, 320, ...) up to KMALLOC_MAX_CACHE_SIZE.  Every
+ * class is a multiple of 16, so every block is 16-byte aligned, as glibc
+ * guarantees (MALLOC_ALIGNMENT) at every size.  The table is
+ * kmalloc_class_size[] in kmalloc.c; docs/size-classes.md is printed from
+ * it (make size-classes-doc).
  */
-#define KMALLOC_MIN_SIZE 8		/* smallest class */
-#define KMALLOC_SHIFT_LOOKUP 3		/* size_index granule: 8 bytes */
+#define KMALLOC_MIN_SIZE 16		/* smallest class */
+#define KMALLOC_SHIFT_LOOKUP 4		/* size table granule: 16 bytes */
 #define KMALLOC_MAX_CACHE_SIZE (32 * 1024) /* largest slab class */
-#define NR_KMALLOC_CLASSES 41		/* 9 below 128, 4 per doubling above */
+#define NR_KMALLOC_CLASSES 40		/* 8 up to 128, 4 per doubling above */
 
 struct kmem_cache;
 
@@ -33,14 +35,24 @@ struct kmem_cache;
 extern const unsigned int kmalloc_class_size[NR_KMALLOC_CLASSES] __hidden;
 /* The cache of each class (created by kmalloc_init). */
 extern struct kmem_cache *kmalloc_caches[NR_KMALLOC_CLASSES] __hidden;
-/* size_index[(size + 7) >> 3] = class of size, for size <= MAX_CACHE_SIZE. */
-extern uint8_t kmalloc_size_index[(KMALLOC_MAX_CACHE_SIZE >> KMALLOC_SHIFT_LOOKUP) + 1] __hidden;
+/*
+ * kmalloc_size_chunk[(size + 15) >> 4]: the per-CPU chunk id of the
+ * class of size (size <= KMALLOC_MAX_CACHE_SIZE), from which
+ * pcpu_chunk_class() gives the class.  Debug classes have a chunk too,
+ * of capacity 0, so the fast paths always fail for them.
+ */
+extern uint16_t kmalloc_size_chunk[(KMALLOC_MAX_CACHE_SIZE >> KMALLOC_SHIFT_LOOKUP) + 1] __hidden;
+
+static __always_inline uintptr_t kmalloc_chunk_of(size_t size)
+{
+	return kmalloc_size_chunk[(size + (1U << KMALLOC_SHIFT_LOOKUP) - 1) >>
+				  KMALLOC_SHIFT_LOOKUP];
+}
 
 /* Class of size (size <= KMALLOC_MAX_CACHE_SIZE): one table load. */
 static __always_inline unsigned int kmalloc_size_class(size_t size)
 {
-	return kmalloc_size_index[(size + (1U << KMALLOC_SHIFT_LOOKUP) - 1) >>
-				  KMALLOC_SHIFT_LOOKUP];
+	return pcpu_chunk_class(kmalloc_chunk_of(size));
 }
 
 /* Class of any size; NR_KMALLOC_CLASSES if it is too big for a slab. */
@@ -49,72 +61,108 @@ unsigned int kmalloc_index(size_t size) __hidden;
 /*
  * ---- the fast paths (inline, for preload/'s malloc and free) ----
  * They serve the common case from this CPU's object cache and give up on
- * anything else, which the caller then hands to __kmalloc or __kfree: no
- * lock, no system call, errno untouched, no report.  A debug class has no
+ * anything else, which the caller then hands to the slow half: no lock,
+ * no system call, errno untouched, no report.  A debug class has no
  * per-CPU cache, so its objects always take the checked slow path.
+ *
+ * The free tag (always on, no option): while kmem holds a free object of
+ * a class with a per-CPU cache (in a CPU's stack, the depot or its slab),
+ * its first word is slab_free_tag(obj), a per-process secret mixed with
+ * its address.  A free that finds the tag in place is a double free,
+ * however long ago the first free was; an allocation that finds it
+ * changed has found a write after free or an overflow into a free
+ * neighbour; malloc clears it.  A program cannot produce the tag by
+ * accident (it would need the secret), and a copy of one object's tag
+ * into another object is not that object's tag.
  */
+
+/* Report a free object whose tag was damaged (kmalloc.c); the object is
+ * dropped and NULL returned, so the caller allocates again. */
+void *kmalloc_bad_tag(void *obj) __hidden __cold;
 
 /* An object of size's class (size <= 32 KiB) from this CPU's cache, or
  * NULL. */
 static __always_inline void *kmalloc_fast(size_t size)
 {
+	void *obj;
+
 	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE))
 		return NULL;
-	return percpu_pop(kmalloc_size_class(size));
+	obj = percpu_pop(kmalloc_chunk_of(size), size);
+	if (unlikely(!obj))
+		return NULL;
+	if (unlikely(*(uintptr_t *)obj != slab_free_tag(obj)))
+		return kmalloc_bad_tag(obj);
+	*(uintptr_t *)obj = 0;
+	return obj;
 }
 
 /*
- * The cache of p if p is the start of an object in a slab (one load from
- * section_map, the head page's flags, one multiplication), else NULL: a
- * pointer that is not kmem's, a page run, an interior pointer.  The
- * shared first half of the inline fast paths below.
+ * If p is the start of an object in a slab with a per-CPU cache, the
+ * struct page of p, else NULL (a pointer that is not kmem's, a page run,
+ * a debug class, an interior pointer, the tail of a slab): one load from
+ * section_map, then only p's own struct page (one cache line), no
+ * division.  The shared first half of the fast paths below.
  */
-static __always_inline struct kmem_cache *slab_obj_cache_fast(const void *p)
+static __always_inline struct page *kmalloc_obj_page(const void *p)
 {
+	uintptr_t a = (uintptr_t)p;
 	struct page *page;
-	struct kmem_cache *s;
+	uint32_t n;
 
 	if (unlikely(!kmem_addr_in_heap(p)))
 		return NULL;
-	page = compound_head(virt_to_page(p));
-	if (unlikely(!(page_flags(page) & PG_slab)))
+	page = virt_to_page(p);
+	if (unlikely(!page->pcpu_chunk))
 		return NULL;
-	s = READ_ONCE(page->slab_cache);
-	if (unlikely(!slab_obj_valid(s, page, p)))
+	n = (uint32_t)(a & ~PAGE_MASK) + page->slab_off;
+	if (unlikely(n >= page->slab_limit ||
+		     (uint64_t)n * page->slab_magic >= page->slab_magic))
 		return NULL;
-	return s;
+	return page;
 }
 
-/*
- * Free p if it is the start of a live-looking object of a kmalloc class
- * and this CPU's cache has room: true if done.  false (not a heap pointer,
- * a page run, an interior pointer, a full cache, the immediate double free
- * percpu_push notices...): __kfree decides, and reports what is wrong.
- */
-static __always_inline bool kfree_fast(void *p)
+/* What kfree_fast did: done, or why the slow half must finish. */
+enum kfree_result {
+	KFREE_DONE,	/* in this CPU's cache, tagged */
+	KFREE_SLOW,	/* not a fast-path object: classify and check all */
+	KFREE_DOUBLE,	/* p carries its free tag: a double free */
+	KFREE_FULL,	/* checked, but no room: the tag may be written */
+};
+
+static __always_inline enum kfree_result kfree_fast(void *p)
 {
-	struct kmem_cache *s = slab_obj_cache_fast(p);
+	struct page *page = kmalloc_obj_page(p);
+	uintptr_t tag;
 
-	if (unlikely(!s || s->kmalloc_class < 0))
-		return false;
-	return percpu_push((unsigned int)s->kmalloc_class, p) == RSEQ_PUSH_OK;
+	if (unlikely(!page))
+		return KFREE_SLOW;
+	tag = slab_free_tag(p);
+	if (unlikely(*(uintptr_t *)p == tag))
+		return KFREE_DOUBLE;
+	if (unlikely(!percpu_push(page->pcpu_chunk, p, tag)))
+		return KFREE_FULL;
+	return KFREE_DONE;
 }
 
 /*
- * Usable size of p if it is the start of an object of a cache that
- * records no per-object size (not a debug kmalloc cache); 0 otherwise,
- * and __ksize decides (page runs, vmalloc areas, reports).
+ * Usable size of p if it is the start of an object of a class with a
+ * per-CPU cache (which records no per-object size); 0 otherwise, and
+ * __ksize decides (page runs, vmalloc areas, debug classes, reports).
  * malloc_usable_size is on the hot path of programs that track their
  * memory (redis).
  */
 static __always_inline size_t ksize_fast(const void *p)
 {
-	struct kmem_cache *s = slab_obj_cache_fast(p);
+	struct page *page = kmalloc_obj_page(p);
 
-	if (unlikely(!s || (s->flags & SLAB_KMALLOC_SIZE)))
+	if (unlikely(!page))
 		return 0;
-	return s->object_size;
+	return kmalloc_class_size[pcpu_chunk_class(page->pcpu_chunk)];
 }
+
+/* The slow half of free after kfree_fast: result says what is known. */
+void __kfree_result(void *p, enum kfree_result r, unsigned long ip) __hidden;
 
 /* size 0 gives a unique smallest object.  NULL on failure or overflow. */
 void *__kmalloc(size_t size, gfp_t gfp) __hidden;

@@ -35,6 +35,12 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"at exit, check every red zone and poisoned object of the debug caches" },
 	[OPT_QUARANTINE] = { "KMEM_QUARANTINE", OPT_SIZE, 0, NULL,
 		"bytes of freed objects held back before reuse (default 4 MiB under valgrind)" },
+	[OPT_SHUFFLE] = { "KMEM_SHUFFLE", OPT_SIZE, 512, NULL,
+		"a new slab hands its objects out in groups of this many bytes of neighbours, the groups in random order (1: every object shuffled, 0: address order)" },
+	[OPT_SAMPLE] = { "KMEM_SAMPLE", OPT_SIZE, 0, NULL,
+		"on average one allocation per this many bytes allocated is sampled (0: none)" },
+	[OPT_PURGE_THREAD] = { "KMEM_PURGE_THREAD", OPT_BOOL, 1, NULL,
+		"a background thread returns freed memory after the purge delay, even if the program does nothing (0: only allocations do)" },
 };
 
 /* Before options_init() runs, errors abort. */

@@ -24,6 +24,9 @@ enum kmem_option {
 	OPT_LEAK_REPORT,	/* bool: print live objects by call site at exit */
 	OPT_VALIDATE_AT_EXIT,	/* bool: check every red zone and poison at exit */
 	OPT_QUARANTINE,		/* bytes of freed objects held back (valgrind) */
+	OPT_SHUFFLE,		/* bytes per group of a new slab's random order */
+	OPT_SAMPLE,		/* bytes between sampled (guarded) allocations */
+	OPT_PURGE_THREAD,	/* bool: a background thread returns memory */
 	NR_KMEM_OPTIONS
 };
 

@@ -78,9 +78,12 @@ long os_raw_mremap(void *old, size_t old_len, size_t new_len, int flags,
 
 void *os_mmap(void *hint, size_t len, int prot, bool fixed_noreplace, int *err)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 	long r;
 
+	if (!(prot & OS_MAP_ACCOUNT))
+		flags |= MAP_NORESERVE;
+	prot &= ~OS_MAP_ACCOUNT;
 	if (fixed_noreplace)
 		flags |= MAP_FIXED_NOREPLACE;
 	r = os_raw_mmap(hint, len, os_prot(prot), flags, -1, 0);
@@ -185,29 +188,89 @@ void os_futex_wait(_Atomic uint32_t *addr, uint32_t val)
 	raw(SYS_futex, (long)addr, FUTEX_WAIT_PRIVATE, val, 0, 0, 0);
 }
 
+void os_futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, uint64_t ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
+			       .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	raw(SYS_futex, (long)addr, FUTEX_WAIT_PRIVATE, val, (long)&ts, 0, 0);
+}
+
 void os_futex_wake(_Atomic uint32_t *addr, int nr)
 {
 	raw(SYS_futex, (long)addr, FUTEX_WAKE_PRIVATE, nr, 0, 0, 0);
 }
 
-void __kmem_lock_slow(kmem_lock_t *l)
-{
-	uint32_t c;
-	int spin;
+__thread uint32_t kmem_token __attribute__((tls_model("initial-exec")));
+__thread uint8_t kmem_bailed __attribute__((tls_model("initial-exec")));
+__thread bool kmem_wait_fork __attribute__((tls_model("initial-exec")));
 
-	/* Spin a little first: critical sections are short. */
-	for (spin = 0; spin < 100; spin++) {
-		c = 0;
-		if (atomic_compare_exchange_weak_explicit(&l->val, &c, 1,
-							  memory_order_acquire,
-							  memory_order_relaxed))
-			return;
-		__builtin_ia32_pause();
-	}
-	c = atomic_exchange_explicit(&l->val, 2, memory_order_acquire);
-	while (c != 0) {
-		os_futex_wait(&l->val, 2);
-		c = atomic_exchange_explicit(&l->val, 2, memory_order_acquire);
+uint32_t __kmem_self_init(void)
+{
+	kmem_token = (uint32_t)os_gettid() << 1;
+	return kmem_token;
+}
+
+#define LOCK_SPINS 100	/* pause loops before sleeping: sections are short */
+
+/*
+ * The contended half of kmem_lock and kmem_lock_safe (internal.h).  safe:
+ * give up, rather than wait, when the owner is this thread (at once) or
+ * another thread has been forking for KMEM_FORK_WAIT_MS.  A waiter that
+ * may have slept takes the lock with the waiters bit set, since others
+ * may still sleep behind it.
+ */
+bool __kmem_lock_slow(kmem_lock_t *l, bool safe)
+{
+	uint32_t me = kmem_self(), v, fork;
+	uint64_t fork_seen = 0;
+
+	for (int spin = 0;; spin++) {
+		v = atomic_load_explicit(&l->val, memory_order_relaxed);
+		if (v == 0) {
+			uint32_t want = spin < LOCK_SPINS ? me : me | 1;
+
+			if (atomic_compare_exchange_weak_explicit(
+				    &l->val, &v, want, memory_order_acquire,
+				    memory_order_relaxed))
+				return true;
+			continue;
+		}
+		if ((v & ~1u) == me) {
+			if (safe) {
+				kmem_bailed = BAIL_SELF;
+				return false;
+			}
+			kmem_panic("lock %p taken twice by thread %u", (void *)l,
+				   me >> 1);
+		}
+		fork = atomic_load_explicit(&kmem_fork_token,
+					    memory_order_acquire);
+		if (safe && fork && fork != me && !kmem_wait_fork) {
+			uint64_t now = os_now_ms();
+
+			if (!fork_seen)
+				fork_seen = now;
+			else if (now - fork_seen >= KMEM_FORK_WAIT_MS) {
+				kmem_bailed = BAIL_FORK;
+				return false;
+			}
+		}
+		if (spin < LOCK_SPINS) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (!(v & 1)) {
+			if (!atomic_compare_exchange_weak_explicit(
+				    &l->val, &v, v | 1, memory_order_relaxed,
+				    memory_order_relaxed))
+				continue;
+			v |= 1;
+		}
+		if (fork_seen)	/* wake up to look at the clock again */
+			os_futex_wait_ms(&l->val, v, KMEM_FORK_WAIT_MS);
+		else
+			os_futex_wait(&l->val, v);
 	}
 }
 
@@ -326,6 +389,34 @@ unsigned int os_nr_cpus(void)
 		n = 1;
 	cached = n;
 	return n;
+}
+
+unsigned int os_nr_possible_cpus(void)
+{
+	char buf[256];
+	unsigned long v = 0, hi = 0;
+	bool any = false;
+
+	/* "0-3", "0,2-5", ...: the highest id + 1 is nr_cpu_ids. */
+	if (os_read_file("/sys/devices/system/cpu/possible", buf,
+			 sizeof(buf)) <= 0)
+		return 0;
+	for (const char *p = buf; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			v = v * 10 + (unsigned long)(*p - '0');
+			any = true;
+			if (v > 1UL << 20)
+				return 0;
+		} else {
+			if (any && v + 1 > hi)
+				hi = v + 1;
+			v = 0;
+			any = false;
+		}
+	}
+	if (any && v + 1 > hi)
+		hi = v + 1;
+	return (unsigned int)hi;
 }
 
 int os_gettid(void)

@@ -21,6 +21,10 @@
 
 #define OS_PROT_NONE 0
 #define OS_PROT_RW 3
+/* Or'ed into prot: charge the mapping to the commit limit (no
+ * MAP_NORESERVE), so that a request larger than memory fails with ENOMEM
+ * when it is made writable, as it does with glibc's malloc. */
+#define OS_MAP_ACCOUNT 0x100
 
 /* Anonymous private mapping of len bytes; hint may be NULL. */
 void *os_mmap(void *hint, size_t len, int prot, bool fixed_noreplace,
@@ -53,6 +57,8 @@ long os_raw_mremap(void *old, size_t old_len, size_t new_len, int flags,
 /* Futex wait/wake behind kmem_lock_t. */
 void os_futex_wait(_Atomic uint32_t *addr, uint32_t val) __hidden;
 void os_futex_wake(_Atomic uint32_t *addr, int nr) __hidden;
+/* Wait at most ms milliseconds (relative). */
+void os_futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, uint64_t ms) __hidden;
 
 ssize_t os_write(int fd, const void *buf, size_t len) __hidden;
 /* Read a whole small file into buf (NUL-terminated); returns bytes or -1. */
@@ -66,6 +72,8 @@ uint64_t os_now_ns(void) __hidden;
 unsigned int os_current_cpu(void) __hidden;
 /* Number of configured CPUs (from the affinity mask at start). */
 unsigned int os_nr_cpus(void) __hidden;
+/* nr_cpu_ids: the highest possible CPU number + 1 (sysfs), 0 if unknown. */
+unsigned int os_nr_possible_cpus(void) __hidden;
 int os_gettid(void) __hidden;
 void os_yield(void) __hidden;
 

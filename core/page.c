@@ -19,6 +19,7 @@
 
 #include <errno.h>
 
+#include "fork.h"
 #include "os.h"
 
 _Atomic(uint8_t) *section_map;
@@ -66,14 +67,17 @@ static void *map_section(bool below_4g, int *err)
 	return os_mmap_aligned(SECTION_SIZE, SECTION_SIZE, OS_PROT_RW, err);
 }
 
-void *pagemap_add_section(int zone_id, bool below_4g, int *err)
+void *pagemap_add_section(int zone_id, bool below_4g, gfp_t gfp, int *err)
 {
 	struct page *mem_map;
 	uintptr_t base;
 	void *p;
 	size_t i;
 
-	kmem_lock(&section_lock);
+	if (!kmem_lock_gfp(&section_lock, gfp)) {
+		*err = EAGAIN;
+		return NULL;
+	}
 	p = map_section(below_4g, err);
 	if (!p) {
 		kmem_unlock(&section_lock);
@@ -93,7 +97,8 @@ void *pagemap_add_section(int zone_id, bool below_4g, int *err)
 		mem_map[i].flags = PG_meta;
 		mem_map[i].zone = (uint8_t)zone_id;
 	}
-	nr_sections++;
+	if (zone_id < MAX_NR_ZONES_PAGE)	/* not the atomic reserve's */
+		nr_sections++;
 	atomic_store_explicit(&section_map[base >> SECTION_SHIFT],
 			      (uint8_t)(zone_id + 1), memory_order_release);
 	kmem_unlock(&section_lock);
@@ -116,17 +121,12 @@ size_t pagemap_nr_sections(void)
 
 void pagemap_fork_prepare(void)
 {
-	kmem_lock(&section_lock);
+	kmem_fork_lock(&section_lock);
 }
 
-void pagemap_fork_parent(void)
+void pagemap_fork_release(void)
 {
-	kmem_unlock(&section_lock);
-}
-
-void pagemap_fork_child(void)
-{
-	kmem_lock_reinit(&section_lock);
+	kmem_fork_unlock(&section_lock);
 }
 
 /* Exported spellings of the page-map arithmetic. */

@@ -46,11 +46,13 @@ enum pageflags {
 	PG_tail = 1u << 5,	/* page inside a slab or run: ->head is valid */
 	PG_zero = 1u << 6,	/* free block that is clean: not resident, reads 0 */
 	PG_meta = 1u << 7,	/* holds a section's mem_map: never allocated */
-	PG_reserved = 1u << 8,	/* taken off the lists while being purged */
+	PG_reserved = 1u << 8,	/* off the lists: being purged, or deferred */
+	PG_atomic = 1u << 9,	/* page of the atomic reserve (reserve.c) */
+	PG_head = 1u << 10,	/* first page of a reserve block >= a page */
 };
 
 #define PG_STATE_MASK (PG_buddy | PG_pcp | PG_alloc | PG_slab | PG_large | \
-		       PG_tail | PG_meta | PG_reserved)
+		       PG_tail | PG_meta | PG_reserved | PG_atomic | PG_head)
 
 struct kmem_cache;
 
@@ -64,7 +66,10 @@ struct page {
 	_Atomic uint32_t flags;		/* enum pageflags */
 	uint8_t order;			/* order of the block this page heads */
 	uint8_t zone;			/* enum zone_type of the section */
-	uint16_t cpu;			/* per-CPU list holding it (PG_pcp) */
+	/* Every page of a slab whose class has a per-CPU cache (head and
+	 * tails): the class's chunk id in a region (percpu.h); 0 on
+	 * every other page (slab.c sets and clears it). */
+	uint16_t pcpu_chunk;
 	union {
 		struct {			/* PG_buddy, PG_pcp */
 			struct list_head lru;	/* free_area or pcp list */
@@ -76,7 +81,6 @@ struct page {
 			struct list_head slab_list; /* partial/full/free list */
 			uint32_t inuse;		/* objects handed out */
 			uint32_t objects;	/* objects in this slab */
-			uintptr_t slab_priv[2];	/* slab.c's own */
 		};
 		struct {			/* PG_large: owned by kmalloc.c */
 			size_t nr_pages;	/* pages kept in the run */
@@ -85,8 +89,20 @@ struct page {
 		struct {			/* PG_tail */
 			struct page *head;	/* head page of the slab/run */
 		};
-		uint64_t _pad[7];
+		uint64_t _pad[5];
 	};
+	/*
+	 * Every page of a slab with pcpu_chunk != 0: what kfree's fast path
+	 * needs to check a pointer without going to the head page.  For a
+	 * pointer p into this page, n = (p & ~PAGE_MASK) + slab_off is its
+	 * offset from the slab's first object; p is an object iff
+	 * n < slab_limit and n * slab_magic < slab_magic (mod 2^64), Lemire's
+	 * divisibility test: slab_magic = UINT64_MAX / size + 1.
+	 */
+	uint32_t slab_off;		/* (page index in slab) << PAGE_SHIFT,
+					 * minus the slab's red_left_pad */
+	uint32_t slab_limit;		/* objects * size */
+	uint64_t slab_magic;		/* ceil(2^64 / size) */
 };
 
 _Static_assert(sizeof(struct page) == (1 << STRUCT_PAGE_SHIFT),
@@ -161,14 +177,17 @@ int pagemap_init(void) __hidden;
  * pages are marked PG_meta; the rest are left zeroed (flags == 0) for the
  * zone to take.  Returns the section's base address, or NULL (*err set).
  */
-void *pagemap_add_section(int zone_id, bool below_4g, int *err) __hidden;
+void *pagemap_add_section(int zone_id, bool below_4g, gfp_t gfp,
+			  int *err) __hidden;
 /* Zone of a heap address (its section's), or -1 if not kmem's. */
 int pagemap_zone_of(const void *addr) __hidden;
-/* Number of sections and bytes mapped so far. */
+/* Sections mapped so far for the buddy zones (zone ids below this; the
+ * atomic reserve's own section has the id MAX_NR_ZONES and is not
+ * counted). */
+#define MAX_NR_ZONES_PAGE 4
 size_t pagemap_nr_sections(void) __hidden;
 
 void pagemap_fork_prepare(void) __hidden;
-void pagemap_fork_parent(void) __hidden;
-void pagemap_fork_child(void) __hidden;
+void pagemap_fork_release(void) __hidden;
 
 #endif /* KMEM_PAGE_H */

@@ -1,43 +1,51 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/percpu.c - per-CPU object caches ("magazines") over rseq, with a
- * per-thread fallback.
+ * per-thread fallback: the slow paths and the policy.
  *
- * Layer: between kmalloc.c (above) and slab.c (below).  Owns the per-CPU
- * regions, the per-thread regions, and the policy that moves objects in
- * batches between them and the slabs.  kmalloc registers its size classes
- * with percpu_setup(); debug classes get no cache (capacity 0).
- *
- * A region holds, for every class, an array of free object pointers (its
- * layout is in percpu.h, beside the inline fast paths percpu_pop and
- * percpu_push; this file has the slow paths and the policy).
+ * Layer: between kmalloc.c (above) and depot.c / slab.c (below).  Owns the
+ * per-CPU regions, the per-thread regions, the sampling countdowns in
+ * their headers, and the policy that moves batches between a region and
+ * the depot (depot.c), which stands in front of the slabs.  The region
+ * layout and the inline fast paths are in percpu.h; the rseq critical
+ * sections in rseq_x86_64.h.
  *
  * Modes (KMEM_PERCPU, shown by percpu_mode_name()):
- *   rseq    one region per CPU, indexed by the rseq area's mm_cid (dense,
- *           about as many as running threads) where the kernel provides
- *           it, else cpu_id.  Pop, push and the batch moves are rseq
- *           critical sections (rseq_x86_64.h): no lock, no atomic
- *           read-modify-write.  A thread whose rseq registration failed
- *           uses the thread mode.
- *   thread  one region per thread, in TLS; plain loads and stores.  A
- *           pthread key destructor flushes it when the thread exits; a
- *           free that arrives later (glibc frees after the last
- *           destructor) goes straight to the slab.
- *   off     every call goes to the slab layer.
+ *   rseq    one region per possible CPU, indexed by the rseq area's mm_cid
+ *           (dense, about as many as running threads) where the kernel
+ *           provides it, else cpu_id.  Pop, push and the batch moves are
+ *           rseq critical sections: no lock, no atomic read-modify-write,
+ *           and a signal handler that interrupts one makes the kernel
+ *           restart it, so handlers may allocate.  A thread whose rseq
+ *           registration failed takes the slow path every time.
+ *   thread  one region per thread (pcpu_thread_region, initial-exec TLS),
+ *           plain loads and stores guarded by hdr->busy: a signal handler
+ *           that interrupts a fast path finds busy set and goes to the
+ *           depot and slabs instead.  A pthread key destructor flushes the
+ *           region when the thread exits; later frees go to the depot.
+ *   off     every call goes to the depot and slabs.
+ *
+ * Batches: an empty stack takes batch[c] objects, from the depot first,
+ * then from the slabs; a full stack gives batch[c] objects to the depot,
+ * and only what the depot cannot hold goes to the slabs.
  *
  * Draining a CPU's region from another thread (kmem_trim, idle drain):
- * set region->locked, then membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ)
- * restarts any critical section in flight, and every new one sees the
- * lock and takes the slow path; the region is then ours to empty.
+ * set PCPU_LOCKED in every class's cur (atomic OR), then
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ): any critical section
+ * in flight is aborted, and every later one reads a locked cur and fails.
+ * A section that committed between our OR and the fence may have stored
+ * an unlocked count over it; so check every class again after the fence
+ * and repeat (it converges: each round only races with sections that were
+ * already running).  Then the region is ours until we store cur = 0.
  *
- * Bounds: cap[cls] = clamp(budget / size, 2, PCPU_MAX_CAP), budget =
+ * Bounds: cap[c] = clamp(budget / size, 2, 255), budget =
  * KMEM_PERCPU_BYTES / 16, so one region holds at most about
- * KMEM_PERCPU_BYTES (figure printed in the statistics).  Regions whose
- * slow path has not run for a second are drained by the next slow path of
- * any thread (at most one scan per second).
+ * KMEM_PERCPU_BYTES; regions whose slow paths saw no activity for a
+ * second are drained by the purge thread.
  *
- * Locks: drain_lock serialises remote drains and region setup.  It is
- * never taken on the fast path; slab locks are taken under it.
+ * Locks: drain_lock serialises remote drains (never on an allocation
+ * path).  Region set-up is a compare-and-swap, so a signal handler or a
+ * fork never waits for it.
  */
 #include "percpu.h"
 
@@ -46,162 +54,183 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "depot.h"
+#include "fork.h"
 #include "options.h"
 #include "os.h"
 #include "slab.h"
 
-#define PCPU_MAX_CAP 256	/* objects per class and region */
 #define PCPU_MAX_BATCH 64	/* objects moved per refill or drain */
-#define PCPU_REGION_SIZE (1UL << PCPU_REGION_SHIFT)
-#define PCPU_IDLE_MS 1000	/* a region idle this long is drained */
+#define PCPU_MAX_REGIONS 1024	/* possible CPUs beyond: thread mode */
+#define PCPU_DRAIN_TRIES 16	/* lock-and-fence rounds of a remote drain */
 
-_Static_assert(PCPU_HDR_OFF + 8 * PCPU_MAX_CLASSES <= 1024,
-	       "headers fit before the first slots");
+_Static_assert(PCPU_MAX_BATCH <= PCPU_CHUNK_SLOTS / 2, "a batch is half a stack");
 
 /* What the inline fast paths of percpu.h read; set by percpu_setup(). */
 struct percpu_fast pcpu = { .mode = PCPU_OFF };
 
 static bool use_mm_cid;			/* index regions by mm_cid */
 static bool can_fence;			/* membarrier RSEQ registered */
+static unsigned int nr_regions;		/* possible CPUs */
 static unsigned int nr_classes;
 static struct kmem_cache *class_cache[PCPU_MAX_CLASSES];
 static size_t class_size[PCPU_MAX_CLASSES];
 static uint32_t class_cap[PCPU_MAX_CLASSES];
 static uint32_t class_batch[PCPU_MAX_CLASSES];
-static size_t region_bytes;			/* bytes of one region in use */
-static size_t region_max_cached;		/* bytes of objects a region may hold */
+static size_t region_max_cached;	/* bytes of objects a region may hold */
+static int64_t sample_interval = INT64_MAX / 2; /* bytes between samples */
 
-/* Which CPU regions have been set up, and their slow-path activity. */
-static _Atomic uint8_t region_ready[KMEM_NR_CPUS];
-static _Atomic uint32_t region_activity[KMEM_NR_CPUS];
-static uint32_t region_seen[KMEM_NR_CPUS];	/* activity at the last scan */
-static _Atomic uint64_t last_scan_ms;
+/* CPU regions: 0 untouched, 1 being set up, 2 ready. */
+static _Atomic uint8_t region_state[PCPU_MAX_REGIONS];
+static uint32_t region_seen[PCPU_MAX_REGIONS];	/* activity at the last scan */
 static kmem_lock_t drain_lock = KMEM_LOCK_INIT;
 
 /* Thread mode. */
 enum { THREAD_NONE, THREAD_ACTIVE, THREAD_DEAD };
-__thread struct pcpu_region *pcpu_thread_region
+__thread struct pcpu_region_hdr *pcpu_thread_region
 	__attribute__((tls_model("initial-exec")));
 static __thread uint8_t thread_state __attribute__((tls_model("initial-exec")));
 static pthread_key_t thread_key;
 static bool thread_key_ok;
 static _Atomic size_t nr_thread_regions;
 
+static struct pcpu_region_hdr *cpu_region(unsigned int cpu)
+{
+	return (struct pcpu_region_hdr *)(pcpu.cpu_regions +
+					  ((uintptr_t)cpu << PCPU_REGION_SHIFT));
+}
+
+static struct pcpu_chunk *region_chunk(struct pcpu_region_hdr *r,
+				       unsigned int cls)
+{
+	return (struct pcpu_chunk *)((char *)r + (pcpu_chunk_id(cls)
+						  << PCPU_CHUNK_ID_SHIFT));
+}
 
 /*
- * Set the capacities.  A CPU region starts as zero pages, which read as
- * "empty and full" (cur == cap == 0), so every operation on a region not
- * yet set up takes the slow path; only cap is written, since a thread
- * that migrated onto this CPU may already be using the region.
+ * Set the capacities (and the countdown).  A CPU region starts as zero
+ * pages, which read as "empty and full" (cur == cap == 0), so every
+ * operation on a region not yet set up takes the slow path; only cap is
+ * written, since a thread that migrated onto this CPU may already be
+ * using the region.
  */
-static void region_init(struct pcpu_region *r, bool reset)
+static void region_init(struct pcpu_region_hdr *r)
 {
-	for (unsigned int c = 0; c < nr_classes; c++) {
-		if (reset)
-			r->hdr[c].cur = 0;
-		WRITE_ONCE(r->hdr[c].cap, class_cap[c]);
-	}
+	for (unsigned int c = 0; c < nr_classes; c++)
+		WRITE_ONCE(region_chunk(r, c)->cap, class_cap[c]);
+	WRITE_ONCE(r->sample_left, sample_interval);
 }
 
-/* Give objs back to class cls's cache, in slab-sized batches. */
+/* Give n objects of class cls to the depot, and what it cannot take to
+ * the slabs. */
 static void flush_objects(unsigned int cls, void **objs, size_t n)
 {
-	if (n)
-		__kmem_cache_free_bulk(class_cache[cls], n, objs);
+	unsigned int k = n ? depot_put(cls, objs, (unsigned int)n) : 0;
+
+	if (k < n)
+		__kmem_cache_free_bulk(class_cache[cls], n - k, objs + k);
 }
 
-/* Empty every class of a region we own exclusively. */
-static void region_flush(struct pcpu_region *r)
+/* Empty every class of a region we own exclusively; returns objects. */
+static size_t region_flush(struct pcpu_region_hdr *r)
 {
-	for (unsigned int c = 0; c < nr_classes; c++) {
-		struct pcpu_hdr *h = pcpu_hdr(r, c);
+	size_t n = 0;
 
-		flush_objects(c, pcpu_slots(r, c), h->cur);
-		h->cur = 0;
+	for (unsigned int c = 0; c < nr_classes; c++) {
+		struct pcpu_chunk *ch = region_chunk(r, c);
+		uint32_t cur = READ_ONCE(ch->cur) & ~PCPU_LOCKED;
+
+		flush_objects(c, ch->slot, cur);
+		n += cur;
+		atomic_store_explicit((_Atomic uint32_t *)&ch->cur, 0,
+				      memory_order_release);
 	}
+	return n;
 }
 
 /* ---- rseq mode ---- */
 
-
-static __always_inline uint32_t rseq_index(struct kmem_rseq_abi *rs)
+static __always_inline uint32_t rseq_index(void)
 {
-	return READ_ONCE(*(uint32_t *)((char *)rs + pcpu.idx_off));
+	return READ_ONCE(*(uint32_t *)((char *)__builtin_thread_pointer() +
+				       pcpu.rseq_idx_off));
+}
+
+static __always_inline bool rseq_registered(void)
+{
+	struct kmem_rseq_abi *rs = (struct kmem_rseq_abi *)(
+		(char *)__builtin_thread_pointer() + pcpu.rseq_off);
+
+	return READ_ONCE(rs->cpu_id) < 0x80000000u;
 }
 
 /* Make sure the region of the CPU we run on exists (slow path). */
-static bool cpu_region_prepare(struct kmem_rseq_abi *rs)
+static void cpu_region_prepare(void)
 {
-	uint32_t cpu = rseq_index(rs);
+	uint32_t cpu = rseq_index();
+	uint8_t st = 0;
 
-	if (cpu >= KMEM_NR_CPUS)
-		return false;
-	if (likely(atomic_load_explicit(&region_ready[cpu], memory_order_acquire)))
-		return true;
-	kmem_lock(&drain_lock);
-	if (!atomic_load_explicit(&region_ready[cpu], memory_order_relaxed)) {
-		struct pcpu_region *r =
-			(struct pcpu_region *)(pcpu.cpu_regions + (cpu << PCPU_REGION_SHIFT));
-
-		region_init(r, false);
-		atomic_store_explicit(&region_ready[cpu], 1, memory_order_release);
-	}
-	kmem_unlock(&drain_lock);
-	return true;
-}
-
-/* Drain region `cpu` from any thread: lock, fence, empty, unlock. */
-static void cpu_region_drain(unsigned int cpu)
-{
-	struct pcpu_region *r =
-		(struct pcpu_region *)(pcpu.cpu_regions + ((uintptr_t)cpu << PCPU_REGION_SHIFT));
-	unsigned int flags = 0;
-	int err;
-
-	atomic_store_explicit(&r->locked, 1, memory_order_seq_cst);
-	if (!use_mm_cid)
-		flags = MEMBARRIER_CMD_FLAG_CPU;
-	err = os_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, flags, (int)cpu);
-	if (err == EINVAL && flags) /* CPU offline: nothing runs there */
-		err = 0;
-	if (!err)
-		region_flush(r);
-	atomic_store_explicit(&r->locked, 0, memory_order_release);
-}
-
-static void maybe_idle_drain(unsigned int self)
-{
-	uint64_t now = os_now_ms();
-
-	if (now - atomic_load_explicit(&last_scan_ms, memory_order_relaxed) <
-	    PCPU_IDLE_MS || !can_fence || !kmem_trylock(&drain_lock))
+	if (cpu >= nr_regions)
 		return;
-	atomic_store_explicit(&last_scan_ms, now, memory_order_relaxed);
-	for (unsigned int cpu = 0; cpu < KMEM_NR_CPUS; cpu++) {
-		uint32_t act;
-
-		if (!atomic_load_explicit(&region_ready[cpu], memory_order_acquire))
-			continue;
-		act = atomic_load_explicit(&region_activity[cpu],
-					   memory_order_relaxed);
-		if (act == region_seen[cpu] && cpu != self)
-			cpu_region_drain(cpu);
-		region_seen[cpu] = act;
+	if (likely(atomic_load_explicit(&region_state[cpu],
+					memory_order_acquire) == 2))
+		return;
+	if (atomic_compare_exchange_strong(&region_state[cpu], &st, 1)) {
+		region_init(cpu_region(cpu));
+		atomic_store_explicit(&region_state[cpu], 2,
+				      memory_order_release);
 	}
-	kmem_unlock(&drain_lock);
+	/* Someone else is setting it up: this call just takes the slow
+	 * path; a region that is not ready reads as empty and full. */
 }
 
-static void note_activity(struct kmem_rseq_abi *rs)
+/* Lock every class of region r against its fast paths; true if every
+ * class ended up locked (the caller then owns the region). */
+static bool region_lock(struct pcpu_region_hdr *r, unsigned int cpu)
 {
-	uint32_t cpu = rseq_index(rs);
+	unsigned int flags = use_mm_cid ? 0 : MEMBARRIER_CMD_FLAG_CPU;
 
-	if (cpu < KMEM_NR_CPUS) {
-		atomic_store_explicit(&region_activity[cpu],
-				      atomic_load_explicit(&region_activity[cpu],
-							   memory_order_relaxed) + 1,
-				      memory_order_relaxed);
-		maybe_idle_drain(cpu);
+	for (int tries = 0; tries < PCPU_DRAIN_TRIES; tries++) {
+		bool all = true;
+		int err;
+
+		for (unsigned int c = 0; c < nr_classes; c++)
+			atomic_fetch_or_explicit(
+				(_Atomic uint32_t *)&region_chunk(r, c)->cur,
+				PCPU_LOCKED, memory_order_seq_cst);
+		err = os_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+				    flags, (int)cpu);
+		if (err == EINVAL && flags)
+			err = 0;	/* CPU offline: nothing runs there */
+		if (err)
+			return false;
+		for (unsigned int c = 0; c < nr_classes; c++)
+			if (!(READ_ONCE(region_chunk(r, c)->cur) & PCPU_LOCKED))
+				all = false;
+		if (all)
+			return true;
 	}
+	return false;
+}
+
+static void region_unlock(struct pcpu_region_hdr *r)
+{
+	for (unsigned int c = 0; c < nr_classes; c++)
+		atomic_fetch_and_explicit(
+			(_Atomic uint32_t *)&region_chunk(r, c)->cur,
+			~PCPU_LOCKED, memory_order_release);
+}
+
+/* Drain region `cpu` from any thread; drain_lock held. */
+static size_t cpu_region_drain(unsigned int cpu)
+{
+	struct pcpu_region_hdr *r = cpu_region(cpu);
+
+	if (!region_lock(r, cpu)) {
+		region_unlock(r);
+		return 0;
+	}
+	return region_flush(r);	/* stores cur = 0: unlocked and empty */
 }
 
 /* ---- thread mode ---- */
@@ -212,24 +241,24 @@ static void thread_exit_destructor(void *arg)
 	percpu_thread_exit();
 }
 
-static struct pcpu_region *thread_region_create(void)
+static struct pcpu_region_hdr *thread_region_create(void)
 {
+	size_t bytes = pcpu_chunk_id(nr_classes) << PCPU_CHUNK_ID_SHIFT;
+	unsigned int order = 0;
+	struct pcpu_region_hdr *r;
 	struct page *page;
-	struct pcpu_region *r;
-	unsigned int order = PCPU_REGION_SHIFT - PAGE_SHIFT;
 
 	if (thread_state != THREAD_NONE)
 		return NULL;
 	/* Just the pages the layout uses. */
-	while (order > 0 && (PAGE_SIZE << (order - 1)) >= region_bytes)
-		order--;
-	page = __alloc_pages(GFP_KERNEL, order);
+	while ((PAGE_SIZE << order) < bytes)
+		order++;
+	page = __alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
 	if (!page)
 		return NULL;
 	r = page_address(page);
-	region_init(r, true);
-	atomic_store_explicit(&r->locked, 0, memory_order_relaxed);
-	r->_pad = order;
+	r->order = order;
+	region_init(r);
 	pcpu_thread_region = r;
 	thread_state = THREAD_ACTIVE;
 	atomic_fetch_add_explicit(&nr_thread_regions, 1, memory_order_relaxed);
@@ -241,165 +270,208 @@ static struct pcpu_region *thread_region_create(void)
 
 void percpu_thread_exit(void)
 {
-	struct pcpu_region *r = pcpu_thread_region;
+	struct pcpu_region_hdr *r = pcpu_thread_region;
 
 	thread_state = THREAD_DEAD;
-	pcpu_thread_region = NULL;
 	if (!r)
 		return;
+	WRITE_ONCE(r->busy, 1);		/* no fast path touches it again */
+	barrier();
+	pcpu_thread_region = NULL;
+	barrier();
 	region_flush(r);
-	__free_pages_ok(virt_to_page(r), r->_pad);
+	__free_pages_ok(virt_to_page(r), r->order);
 	atomic_fetch_sub_explicit(&nr_thread_regions, 1, memory_order_relaxed);
 }
 
 /* ---- the slow paths ---- */
 
-static __noinline void *alloc_refill(struct kmem_cache *s, unsigned int cls,
-				     gfp_t gfp)
-{
-	void *buf[PCPU_MAX_BATCH];
-	int got;
-
-	got = __kmem_cache_alloc_bulk(s, gfp & ~__GFP_ZERO, class_batch[cls], buf);
-	if (got <= 0)
-		return NULL;
-	got--;
-	if (got) {
-		uint32_t taken = 0;
-
-#if HAVE_RSEQ_ASM
-		if (pcpu.mode == PCPU_RSEQ && !pcpu_thread_region) {
-			struct kmem_rseq_abi *rs = this_rseq();
-
-			taken = rseq_push_batch(rs, pcpu.idx_off, pcpu.cpu_regions,
-						PCPU_HDR_OFF + 8 * cls, pcpu.slot_off[cls],
-						buf, (uint32_t)got);
-		} else
-#endif
-		if (pcpu_thread_region) {
-			struct pcpu_hdr *h = pcpu_hdr(pcpu_thread_region, cls);
-			void **slots = pcpu_slots(pcpu_thread_region, cls);
-
-			while (taken < (uint32_t)got && h->cur < h->cap)
-				slots[h->cur++] = buf[taken++];
-		}
-		flush_objects(cls, buf + taken, (size_t)got - taken);
-	}
-	return buf[got];
-}
-
-static __noinline void free_drain(struct kmem_cache *s, unsigned int cls,
-				  void *obj)
-{
-	void *buf[PCPU_MAX_BATCH + 1];
-	uint32_t n = 0;
-
-#if HAVE_RSEQ_ASM
-	if (pcpu.mode == PCPU_RSEQ && !pcpu_thread_region) {
-		struct kmem_rseq_abi *rs = this_rseq();
-		uintptr_t hdr = PCPU_HDR_OFF + 8 * cls;
-
-		n = rseq_pop_batch(rs, pcpu.idx_off, pcpu.cpu_regions, hdr, pcpu.slot_off[cls],
-				   buf, class_batch[cls]);
-		if (rseq_push(rs, pcpu.idx_off, &pcpu.cpu_regions, hdr, &pcpu.slot_off[cls], obj) !=
-		    RSEQ_PUSH_OK)
-			buf[n++] = obj;
-	} else
-#endif
-	if (pcpu_thread_region) {
-		struct pcpu_hdr *h = pcpu_hdr(pcpu_thread_region, cls);
-		void **slots = pcpu_slots(pcpu_thread_region, cls);
-
-		while (n < class_batch[cls] && h->cur)
-			buf[n++] = slots[--h->cur];
-		if (h->cur < h->cap)
-			slots[h->cur++] = obj;
-		else
-			buf[n++] = obj;
-	} else {
-		buf[n++] = obj;
-	}
-	(void)s;
-	flush_objects(cls, buf, n);
-}
-
 /*
- * Decide which cache this thread uses now: false means "no cache at all,
- * go to the slab" (mode off, a dead thread, no memory for a region).
+ * Which cache this call may use: PCPU_RSEQ (this CPU's region, set up),
+ * PCPU_THREAD (this thread's region, claimed: busy set, the caller clears
+ * it) or PCPU_OFF (none: mode off, a dead thread, an unregistered thread
+ * in rseq mode, a signal handler that interrupted a thread-mode fast
+ * path, no memory for a region).
  */
-static bool slow_path_setup(void)
+static enum pcpu_mode slow_path_setup(void)
 {
-	if (pcpu.mode == PCPU_RSEQ && !pcpu_thread_region) {
-		struct kmem_rseq_abi *rs = this_rseq();
+	struct pcpu_region_hdr *r;
 
-		if (READ_ONCE(rs->cpu_id) < 0x80000000u) {
-			if (!cpu_region_prepare(rs))
-				return false;
-			note_activity(rs);
-			return true;
-		}
-		/* This thread has no rseq registration: use a thread cache. */
+	if (pcpu.mode == PCPU_RSEQ) {
+		if (!rseq_registered())
+			return PCPU_OFF;
+		cpu_region_prepare();
+		r = cpu_region(rseq_index());
+		WRITE_ONCE(r->activity, READ_ONCE(r->activity) + 1);
+		return PCPU_RSEQ;
 	}
 	if (pcpu.mode == PCPU_OFF)
-		return false;
-	return pcpu_thread_region || thread_region_create();
+		return PCPU_OFF;
+	r = pcpu_thread_region;
+	if (!r && !(r = thread_region_create()))
+		return PCPU_OFF;
+	if (r->busy)
+		return PCPU_OFF;
+	WRITE_ONCE(r->busy, 1);
+	barrier();
+	r->activity++;
+	return PCPU_THREAD;
 }
 
-static __noinline void *percpu_alloc_slow(struct kmem_cache *s,
-					  unsigned int cls, gfp_t gfp)
+static void slow_path_done(enum pcpu_mode m)
 {
-	void *obj;
-
-	if (slow_path_setup())
-		obj = alloc_refill(s, cls, gfp);
-	else
-		obj = __kmem_cache_alloc(s, gfp & ~__GFP_ZERO);
-	if (obj && (gfp & __GFP_ZERO))
-		memset(obj, 0, class_size[cls]);
-	return obj;
+	if (m == PCPU_THREAD) {
+		barrier();
+		WRITE_ONCE(pcpu_thread_region->busy, 0);
+	}
 }
 
-/* The object freed last on this CPU or thread is being freed again. */
-static __cold void report_double_free(struct kmem_cache *s, void *obj)
+/* Objects for class cls: the depot first, then the slabs. */
+static unsigned int take_batch(struct kmem_cache *s, unsigned int cls,
+			       gfp_t gfp, void **buf, unsigned int n)
 {
-	kmem_report_error("free(%p): double free of an object of cache %s "
-			  "(it is already in this CPU's free cache)", obj,
-			  kmem_cache_name(s));
+	unsigned int got = depot_get(cls, buf, n, gfp);
+	int more;
+
+	if (got)
+		return got;
+	more = __kmem_cache_alloc_bulk(s, gfp & ~__GFP_ZERO, n, buf);
+	return more > 0 ? (unsigned int)more : 0;
 }
 
-static __noinline void percpu_free_slow(struct kmem_cache *s, unsigned int cls,
-					void *obj, uint32_t why)
+/* Push buf[0..n) into the region m we hold; returns how many it took. */
+static uint32_t region_push_batch(enum pcpu_mode m, unsigned int cls,
+				  void **buf, uint32_t n)
 {
-	if (why == RSEQ_PUSH_DOUBLE)
-		report_double_free(s, obj);
-	else if (!slow_path_setup())
-		__kmem_cache_free(s, obj);
-	else
-		free_drain(s, cls, obj);
+	uint32_t taken = 0;
+
+#if HAVE_RSEQ_ASM
+	if (m == PCPU_RSEQ)
+		return rseq_push_batch(pcpu.rseq_off, pcpu.rseq_idx_off,
+				       pcpu.cpu_regions, pcpu_chunk_id(cls),
+				       buf, n);
+#endif
+	if (m == PCPU_THREAD) {
+		struct pcpu_chunk *c = region_chunk(pcpu_thread_region, cls);
+
+		while (taken < n && c->cur < c->cap)
+			c->slot[c->cur++] = buf[taken++];
+	}
+	return taken;
 }
 
-/*
- * percpu_pop()/percpu_push() (percpu.h) are the fast paths; these add the
- * slow paths, for callers inside kmem (kzalloc, krealloc, the slow halves
- * of malloc and free).
- */
+static uint32_t region_pop_batch(enum pcpu_mode m, unsigned int cls,
+				 void **buf, uint32_t n)
+{
+	uint32_t k = 0;
+
+#if HAVE_RSEQ_ASM
+	if (m == PCPU_RSEQ)
+		return rseq_pop_batch(pcpu.rseq_off, pcpu.rseq_idx_off,
+				      pcpu.cpu_regions, pcpu_chunk_id(cls),
+				      buf, n);
+#endif
+	if (m == PCPU_THREAD) {
+		struct pcpu_chunk *c = region_chunk(pcpu_thread_region, cls);
+
+		while (k < n && c->cur)
+			buf[k++] = c->slot[--c->cur];
+	}
+	return k;
+}
+
+/* One object off the top of class cls in the region m we hold, or NULL. */
+static void *region_pop(enum pcpu_mode m, unsigned int cls)
+{
+	void *obj = NULL;
+
+	if (region_pop_batch(m, cls, &obj, 1))
+		return obj;
+	return NULL;
+}
+
 void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp)
 {
-	void *obj = percpu_pop(cls);
+	void *buf[PCPU_MAX_BATCH];
+	enum pcpu_mode m;
+	unsigned int got;
+	uint32_t taken = 0;
+	void *obj = NULL;
 
-	if (unlikely(!obj))
-		return percpu_alloc_slow(s, cls, gfp);
-	if (unlikely(gfp & __GFP_ZERO))
-		memset(obj, 0, class_size[cls]);
+	/* The fast path may have failed only because the region was not
+	 * set up yet, or for the sampling countdown: try the stack once. */
+	m = slow_path_setup();
+	if (m != PCPU_OFF && class_cap[cls])
+		obj = region_pop(m, cls);
+	slow_path_done(m);
+	if (obj)
+		return obj;
+	if (m == PCPU_OFF || !class_cap[cls])
+		return take_batch(s, cls, gfp, buf, 1) ? buf[0] : NULL;
+
+	/* Refill: a batch from the depot or the slabs, taken with no
+	 * region claimed; one object for the caller, the rest stacked. */
+	got = take_batch(s, cls, gfp, buf, class_batch[cls]);
+	if (!got)
+		return NULL;
+	obj = buf[--got];
+	if (got) {
+		m = slow_path_setup();
+		if (m != PCPU_OFF)
+			taken = region_push_batch(m, cls, buf, got);
+		slow_path_done(m);
+		if (taken < got)
+			flush_objects(cls, buf + taken, got - taken);
+	}
 	return obj;
 }
 
 void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 {
-	uint32_t r = percpu_push(cls, obj);
+	void *buf[PCPU_MAX_BATCH + 1];
+	enum pcpu_mode m;
+	uint32_t n = 0;
 
-	if (unlikely(r != RSEQ_PUSH_OK))
-		percpu_free_slow(s, cls, obj, r);
+	(void)s;
+	m = slow_path_setup();
+	if (m != PCPU_OFF && class_cap[cls]) {
+		n = region_pop_batch(m, cls, buf, class_batch[cls]);
+		if (!region_push_batch(m, cls, &obj, 1))
+			buf[n++] = obj;
+	} else {
+		buf[n++] = obj;
+	}
+	slow_path_done(m);
+	flush_objects(cls, buf, n);
+}
+
+bool percpu_sample_due(void)
+{
+	struct pcpu_region_hdr *r = NULL;
+
+	if (pcpu.mode == PCPU_RSEQ && rseq_registered()) {
+		uint32_t cpu = rseq_index();
+
+		if (cpu < nr_regions &&
+		    atomic_load_explicit(&region_state[cpu],
+					 memory_order_acquire) == 2)
+			r = cpu_region(cpu);
+	} else {
+		r = pcpu_thread_region;
+	}
+	if (!r || READ_ONCE(r->sample_left) >= 0)
+		return false;
+	/* Racy with other threads on this CPU: a lost update only moves
+	 * the next sample a little. */
+	WRITE_ONCE(r->sample_left, sample_interval);
+	return true;
+}
+
+void percpu_sample_rearm(void)
+{
+	int64_t want = (int64_t)kmem_opt(OPT_SAMPLE);
+
+	sample_interval = want > 0 ? want : INT64_MAX / 2;
 }
 
 /* ---- setup, statistics, drain, fork ---- */
@@ -417,12 +489,18 @@ const char *percpu_mode_name(void)
 	}
 }
 
-static size_t region_cached_bytes(struct pcpu_region *r)
+enum pcpu_mode percpu_mode(void)
+{
+	return pcpu.mode;
+}
+
+static size_t region_cached_bytes(struct pcpu_region_hdr *r)
 {
 	size_t bytes = 0;
 
 	for (unsigned int c = 0; c < nr_classes; c++)
-		bytes += (size_t)READ_ONCE(r->hdr[c].cur) * class_size[c];
+		bytes += (size_t)(READ_ONCE(region_chunk(r, c)->cur) &
+				  ~PCPU_LOCKED) * class_size[c];
 	return bytes;
 }
 
@@ -431,11 +509,10 @@ size_t percpu_cached_bytes(void)
 	size_t bytes = 0;
 
 	if (pcpu.mode == PCPU_RSEQ)
-		for (unsigned int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
-			if (atomic_load_explicit(&region_ready[cpu], memory_order_acquire))
-				bytes += region_cached_bytes(
-					(struct pcpu_region *)(pcpu.cpu_regions +
-							       ((uintptr_t)cpu << PCPU_REGION_SHIFT)));
+		for (unsigned int cpu = 0; cpu < nr_regions; cpu++)
+			if (atomic_load_explicit(&region_state[cpu],
+						 memory_order_acquire) == 2)
+				bytes += region_cached_bytes(cpu_region(cpu));
 	if (pcpu_thread_region)
 		bytes += region_cached_bytes(pcpu_thread_region);
 	return bytes;
@@ -448,15 +525,57 @@ size_t percpu_region_limit(void)
 
 void percpu_drain_all(void)
 {
-	if (pcpu_thread_region)
-		region_flush(pcpu_thread_region);
+	struct pcpu_region_hdr *r = pcpu_thread_region;
+
+	if (r && !r->busy) {
+		WRITE_ONCE(r->busy, 1);
+		barrier();
+		region_flush(r);
+		barrier();
+		WRITE_ONCE(r->busy, 0);
+	}
 	if (pcpu.mode != PCPU_RSEQ || !can_fence)
 		return;
-	kmem_lock(&drain_lock);
-	for (unsigned int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
-		if (atomic_load_explicit(&region_ready[cpu], memory_order_acquire))
+	if (!kmem_lock_safe(&drain_lock))
+		return;
+	for (unsigned int cpu = 0; cpu < nr_regions; cpu++)
+		if (atomic_load_explicit(&region_state[cpu],
+					 memory_order_acquire) == 2)
 			cpu_region_drain(cpu);
 	kmem_unlock(&drain_lock);
+}
+
+void percpu_disable(void)
+{
+	if (pcpu.mode == PCPU_OFF)
+		return;
+	percpu_drain_all();
+	WRITE_ONCE(pcpu.mode, PCPU_OFF);
+	percpu_drain_all();	/* what raced in while the mode changed */
+}
+
+size_t percpu_drain_idle(void)
+{
+	size_t n = 0;
+
+	if (pcpu.mode != PCPU_RSEQ || !can_fence ||
+	    !kmem_trylock(&drain_lock))
+		return 0;
+	for (unsigned int cpu = 0; cpu < nr_regions; cpu++) {
+		struct pcpu_region_hdr *r;
+		uint32_t act;
+
+		if (atomic_load_explicit(&region_state[cpu],
+					 memory_order_acquire) != 2)
+			continue;
+		r = cpu_region(cpu);
+		act = READ_ONCE(r->activity);
+		if (act == region_seen[cpu] && region_cached_bytes(r))
+			n += cpu_region_drain(cpu);
+		region_seen[cpu] = act;
+	}
+	kmem_unlock(&drain_lock);
+	return n;
 }
 
 static bool streq(const char *a, const char *b)
@@ -466,13 +585,47 @@ static bool streq(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* Turn rseq mode on if the kernel, glibc and this machine allow it. */
+static void rseq_setup(const char *want)
+{
+	struct kmem_rseq_abi *rs = os_rseq_area();
+	unsigned int n = os_nr_possible_cpus();
+	void *p;
+
+	if (!HAVE_RSEQ_ASM || !rs) {
+		if (streq(want, "rseq"))
+			kmem_pr_err("KMEM_PERCPU=rseq: rseq is not available "
+				    "here; using per-thread caches");
+		return;
+	}
+	if (n == 0 || n > PCPU_MAX_REGIONS) {
+		kmem_pr_err("KMEM_PERCPU: %u possible CPUs (from sysfs); "
+			    "using per-thread caches", n);
+		return;
+	}
+	/* Untouched regions cost address space only. */
+	p = os_mmap(NULL, (size_t)n << PCPU_REGION_SHIFT, OS_PROT_RW, false,
+		    NULL);
+	if (!p)
+		return;
+	nr_regions = n;
+	pcpu.cpu_regions = (uintptr_t)p;
+	pcpu.rseq_off = (char *)rs - (char *)__builtin_thread_pointer();
+	use_mm_cid = os_rseq_feature_size() >= 28;
+	pcpu.rseq_idx_off = pcpu.rseq_off +
+		(ptrdiff_t)(use_mm_cid ? offsetof(struct kmem_rseq_abi, mm_cid)
+				       : offsetof(struct kmem_rseq_abi, cpu_id));
+	can_fence = os_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
+				  0, 0) == 0;
+	pcpu.mode = PCPU_RSEQ;
+}
+
 int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 		 unsigned int nr)
 {
 	const char *want = kmem_opt_str(OPT_PERCPU);
 	size_t budget = (size_t)kmem_opt(OPT_PERCPU_BYTES) / 16;
-	uintptr_t off = 1024;
-	int err = 0;
+	int err;
 
 	kmem_assert(nr <= PCPU_MAX_CLASSES);
 	nr_classes = nr;
@@ -480,20 +633,20 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 	for (unsigned int c = 0; c < nr; c++) {
 		size_t cap = budget / sizes[c];
 
-		cap = cap < 2 ? 2 : cap > PCPU_MAX_CAP ? PCPU_MAX_CAP : cap;
+		cap = cap < 2 ? 2 : cap > PCPU_CHUNK_SLOTS ? PCPU_CHUNK_SLOTS : cap;
 		if (!caches[c])	/* a debug class: every call is checked */
 			cap = 0;
 		class_cache[c] = caches[c];
 		class_size[c] = sizes[c];
 		class_cap[c] = (uint32_t)cap;
-		class_batch[c] = (uint32_t)(cap / 2 > PCPU_MAX_BATCH ? PCPU_MAX_BATCH
-				       : cap / 2 ? cap / 2 : 1);
-		pcpu.slot_off[c] = off;
-		off += cap * sizeof(void *);
+		class_batch[c] = (uint32_t)MAX(MIN(cap / 2, (size_t)PCPU_MAX_BATCH),
+					       (size_t)1);
 		region_max_cached += cap * sizes[c];
 	}
-	region_bytes = off;
-	kmem_assert(region_bytes <= PCPU_REGION_SIZE);
+	percpu_sample_rearm();
+	err = depot_init(caches, sizes, class_batch, nr);
+	if (err)
+		return err;
 
 	if (pthread_key_create(&thread_key, thread_exit_destructor) == 0)
 		thread_key_ok = true;
@@ -501,52 +654,27 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 	pcpu.mode = PCPU_THREAD;
 	if (streq(want, "off")) {
 		pcpu.mode = PCPU_OFF;
-	} else if (streq(want, "thread")) {
-		pcpu.mode = PCPU_THREAD;
-	} else {
-		struct kmem_rseq_abi *rs = os_rseq_area();
-
+	} else if (!streq(want, "thread")) {
 		if (!streq(want, "auto") && !streq(want, "rseq"))
-			kmem_pr_err("KMEM_PERCPU=%s is not auto, rseq, thread or off; "
-				    "using auto", want);
-		if (HAVE_RSEQ_ASM && rs) {
-			/* Untouched regions cost address space only. */
-			void *p = os_mmap(NULL, KMEM_NR_CPUS * PCPU_REGION_SIZE,
-					  OS_PROT_RW, false, &err);
-
-			if (p) {
-				pcpu.cpu_regions = (uintptr_t)p;
-				pcpu.rseq_off = (char *)rs - (char *)__builtin_thread_pointer();
-				use_mm_cid = os_rseq_feature_size() >= 28;
-				pcpu.idx_off = use_mm_cid ?
-					offsetof(struct kmem_rseq_abi, mm_cid) :
-					offsetof(struct kmem_rseq_abi, cpu_id);
-				can_fence = os_membarrier(
-					MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
-					0, 0) == 0;
-				pcpu.mode = PCPU_RSEQ;
-			}
-		} else if (streq(want, "rseq")) {
-			kmem_pr_err("KMEM_PERCPU=rseq: rseq is not available here; "
-				    "using per-thread caches");
-		}
+			kmem_pr_err("KMEM_PERCPU=%s is not auto, rseq, thread or "
+				    "off; using auto", want);
+		rseq_setup(want);
 	}
 	return 0;
 }
 
 void percpu_fork_prepare(void)
 {
-	kmem_lock(&drain_lock);
+	kmem_fork_lock(&drain_lock);
 }
 
-void percpu_fork_parent(void)
+void percpu_fork_release(void)
 {
-	kmem_unlock(&drain_lock);
+	kmem_fork_unlock(&drain_lock);
 }
 
 void percpu_fork_child(void)
 {
-	kmem_lock_reinit(&drain_lock);
 	/* The child is a new mm: register it for membarrier again. */
 	if (pcpu.mode == PCPU_RSEQ)
 		can_fence = os_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,

@@ -3,10 +3,26 @@
  * core/percpu.h - per-CPU object caches in front of the slabs: contract of
  * percpu.c with kmalloc.c and preload/.
  *
- * Each CPU (rseq mode) or each thread (fallback mode) has, per kmalloc
- * size class, a bounded array of free objects.  percpu_alloc pops,
- * percpu_free pushes; an empty or full array moves a batch to or from the
- * slab layer.  No lock and no atomic read-modify-write on the fast path.
+ * Each CPU (rseq mode) or each thread (fallback mode) has a region that
+ * holds, per kmalloc size class, a bounded stack of free objects.  The
+ * inline fast paths here pop and push; everything else (refill and drain
+ * through the depot, region set-up, sampling) is in percpu.c.  No lock
+ * and no atomic read-modify-write on a fast path.
+ *
+ * Region layout (PCPU_REGION_SIZE bytes, aligned to its size):
+ *
+ *   offset 0                  struct pcpu_region_hdr
+ *   (c + 1) << CHUNK_SHIFT    struct pcpu_chunk of class c:
+ *                               cur     objects held, 0..cap; bit 31 set
+ *                                       while a remote drain owns it
+ *                               cap     capacity, <= PCPU_CHUNK_SLOTS
+ *                               slot[1..cur]  the objects, top = slot[cur]
+ *
+ * The class is known on the fast paths only by its chunk id (the size
+ * table and struct page store it), and slot i lives at chunk + 8 * i, so
+ * a pop is "load cur, load chunk[cur], store cur - 1".  The lock bit makes
+ * cur look negative to a pop ("sub 1; jl") and >= cap to a push (unsigned
+ * compare), so neither needs a test of its own.
  */
 #ifndef KMEM_PERCPU_H
 #define KMEM_PERCPU_H
@@ -16,84 +32,65 @@
 
 struct kmem_cache;
 
-#define PCPU_MAX_CLASSES 64
-#define PCPU_HDR_OFF 8		/* class headers start after the locked word */
 #define PCPU_REGION_SHIFT 17	/* 128 KiB per region */
+#define PCPU_REGION_SIZE (1UL << PCPU_REGION_SHIFT)
+#define PCPU_CHUNK_SHIFT 11	/* 2 KiB per class: header + 255 slots */
+#define PCPU_CHUNK_SLOTS 255
+#define PCPU_MAX_CLASSES ((PCPU_REGION_SIZE >> PCPU_CHUNK_SHIFT) - 1)
+#define PCPU_LOCKED 0x80000000u	/* bit of cur: a remote drain owns it */
+
+struct pcpu_chunk {
+	uint32_t cur;			/* objects in slot[1..cur] (| PCPU_LOCKED) */
+	uint32_t cap;			/* cur <= cap <= PCPU_CHUNK_SLOTS */
+	void *slot[PCPU_CHUNK_SLOTS];	/* slot[i - 1] is "slot i" */
+};
+_Static_assert(sizeof(struct pcpu_chunk) == (1u << PCPU_CHUNK_SHIFT),
+	       "a chunk fills its 2 KiB exactly");
+
+struct pcpu_region_hdr {
+	int64_t sample_left;		/* bytes until the next sampled malloc */
+	uint32_t busy;			/* thread mode: a fast path is running */
+	uint32_t activity;		/* slow paths seen (idle drain) */
+	uint64_t rnd;			/* state of the reuse randomisation */
+	uint32_t order;			/* thread mode: buddy order of the region */
+	uint32_t _pad;
+};
+_Static_assert(sizeof(struct pcpu_region_hdr) <= (1u << PCPU_CHUNK_SHIFT),
+	       "the header fits in the place of chunk -1");
 
 /*
- * A region (one per CPU, or one per thread in the fallback mode) holds,
- * for every class, an array of free object pointers:
- *
- *   offset 0                 locked   (non-zero while a remote drain owns it)
- *   PCPU_HDR_OFF + 8 * cls   struct pcpu_hdr { cur, cap }   cur <= cap
- *   slot_off[cls]            void *slots[cap]               [0, cur) live
- *
- * A class with cap 0 (a debug class, or a region not yet set up) always
- * fails the fast paths, so its callers take the slow ones.
+ * A class is known on the fast paths by its chunk id: the chunk's offset
+ * in the region in 8-byte words, so that it fits the 16 bits of the size
+ * table and of struct page, and the address is one lea (base + 8 * id).
  */
-struct pcpu_hdr {
-	uint32_t cur;		/* live objects: slots[0, cur) */
-	uint32_t cap;		/* capacity of this class's array */
-};
+#define PCPU_CHUNK_ID_SHIFT 3
+_Static_assert((PCPU_REGION_SIZE >> PCPU_CHUNK_ID_SHIFT) <= 65536,
+	       "chunk ids fit in 16 bits");
 
-struct pcpu_region {
-	_Atomic uint32_t locked;	/* a remote drain owns the region */
-	uint32_t _pad;
-	struct pcpu_hdr hdr[PCPU_MAX_CLASSES];
-};
+static __always_inline uintptr_t pcpu_chunk_id(unsigned int cls)
+{
+	return (uintptr_t)(cls + 1) << (PCPU_CHUNK_SHIFT - PCPU_CHUNK_ID_SHIFT);
+}
+
+static __always_inline unsigned int pcpu_chunk_class(uintptr_t id)
+{
+	return (unsigned int)(id >> (PCPU_CHUNK_SHIFT - PCPU_CHUNK_ID_SHIFT)) - 1;
+}
 
 enum pcpu_mode { PCPU_OFF, PCPU_THREAD, PCPU_RSEQ };
 
 /* What the fast paths read: written by percpu_setup(), read-only after. */
 struct percpu_fast {
 	enum pcpu_mode mode;
-	uintptr_t cpu_regions;		/* KMEM_NR_CPUS regions, reserved */
+	uintptr_t cpu_regions;		/* one region per possible CPU */
 	ptrdiff_t rseq_off;		/* glibc's __rseq_offset */
-	uintptr_t idx_off;		/* of mm_cid or cpu_id in the rseq area */
-	uintptr_t slot_off[PCPU_MAX_CLASSES];	/* bytes from region start */
+	ptrdiff_t rseq_idx_off;		/* rseq_off + offset of mm_cid or cpu_id */
 };
 extern struct percpu_fast pcpu __hidden;
 
-/* This thread's region: fallback mode, or a thread without rseq. */
-extern __thread struct pcpu_region *pcpu_thread_region
+/* This thread's region in thread mode (NULL: none yet, or exited). */
+extern __thread struct pcpu_region_hdr *pcpu_thread_region
 	__attribute__((tls_model("initial-exec"))) __hidden;
-
-/* Results of a push (rseq_push, and the thread-mode push). */
-enum { RSEQ_PUSH_FAIL, RSEQ_PUSH_OK, RSEQ_PUSH_DOUBLE };
-
-#if defined(__x86_64__)
-#include "rseq_x86_64.h"
-#define HAVE_RSEQ_ASM 1
-#else
-#define HAVE_RSEQ_ASM 0
-#endif
-
-static __always_inline struct pcpu_hdr *pcpu_hdr(struct pcpu_region *r,
-						 unsigned int cls)
-{
-	return &r->hdr[cls];
-}
-
-static __always_inline void **pcpu_slots(struct pcpu_region *r,
-					 unsigned int cls)
-{
-	return (void **)((char *)r + pcpu.slot_off[cls]);
-}
-
-static __always_inline struct kmem_rseq_abi *this_rseq(void)
-{
-	return (struct kmem_rseq_abi *)((char *)__builtin_thread_pointer() +
-					pcpu.rseq_off);
-}
-
-/*
- * ---- the fast paths ----
- * Inline, so that malloc and free reach them without a call.  Only the
- * common case is here: a pop or a push in this CPU's region (one rseq
- * section) or in this thread's region (plain C).  They never lock, never
- * make a system call and never touch errno; anything they cannot do they
- * leave to the caller's slow path (percpu_alloc, percpu_free).
- */
 
 /*
  * Slots never hold NULL (only objects are pushed); telling the compiler
@@ -106,85 +103,149 @@ static __always_inline void *pcpu_object(void *obj)
 	return obj;
 }
 
-/* An object of class cls from this CPU's or thread's cache, or NULL. */
-static __always_inline void *percpu_pop(unsigned int cls)
-{
-	struct pcpu_region *tr = pcpu_thread_region;
-	struct pcpu_hdr *h;
-
-	if (likely(!tr)) {
-#if HAVE_RSEQ_ASM
-		if (likely(pcpu.mode == PCPU_RSEQ)) {
-			return rseq_pop(this_rseq(), pcpu.idx_off,
-					&pcpu.cpu_regions,
-					PCPU_HDR_OFF + 8 * cls,
-					&pcpu.slot_off[cls]);
-		}
+#if defined(__x86_64__)
+#include "rseq_x86_64.h"
+#define HAVE_RSEQ_ASM 1
+#else
+#define HAVE_RSEQ_ASM 0
 #endif
+
+/* ---- thread mode: plain loads and stores, guarded against signal
+ * handlers by hdr->busy (a handler that finds it set takes the slow path,
+ * which does not touch this region). ---- */
+
+static __always_inline struct pcpu_chunk *
+thread_chunk(struct pcpu_region_hdr *r, uintptr_t chunk)
+{
+	return (struct pcpu_chunk *)((char *)r + (chunk << PCPU_CHUNK_ID_SHIFT));
+}
+
+static __always_inline void *thread_pop(uintptr_t chunk, size_t size)
+{
+	struct pcpu_region_hdr *r = pcpu_thread_region;
+	struct pcpu_chunk *c;
+	void *obj = NULL;
+	uint32_t cur;
+
+	if (unlikely(pcpu.mode != PCPU_THREAD || !r || r->busy))
 		return NULL;
+	WRITE_ONCE(r->busy, 1);
+	barrier();
+	c = thread_chunk(r, chunk);
+	cur = c->cur;
+	r->sample_left -= (int64_t)size;
+	if (likely(cur && r->sample_left >= 0)) {
+		obj = c->slot[cur - 1];
+		c->cur = cur - 1;
 	}
-	h = pcpu_hdr(tr, cls);
-	if (likely(h->cur))
-		return pcpu_object(pcpu_slots(tr, cls)[--h->cur]);
-	return NULL;
+	barrier();
+	WRITE_ONCE(r->busy, 0);
+	return obj;
+}
+
+static __always_inline bool thread_push(uintptr_t chunk, void *obj,
+					uintptr_t tag)
+{
+	struct pcpu_region_hdr *r = pcpu_thread_region;
+	struct pcpu_chunk *c;
+	bool ok = false;
+	uint32_t cur;
+
+	if (unlikely(pcpu.mode != PCPU_THREAD || !r || r->busy))
+		return false;
+	WRITE_ONCE(r->busy, 1);
+	barrier();
+	c = thread_chunk(r, chunk);
+	cur = c->cur;
+	if (likely(cur < c->cap)) {
+		*(uintptr_t *)obj = tag;
+		c->slot[cur] = obj;
+		c->cur = cur + 1;
+		ok = true;
+	}
+	barrier();
+	WRITE_ONCE(r->busy, 0);
+	return ok;
 }
 
 /*
- * Put obj (of class cls) in this CPU's or thread's cache: RSEQ_PUSH_OK,
- * RSEQ_PUSH_FAIL (full, or no cache usable now) or RSEQ_PUSH_DOUBLE (obj
- * is the object freed last here: an immediate double free).
+ * ---- the fast paths ----
+ * Inline, so that malloc and free reach them without a call.  They never
+ * lock, never make a system call and never touch errno; anything they
+ * cannot do they leave to the caller's slow path.
  */
-static __always_inline uint32_t percpu_push(unsigned int cls, void *obj)
-{
-	struct pcpu_region *tr = pcpu_thread_region;
-	struct pcpu_hdr *h;
-	void **slots;
 
-	if (likely(!tr)) {
+/* An object of the class at chunk, for size bytes, or NULL (empty,
+ * no usable region, or the sampling countdown ran out). */
+static __always_inline void *percpu_pop(uintptr_t chunk, size_t size)
+{
 #if HAVE_RSEQ_ASM
-		if (likely(pcpu.mode == PCPU_RSEQ))
-			return rseq_push(this_rseq(), pcpu.idx_off,
-					 &pcpu.cpu_regions,
-					 PCPU_HDR_OFF + 8 * cls,
-					 &pcpu.slot_off[cls], obj);
+	if (likely(pcpu.mode == PCPU_RSEQ))
+		return rseq_pop(pcpu.rseq_off, pcpu.rseq_idx_off,
+				&pcpu.cpu_regions, chunk, size);
 #endif
-		return RSEQ_PUSH_FAIL;
-	}
-	h = pcpu_hdr(tr, cls);
-	slots = pcpu_slots(tr, cls);
-	if (unlikely(h->cur && slots[h->cur - 1] == obj))
-		return RSEQ_PUSH_DOUBLE;
-	if (unlikely(h->cur >= h->cap))
-		return RSEQ_PUSH_FAIL;
-	slots[h->cur++] = obj;
-	return RSEQ_PUSH_OK;
+	return thread_pop(chunk, size);
 }
 
-/* The same with the slow path: an object of class cls (cache s), or NULL. */
-void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp) __hidden;
-/* Hand obj (of class cls, cache s) back to this CPU's or thread's cache. */
-void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj) __hidden;
+/*
+ * Put obj in this CPU's or thread's stack of the class at chunk and
+ * write its free tag (tag) into its first word, both or neither: true if
+ * done; false (full, locked, no usable region) and the caller's slow path
+ * decides.  The tag may have been written when it fails.
+ */
+static __always_inline bool percpu_push(uintptr_t chunk, void *obj,
+					uintptr_t tag)
+{
+#if HAVE_RSEQ_ASM
+	if (likely(pcpu.mode == PCPU_RSEQ))
+		return rseq_push(pcpu.rseq_off, pcpu.rseq_idx_off,
+				 &pcpu.cpu_regions, chunk, obj, tag);
+#endif
+	return thread_push(chunk, obj, tag);
+}
 
-/* "rseq", "rseq (mm_cid)", "thread" or "off". */
+/*
+ * The slow halves, for callers inside kmem.  percpu_alloc: an object of
+ * class cls (cache s), from this CPU's cache, the depot or the slabs, or
+ * NULL; the object is still free-tagged (the caller clears the tag).
+ * percpu_free: obj (free-tagged already) goes to this CPU's cache, the
+ * depot, or its slab.
+ */
+void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp) __hidden;
+void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj) __hidden;
+/* The sampling countdown of this CPU or thread ran out (or was never
+ * set): true once if this allocation is to be sampled; rearms it. */
+bool percpu_sample_due(void) __hidden;
+
+/* "rseq (...)", "thread (...)" or "off (...)". */
 const char *percpu_mode_name(void) __hidden;
+enum pcpu_mode percpu_mode(void) __hidden;
 /* Bytes of free objects held in all CPU and thread caches. */
 size_t percpu_cached_bytes(void) __hidden;
-/* Give every cached object back to the slabs (kmem_trim, exit). */
+/* Give every cached object back (kmem_trim, exit). */
 void percpu_drain_all(void) __hidden;
-/* The calling thread is exiting: flush its cache (fallback mode). */
+/* Turn the caches off for good (mallopt(M_PERTURB): every malloc and free
+ * must then reach the slow paths, which fill memory). */
+void percpu_disable(void) __hidden;
+/* Drain CPU regions whose slow paths saw no activity since the last call
+ * (the purge thread calls this every second).  Returns objects drained. */
+size_t percpu_drain_idle(void) __hidden;
+/* The calling thread is exiting: flush its cache (thread mode). */
 void percpu_thread_exit(void) __hidden;
 
 /*
  * Called once by kmalloc_init(): the per-CPU layer serves classes
  * 0..nr-1, class c being caches[c] with objects of sizes[c] bytes;
- * caches[c] NULL (a debug class) gets no cache: its fast paths always fail.
+ * caches[c] NULL (a debug class) gets no cache (capacity 0).
  */
 int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 		 unsigned int nr) __hidden;
 /* Bytes of objects one region may hold at most. */
 size_t percpu_region_limit(void) __hidden;
+/* Rearm every countdown with the current sampling interval. */
+void percpu_sample_rearm(void) __hidden;
 void percpu_fork_prepare(void) __hidden;
-void percpu_fork_parent(void) __hidden;
+void percpu_fork_release(void) __hidden;
 void percpu_fork_child(void) __hidden;
 
 #endif /* KMEM_PERCPU_H */

@@ -2,15 +2,15 @@
 /*
  * core/rseq_x86_64.h - the restartable sequences of percpu.c, for x86-64.
  *
- * Layer: part of percpu.c (included only there).  Each function is one
- * rseq critical section over a per-CPU region (see percpu.c for its
- * layout):
+ * Layer: part of percpu.c (included through percpu.h, whose inline fast
+ * paths use rseq_pop and rseq_push).  Each function is one rseq critical
+ * section over a per-CPU region (percpu.h has its layout):
  *
- *   start:  cpu = *cpu_field               (cpu_id or mm_cid)
- *           if cpu >= KMEM_NR_CPUS: give up (slow path)
+ *   start:  if cpu_id < 0: give up        (thread not registered)
+ *           cpu = *index_field            (mm_cid or cpu_id)
  *           region = base + cpu << PCPU_REGION_SHIFT
- *           if region->locked: give up     (a remote drain owns it)
- *           ... read the class header, move object pointers ...
+ *           chunk = region + chunk offset of the class
+ *           ... read chunk->cur, move object pointers ...
  *           store the new count           <- the single commit store
  *   post_commit:
  *
@@ -43,29 +43,33 @@
 	".quad .Lstart%=, .Lcommit%= - .Lstart%=, .Labort%=\n\t"          \
 	".popsection\n\t"
 
-/* rs->rseq_cs = &descriptor (the one field of the area we write). */
+/*
+ * The thread's rseq area is addressed through %fs: rs is glibc's
+ * __rseq_offset (the area's offset from the thread pointer) and ix the
+ * offset of the index field (mm_cid or cpu_id) from the thread pointer,
+ * both loaded once from struct percpu_fast.
+ *
+ * rseq_cs = &descriptor (the one field of the area we write).
+ */
 #define RSEQ_ENTER(rs)                                                    \
 	".Lretry%=:\n\t"                                                  \
 	"leaq .Lcs%=(%%rip), %%rax\n\t"                                   \
-	"movq %%rax, 8(" rs ")\n\t"                                       \
+	"movq %%rax, %%fs:8(" rs ")\n\t"                                  \
 	".Lstart%=:\n\t"
 
 /*
- * rax = this CPU's region, or jump to fail when there is none to use: the
- * thread is not registered (cpu_id < 0: then the kernel would not abort
- * the section, and mm_cid means nothing), the index is out of range, or
- * a remote drain has locked the region.
+ * rax = this CPU's region, or jump to fail when the thread is not
+ * registered (cpu_id < 0: then the kernel would not abort the section,
+ * and mm_cid means nothing).  The index needs no range check: regions are
+ * reserved for every possible CPU (mm_cid and cpu_id are below
+ * nr_cpu_ids), see percpu_setup().
  */
-#define RSEQ_REGION(rs, idxoff, base, fail)                               \
-	"cmpl $0, 4(" rs ")\n\t"                                          \
+#define RSEQ_REGION(rs, ix, base, fail)                                   \
+	"cmpl $0, %%fs:4(" rs ")\n\t"                                     \
 	"jl " fail "\n\t"                                                 \
-	"movl (" rs "," idxoff "), %%eax\n\t"                             \
-	"cmpl $" __RSEQ_STR(KMEM_NR_CPUS) ", %%eax\n\t"                   \
-	"jae " fail "\n\t"                                                \
+	"movl %%fs:(" ix "), %%eax\n\t"                                   \
 	"shlq $" __RSEQ_STR(PCPU_REGION_SHIFT) ", %%rax\n\t"              \
-	"addq " base ", %%rax\n\t"                                        \
-	"cmpl $0, (%%rax)\n\t"                                            \
-	"jne " fail "\n\t"
+	"addq " base ", %%rax\n\t"
 
 #define RSEQ_ABORT                                                        \
 	".pushsection __rseq_failure, \"ax\"\n\t"                         \
@@ -76,13 +80,16 @@
 	".popsection\n\t"
 
 /*
- * Pop one object of class cls from this CPU's region, or return NULL if
- * its array is empty (or the region is unusable).  asm goto: the failure
- * exits jump straight to the caller's slow path, with no result to test.
+ * chunk is a chunk id (percpu.h): the class's chunk is at region + 8 * id.
+ *
+ * Pop the top object of the class at chunk from this CPU's region, after
+ * taking size off the region's sampling countdown.  NULL when the stack
+ * is empty or locked, the countdown ran out, or the region is unusable:
+ * asm goto, so those exits jump straight to the caller's slow path.
  */
-static __always_inline void *rseq_pop(struct kmem_rseq_abi *rs,
-				      uintptr_t idx_off, const uintptr_t *base,
-				      uintptr_t hdr_off, const uintptr_t *slots_off)
+static __always_inline void *rseq_pop(ptrdiff_t rs, ptrdiff_t ix,
+				      const uintptr_t *base, uintptr_t chunk,
+				      size_t size)
 {
 	void *obj;
 	uint64_t cur;
@@ -90,94 +97,84 @@ static __always_inline void *rseq_pop(struct kmem_rseq_abi *rs,
 	__asm__ goto(
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]")
-		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", "%l[fail]")
-		"movl (%%rax,%[hdr]), %k[cur]\n\t"
-		"testl %k[cur], %k[cur]\n\t"
-		"jz %l[fail]\n\t"			/* empty */
+		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", "%l[fail]")
+		"subq %[size], (%%rax)\n\t"		/* sample_left */
+		"js %l[fail]\n\t"
+		"leaq (%%rax,%[chunk],8), %%rax\n\t"
+		"movl (%%rax), %k[cur]\n\t"
 		"subl $1, %k[cur]\n\t"
-		"movq %[slot], %[obj]\n\t"
-		"addq %%rax, %[obj]\n\t"
-		"movq (%[obj],%[cur],8), %[obj]\n\t"	/* slots[cur - 1] */
-		"movl %k[cur], (%%rax,%[hdr])\n\t"	/* commit */
+		"jl %l[fail]\n\t"			/* empty or locked */
+		"movq 8(%%rax,%[cur],8), %[obj]\n\t"	/* slot[cur] */
+		"movl %k[cur], (%%rax)\n\t"		/* commit */
 		".Lcommit%=:\n\t"
 		RSEQ_ABORT
 		: [obj] "=&r"(obj), [cur] "=&r"(cur)
-		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "m"(*base), [hdr] "r"(hdr_off),
-		  [slot] "rm"(*slots_off)
+		: [rs] "r"(rs), [ix] "r"(ix), [base] "m"(*base),
+		  [chunk] "r"(chunk), [size] "r"(size)
 		: "rax", "memory", "cc"
 		: fail);
-	if (obj == NULL)	/* never: only objects are pushed */
-		__builtin_unreachable();
-	return obj;
+	return pcpu_object(obj);
 fail:
 	return NULL;
 }
 
 /*
- * Push obj.  Returns RSEQ_PUSH_OK, RSEQ_PUSH_FAIL (the array is full or the
- * region unusable) or RSEQ_PUSH_DOUBLE (obj is already the top of the
- * array: it was just freed, so this is an immediate double free).
+ * Push obj onto the class at chunk and store tag in its first word, in one
+ * section: true if committed.  false when the stack is full or locked or
+ * the region unusable; the tag may then have been stored.
  */
-static __always_inline uint32_t rseq_push(struct kmem_rseq_abi *rs,
-					  uintptr_t idx_off, const uintptr_t *base,
-					  uintptr_t hdr_off, const uintptr_t *slots_off,
-					  void *obj)
+static __always_inline bool rseq_push(ptrdiff_t rs, ptrdiff_t ix,
+				      const uintptr_t *base, uintptr_t chunk,
+				      void *obj, uintptr_t tag)
 {
 	__asm__ goto(
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]")
-		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", "%l[fail]")
-		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
-		"cmpl 4(%%rax,%[hdr]), %%edx\n\t"	/* cap */
-		"jae %l[fail]\n\t"			/* full */
-		"movq %[slot], %%rcx\n\t"
-		"addq %%rax, %%rcx\n\t"
-		"testl %%edx, %%edx\n\t"
-		"jz .Lstore%=\n\t"
-		"cmpq %[obj], -8(%%rcx,%%rdx,8)\n\t"	/* the object freed last */
-		"je %l[dbl]\n\t"
-		".Lstore%=:\n\t"
-		"movq %[obj], (%%rcx,%%rdx,8)\n\t"	/* past cur: not owned yet */
+		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", "%l[fail]")
+		"leaq (%%rax,%[chunk],8), %%rax\n\t"
+		"movl (%%rax), %%edx\n\t"		/* cur */
+		"cmpl 4(%%rax), %%edx\n\t"		/* cap; locked: cur >= cap */
+		"jae %l[fail]\n\t"
+		"movq %[tag], (%[obj])\n\t"		/* obj is ours until commit */
+		"movq %[obj], 8(%%rax,%%rdx,8)\n\t"	/* slot[cur + 1] */
 		"addl $1, %%edx\n\t"
-		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
+		"movl %%edx, (%%rax)\n\t"		/* commit */
 		".Lcommit%=:\n\t"
 		RSEQ_ABORT
 		:
-		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "m"(*base), [hdr] "r"(hdr_off),
-		  [slot] "rm"(*slots_off), [obj] "r"(obj)
-		: "rax", "rcx", "rdx", "memory", "cc"
-		: fail, dbl);
-	return RSEQ_PUSH_OK;
+		: [rs] "r"(rs), [ix] "r"(ix), [base] "m"(*base),
+		  [chunk] "r"(chunk), [obj] "r"(obj), [tag] "r"(tag)
+		: "rax", "rdx", "memory", "cc"
+		: fail);
+	return true;
 fail:
-	return RSEQ_PUSH_FAIL;
-dbl:
-	return RSEQ_PUSH_DOUBLE;
+	return false;
 }
 
 /*
- * Move up to n objects from the top of this CPU's array into out[];
- * returns how many.  The copy happens inside the critical section and
- * the count is committed last, so an abort leaves the array untouched.
+ * Move up to n objects from the top of this CPU's stack into out[];
+ * returns how many.  The copy happens inside the critical section and the
+ * count is committed last, so an abort leaves the stack untouched.
  */
-static __always_inline uint32_t rseq_pop_batch(struct kmem_rseq_abi *rs,
-					       uintptr_t idx_off,
-					       uintptr_t base, uintptr_t hdr_off,
-					       uintptr_t slots_off, void **out,
-					       uint32_t n)
+static __always_inline uint32_t rseq_pop_batch(ptrdiff_t rs, ptrdiff_t ix,
+					       uintptr_t base, uintptr_t chunk,
+					       void **out, uint32_t n)
 {
 	uint32_t k;
 
 	__asm__ __volatile__(
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]")
-		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", ".Lfail%=")
-		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
+		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", ".Lfail%=")
+		"leaq (%%rax,%[chunk],8), %%rax\n\t"
+		"movl (%%rax), %%edx\n\t"		/* cur */
+		"testl %%edx, %%edx\n\t"
+		"jle .Lfail%=\n\t"			/* empty or locked */
 		"movl %%edx, %[k]\n\t"
 		"cmpl %[n], %[k]\n\t"
 		"cmoval %[n], %[k]\n\t"			/* k = min(cur, n) */
 		"subl %[k], %%edx\n\t"			/* new cur */
-		"leaq (%%rax,%[slot]), %%rcx\n\t"
-		"leaq (%%rcx,%%rdx,8), %%rcx\n\t"	/* first object to take */
+		"leaq 8(%%rax,%%rdx,8), %%rcx\n\t"	/* first object to take */
 		"xorl %%esi, %%esi\n\t"
 		".Lloop%=:\n\t"
 		"cmpl %[k], %%esi\n\t"
@@ -187,7 +184,7 @@ static __always_inline uint32_t rseq_pop_batch(struct kmem_rseq_abi *rs,
 		"addl $1, %%esi\n\t"
 		"jmp .Lloop%=\n\t"
 		".Lcopied%=:\n\t"
-		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
+		"movl %%edx, (%%rax)\n\t"		/* commit */
 		".Lcommit%=:\n\t"
 		"jmp .Ldone%=\n\t"
 		".Lfail%=:\n\t"
@@ -195,36 +192,36 @@ static __always_inline uint32_t rseq_pop_batch(struct kmem_rseq_abi *rs,
 		".Ldone%=:\n\t"
 		RSEQ_ABORT
 		: [k] "=&r"(k)
-		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "r"(base), [hdr] "r"(hdr_off),
-		  [slot] "r"(slots_off), [out] "r"(out), [n] "r"(n)
+		: [rs] "r"(rs), [ix] "r"(ix), [base] "r"(base),
+		  [chunk] "r"(chunk), [out] "r"(out), [n] "r"(n)
 		: "rax", "rcx", "rdx", "rsi", "rdi", "memory", "cc");
 	return k;
 }
 
 /*
- * Move up to n objects from in[] into this CPU's array; returns how many
+ * Move up to n objects from in[] onto this CPU's stack; returns how many
  * (in[0..k) were taken).  Slots are written past the count first and the
  * count committed last.
  */
-static __always_inline uint32_t rseq_push_batch(struct kmem_rseq_abi *rs,
-						uintptr_t idx_off,
-						uintptr_t base, uintptr_t hdr_off,
-						uintptr_t slots_off, void *const *in,
-						uint32_t n)
+static __always_inline uint32_t rseq_push_batch(ptrdiff_t rs, ptrdiff_t ix,
+						uintptr_t base, uintptr_t chunk,
+						void *const *in, uint32_t n)
 {
 	uint32_t k;
 
 	__asm__ __volatile__(
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]")
-		RSEQ_REGION("%[rs]", "%[idx]", "%[base]", ".Lfail%=")
-		"movl (%%rax,%[hdr]), %%edx\n\t"	/* cur */
-		"movl 4(%%rax,%[hdr]), %[k]\n\t"	/* cap */
-		"subl %%edx, %[k]\n\t"			/* room (cur <= cap) */
+		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", ".Lfail%=")
+		"leaq (%%rax,%[chunk],8), %%rax\n\t"
+		"movl (%%rax), %%edx\n\t"		/* cur */
+		"movl 4(%%rax), %[k]\n\t"		/* cap */
+		"cmpl %[k], %%edx\n\t"
+		"jae .Lfail%=\n\t"			/* full or locked */
+		"subl %%edx, %[k]\n\t"			/* room */
 		"cmpl %[n], %[k]\n\t"
 		"cmoval %[n], %[k]\n\t"			/* k = min(room, n) */
-		"leaq (%%rax,%[slot]), %%rcx\n\t"
-		"leaq (%%rcx,%%rdx,8), %%rcx\n\t"	/* first free slot */
+		"leaq 8(%%rax,%%rdx,8), %%rcx\n\t"	/* slot[cur + 1] */
 		"xorl %%esi, %%esi\n\t"
 		".Lloop%=:\n\t"
 		"cmpl %[k], %%esi\n\t"
@@ -235,7 +232,7 @@ static __always_inline uint32_t rseq_push_batch(struct kmem_rseq_abi *rs,
 		"jmp .Lloop%=\n\t"
 		".Lcopied%=:\n\t"
 		"addl %[k], %%edx\n\t"
-		"movl %%edx, (%%rax,%[hdr])\n\t"	/* commit */
+		"movl %%edx, (%%rax)\n\t"		/* commit */
 		".Lcommit%=:\n\t"
 		"jmp .Ldone%=\n\t"
 		".Lfail%=:\n\t"
@@ -243,8 +240,8 @@ static __always_inline uint32_t rseq_push_batch(struct kmem_rseq_abi *rs,
 		".Ldone%=:\n\t"
 		RSEQ_ABORT
 		: [k] "=&r"(k)
-		: [rs] "r"(rs), [idx] "r"(idx_off), [base] "r"(base), [hdr] "r"(hdr_off),
-		  [slot] "r"(slots_off), [in] "r"(in), [n] "r"(n)
+		: [rs] "r"(rs), [ix] "r"(ix), [base] "r"(base),
+		  [chunk] "r"(chunk), [in] "r"(in), [n] "r"(n)
 		: "rax", "rcx", "rdx", "rsi", "rdi", "memory", "cc");
 	return k;
 }

@@ -45,7 +45,10 @@
 #include <urcu/rculist.h>
 
 #include "debug.h"
+#include "fork.h"
+#include "options.h"
 #include "os.h"
+#include "purge.h"
 
 #define SLAB_MIN_FREE 2			/* empty slabs a cache keeps */
 #define SLAB_MIN_OBJECTS 4		/* objects per slab we aim for, at least */
@@ -53,6 +56,7 @@
 #define SLAB_TARGET_BYTES (PAGE_SIZE << 3) /* min_objects = this / size */
 
 uintptr_t slab_secret;
+uintptr_t slab_tag_secret;
 
 static kmem_lock_t slab_mutex = KMEM_LOCK_INIT;	/* protects slab_caches */
 static CDS_LIST_HEAD(slab_caches);		/* every cache, RCU */
@@ -111,6 +115,7 @@ static int calculate_sizes(struct kmem_cache *s, size_t size, size_t align)
 {
 	bool fp_outside;
 	unsigned int total, meta;
+	size_t shuffle;
 
 	if (s->flags & SLAB_HWCACHE_ALIGN) {
 		size_t ralign = CACHE_LINE_SIZE;
@@ -141,7 +146,11 @@ static int calculate_sizes(struct kmem_cache *s, size_t size, size_t align)
 	if (s->objects == 0 || s->objects > SLAB_MAX_OBJECTS)
 		return EINVAL;
 	s->reciprocal_size = (uint32_t)((1ULL << 32) / s->size + 1);
+	s->slab_magic = UINT64_MAX / s->size + 1;
 	s->min_free = SLAB_MIN_FREE;
+	shuffle = (size_t)kmem_opt(OPT_SHUFFLE);
+	s->shuffle_group = shuffle == 0 ? 0 :
+		(unsigned int)MAX(1, MIN(shuffle / s->size, s->objects));
 	return 0;
 }
 
@@ -175,14 +184,63 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-/* A new slab with its objects initialised and shuffled; no lock held. */
-static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
+/*
+ * Link a new slab's n objects into its free list and return the first.
+ * Objects go in groups of s->shuffle_group neighbours (about
+ * KMEM_SHUFFLE bytes), the groups in a random order drawn from the
+ * per-process secret, the slab's address and a counter: consecutive
+ * allocations stay next to each other within a group (what hardware
+ * prefetchers and the program's own sequential reads need), while which
+ * group comes next, and so where in the slab an allocation lands, is not
+ * predictable without the secret.  shuffle_group 0: address order.
+ */
+static void *build_freelist(struct kmem_cache *s, void *base, unsigned int n)
 {
 	uint16_t perm[SLAB_MAX_OBJECTS];
+	unsigned int g = s->shuffle_group ? s->shuffle_group : n;
+	unsigned int ng = (n + g - 1) / g, k, i;
+	uint64_t seed;
+	void *prev = NULL, *first = NULL;
+
+	for (k = 0; k < ng; k++)
+		perm[k] = (uint16_t)k;
+	if (s->shuffle_group) {
+		/* Fisher-Yates over the groups. */
+		seed = slab_secret ^ (uintptr_t)base ^
+		       atomic_fetch_add_explicit(&slab_seed_ctr, 1,
+						 memory_order_relaxed);
+		for (k = ng - 1; k > 0; k--) {
+			uint32_t j = (uint32_t)(((splitmix64(&seed) &
+						  0xffffffffULL) * (k + 1)) >> 32);
+			uint16_t t = perm[k];
+
+			perm[k] = perm[j];
+			perm[j] = t;
+		}
+	}
+	for (k = 0; k < ng; k++) {
+		unsigned int end = MIN((perm[k] + 1) * g, n);
+
+		for (i = perm[k] * g; i < end; i++) {
+			void *obj = slab_obj(s, base, i);
+
+			if (prev)
+				set_freepointer(s, prev, obj);
+			else
+				first = obj;
+			prev = obj;
+		}
+	}
+	set_freepointer(s, prev, NULL);
+	return first;
+}
+
+/* A new slab with its objects initialised and linked; no lock held. */
+static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
+{
 	unsigned int n = s->objects, i;
 	struct page *page;
-	uint64_t seed;
-	void *base;
+	void *base, *first;
 
 	page = __alloc_pages(s->gfp | (gfp & __GFP_HIGH), s->order);
 	if (!page)
@@ -193,31 +251,27 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 		page[i].head = page;
 		set_page_flags(&page[i], PG_tail);
 	}
+	if (s->pcpu_chunk) {
+		/* What kfree_fast reads, in every page of the slab. */
+		for (i = 0; i < (1U << s->order); i++) {
+			page[i].slab_off = (i << PAGE_SHIFT) - s->red_left_pad;
+			page[i].slab_limit = n * s->size;
+			page[i].slab_magic = s->slab_magic;
+			WRITE_ONCE(page[i].pcpu_chunk, s->pcpu_chunk);
+		}
+	}
 	for (i = 0; i < n; i++) {
 		void *obj = slab_obj(s, base, i);
 
 		debug_init_object(s, obj);
 		if (s->ctor)
 			s->ctor(obj);
-		perm[i] = (uint16_t)i;
+		if (s->flags & SLAB_FREE_TAG)
+			*(uintptr_t *)obj = slab_free_tag(obj);
 	}
-	/* Fisher-Yates: objects are handed out in a random order. */
-	seed = slab_secret ^ (uintptr_t)base ^
-	       atomic_fetch_add_explicit(&slab_seed_ctr, 1, memory_order_relaxed);
-	for (i = n - 1; i > 0; i--) {
-		uint32_t j = (uint32_t)(((splitmix64(&seed) & 0xffffffffULL) *
-					 (i + 1)) >> 32);
-		uint16_t t = perm[i];
-
-		perm[i] = perm[j];
-		perm[j] = t;
-	}
-	for (i = 0; i + 1 < n; i++)
-		set_freepointer(s, slab_obj(s, base, perm[i]),
-				slab_obj(s, base, perm[i + 1]));
-	set_freepointer(s, slab_obj(s, base, perm[n - 1]), NULL);
+	first = build_freelist(s, base, n);
 	page->slab_cache = s;
-	page->freelist = slab_obj(s, base, perm[0]);
+	page->freelist = first;
 	page->inuse = 0;
 	page->objects = n;
 	page->order = (uint8_t)s->order;
@@ -229,6 +283,8 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 /* Give a slab's pages back to the buddy allocator; no lock held. */
 static void discard_slab(struct kmem_cache *s, struct page *page)
 {
+	for (unsigned int i = 0; i < (1U << s->order); i++)
+		WRITE_ONCE(page[i].pcpu_chunk, 0);
 	for (unsigned int i = 1; i < (1U << s->order); i++)
 		set_page_flags(&page[i], 0);
 	/* slab_cache stays: a racing (buggy) free that still saw PG_slab
@@ -251,13 +307,25 @@ static __cold void freelist_corrupted(struct kmem_cache *s, struct page *page,
 				      void *obj, void *next)
 {
 	kmem_report_error("cache %s: free pointer of object %p corrupted "
-			  "(decodes to %p, outside its slab %p)", s->name, obj,
+			  "(decodes to %p, not an object of its slab %p): an "
+			  "overflow or a write after free", s->name, obj,
 			  next, page_address(page));
+}
+
+static __cold void free_tag_damaged(struct kmem_cache *s, void *obj)
+{
+	kmem_report_error("cache %s: free object %p was written to (its first "
+			  "word reads %#lx): a write after free, or an "
+			  "overflow from the object before it", s->name, obj,
+			  (unsigned long)*(uintptr_t *)obj);
 }
 
 /*
  * Take up to nr objects from the cache's slabs, partial ones first;
- * s->lock held.  Returns how many.
+ * s->lock held.  Returns how many.  A free pointer is followed only to
+ * the start of an object of the same slab, and (tagged caches) only out
+ * of an object whose free tag is intact: an overflow that reached a free
+ * object's free pointer passed its first word first.
  */
 static size_t take_objects(struct kmem_cache *s, size_t nr, void **objs)
 {
@@ -265,7 +333,6 @@ static size_t take_objects(struct kmem_cache *s, size_t nr, void **objs)
 
 	while (n < nr) {
 		struct page *page;
-		uintptr_t base;
 		void *obj;
 
 		if (!list_empty(&s->partial)) {
@@ -279,26 +346,32 @@ static size_t take_objects(struct kmem_cache *s, size_t nr, void **objs)
 		} else {
 			break;
 		}
-		base = (uintptr_t)page_address(page);
 		obj = page->freelist;
 		while (n < nr && obj) {
 			void *next;
 
+			if (unlikely((s->flags & SLAB_FREE_TAG) &&
+				     *(uintptr_t *)obj != slab_free_tag(obj))) {
+				free_tag_damaged(s, obj);
+				goto lose_slab;
+			}
 			vg_open((char *)obj + s->offset, sizeof(void *));
 			next = get_freepointer(s, obj);
 			vg_close((char *)obj + s->offset, sizeof(void *));
-
-			if (unlikely(next && (uintptr_t)next - base >=
-						     slab_bytes(s))) {
+			if (unlikely(next && !slab_obj_valid(s, page, next))) {
 				freelist_corrupted(s, page, obj, next);
-				/* Continuing: the rest of the slab is lost. */
-				s->nr_inuse += page->objects - page->inuse - 1;
-				page->inuse = page->objects - 1;
-				next = NULL;
+				goto lose_slab;
 			}
 			objs[n++] = obj;
 			page->inuse++;
 			obj = next;
+			continue;
+lose_slab:
+			/* Continuing (KMEM_ABORT=0): the rest of the slab's
+			 * free objects are never handed out. */
+			s->nr_inuse += page->objects - page->inuse;
+			page->inuse = page->objects;
+			obj = NULL;
 		}
 		page->freelist = obj;
 		if (!obj) {
@@ -311,13 +384,51 @@ static size_t take_objects(struct kmem_cache *s, size_t nr, void **objs)
 	return n;
 }
 
+static void put_object(struct kmem_cache *s, void *obj,
+		       struct list_head *discard, unsigned long caller,
+		       bool checked);
+
+/* A free that cannot wait for s->lock: a lock-free push on s->deferred,
+ * linked through the (encoded) free pointer. */
+static void defer_free(struct kmem_cache *s, void *obj, bool checked)
+{
+	_Atomic(void *) *head = checked ? &s->deferred_checked : &s->deferred;
+	void *old = atomic_load_explicit(head, memory_order_relaxed);
+
+	do {
+		set_freepointer(s, obj, old);
+	} while (!atomic_compare_exchange_weak_explicit(
+		head, &old, obj, memory_order_release, memory_order_relaxed));
+}
+
+/* Frees that found s->lock taken by a context that could not wait for
+ * it: put them back now; s->lock held. */
+static void drain_deferred(struct kmem_cache *s, struct list_head *discard)
+{
+	for (int checked = 0; checked < 2; checked++) {
+		void *obj = llist_take_all(checked ? &s->deferred_checked
+						   : &s->deferred);
+
+		while (obj) {
+			void *next = get_freepointer(s, obj);
+
+			put_object(s, obj, discard, 0, checked);
+			obj = next;
+		}
+	}
+}
+
 /* nr objects for orig_size bytes each, asked by caller (0: internal). */
 static int alloc_objects(struct kmem_cache *s, gfp_t gfp, size_t nr,
 			 void **objs, size_t orig_size, unsigned long caller)
 {
+	struct list_head discard = LIST_HEAD_INIT(discard);
 	size_t n = 0;
 
-	kmem_lock(&s->lock);
+	if (!kmem_lock_gfp(&s->lock, gfp))
+		return 0;
+	if (unlikely(READ_ONCE(s->deferred) || READ_ONCE(s->deferred_checked)))
+		drain_deferred(s, &discard);
 	for (;;) {
 		struct page *page;
 
@@ -326,13 +437,20 @@ static int alloc_objects(struct kmem_cache *s, gfp_t gfp, size_t nr,
 			break;
 		kmem_unlock(&s->lock);
 		page = new_slab(s, gfp);
-		kmem_lock(&s->lock);
+		if (!kmem_lock_gfp(&s->lock, gfp)) {
+			if (page)	/* cannot list it: give it back */
+				discard_slab(s, page);
+			goto unlocked;
+		}
 		if (!page)
 			break;
 		list_add(&page->slab_list, &s->free);
 		s->nr_free++;
 	}
 	kmem_unlock(&s->lock);
+unlocked:
+	if (unlikely(!list_empty(&discard)))
+		discard_list(s, &discard);
 	if (unlikely(n == 0 && nr && (s->flags & SLAB_PANIC)))
 		kmem_panic("kmem_cache_alloc(%s): out of memory (SLAB_PANIC)",
 			   s->name);
@@ -431,13 +549,25 @@ static void put_object(struct kmem_cache *s, void *obj,
 	}
 }
 
-/* checked: the debug free hook ran already (quarantine). */
+/*
+ * checked: the debug free hook ran already (quarantine).  A context that
+ * must not wait for s->lock (a signal handler that interrupted its
+ * holder, another thread forking) defers the objects: a lock-free push,
+ * put back (and, for debug caches, checked) by the next holder of the
+ * lock.
+ */
 static void free_objects(struct kmem_cache *s, size_t nr, void **objs,
 			 unsigned long caller, bool checked)
 {
 	struct list_head discard = LIST_HEAD_INIT(discard);
 
-	kmem_lock(&s->lock);
+	if (unlikely(!kmem_lock_safe(&s->lock))) {
+		for (size_t i = 0; i < nr; i++)
+			defer_free(s, objs[i], checked);
+		return;
+	}
+	if (unlikely(READ_ONCE(s->deferred) || READ_ONCE(s->deferred_checked)))
+		drain_deferred(s, &discard);
 	for (size_t i = 0; i < nr; i++)
 		put_object(s, objs[i], &discard, caller, checked);
 	kmem_unlock(&s->lock);
@@ -471,7 +601,8 @@ bool __kmem_cache_free_check(struct kmem_cache *s, void *obj,
 	struct page *page = compound_head(virt_to_page(obj));
 	bool ok = true;
 
-	kmem_lock(&s->lock);
+	if (!kmem_lock_safe(&s->lock))
+		return true;	/* cannot check now: free it unchecked */
 	if (unlikely(obj == page->freelist)) {
 		kmem_report_error("%s: double free of object %p (it was the "
 				  "last object freed into its slab)", s->name,
@@ -533,6 +664,13 @@ struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller)
 		return NULL;
 	}
 	return s;
+}
+
+void kmem_cache_set_pcpu(struct kmem_cache *s, uint16_t chunk)
+{
+	kmem_assert(!cache_debug(s) && s->object_size >= sizeof(uintptr_t));
+	s->pcpu_chunk = chunk;
+	s->flags |= SLAB_FREE_TAG;
 }
 
 size_t kmem_cache_object_size(const struct kmem_cache *s)
@@ -716,6 +854,7 @@ KMEM_EXPORT void kmem_cache_free(struct kmem_cache *s, void *obj)
 		return;
 	}
 	__kmem_cache_free_track(s, obj, _RET_IP_);
+	purge_maybe_start();
 }
 
 KMEM_EXPORT size_t kmem_cache_size(struct kmem_cache *s)
@@ -765,6 +904,7 @@ int slab_init(void)
 	int err;
 
 	slab_secret = (uintptr_t)os_random_u64();
+	slab_tag_secret = (uintptr_t)os_random_u64() | 1;
 	debug_init();
 	err = kmem_cache_open(&kmem_cache_boot, "kmem_cache",
 			      sizeof(struct kmem_cache), CACHE_LINE_SIZE,
@@ -779,26 +919,16 @@ void slab_fork_prepare(void)
 {
 	struct kmem_cache *s;
 
-	kmem_lock(&slab_mutex);
+	kmem_fork_lock(&slab_mutex);
 	cds_list_for_each_entry(s, &slab_caches, list)
-		kmem_lock(&s->lock);
+		kmem_fork_lock(&s->lock);
 }
 
-void slab_fork_parent(void)
+void slab_fork_release(void)
 {
 	struct kmem_cache *s;
 
 	cds_list_for_each_entry(s, &slab_caches, list)
-		kmem_unlock(&s->lock);
-	kmem_unlock(&slab_mutex);
-}
-
-void slab_fork_child(void)
-{
-	struct kmem_cache *s;
-
-	cds_list_for_each_entry(s, &slab_caches, list)
-		kmem_lock_reinit(&s->lock);
-	kmem_lock_reinit(&slab_mutex);
-	debug_fork_child();
+		kmem_fork_unlock(&s->lock);
+	kmem_fork_unlock(&slab_mutex);
 }

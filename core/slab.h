@@ -42,6 +42,10 @@
  * debug mode or under valgrind; debug.h). */
 #define SLAB_KMALLOC_SIZE 0x40000000u
 
+/* Internal flag: a free object's first word holds slab_free_tag(obj)
+ * (kmalloc classes with a per-CPU cache; kmalloc.h explains the tag). */
+#define SLAB_FREE_TAG 0x20000000u
+
 #define SLAB_DEBUG_FLAGS (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | \
 			  SLAB_POISON | SLAB_STORE_USER | SLAB_KMALLOC_SIZE)
 
@@ -65,6 +69,13 @@ struct kmem_cache {
 	unsigned int objects;		/* objects per slab */
 	uint32_t reciprocal_size;	/* floor(2^32 / size) + 1: obj_to_index */
 	unsigned int min_free;		/* empty slabs kept before release */
+	unsigned int shuffle_group;	/* neighbours handed out together from a
+					 * new slab (KMEM_SHUFFLE); 0: in order */
+	uint16_t pcpu_chunk;		/* chunk of the class's per-CPU cache;
+					 * 0: none (kmem_cache_set_pcpu) */
+	uint64_t slab_magic;		/* UINT64_MAX / size + 1 (struct page) */
+	_Atomic(void *) deferred;	/* frees that found the lock taken */
+	_Atomic(void *) deferred_checked; /* ... after their debug checks */
 	slab_flags_t flags;		/* SLAB_* given and implied */
 	gfp_t gfp;			/* zone bits for the slab pages */
 	int kmalloc_class;		/* kmalloc size class, or -1 */
@@ -108,6 +119,13 @@ static __always_inline bool slab_obj_valid(const struct kmem_cache *s,
 
 /* Per-process secret mixed into every stored free pointer. */
 extern uintptr_t slab_secret __hidden;
+/* Per-process secret of the free tags (odd, so no tag is 0). */
+extern uintptr_t slab_tag_secret __hidden;
+
+static __always_inline uintptr_t slab_free_tag(const void *obj)
+{
+	return (uintptr_t)obj ^ slab_tag_secret;
+}
 
 /* The next free object after obj (obj must be free). */
 static __always_inline void *get_freepointer(const struct kmem_cache *s,
@@ -169,6 +187,13 @@ struct kmem_cache *__kmem_cache_create(const char *name, size_t size,
  */
 struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller) __hidden;
 
+/*
+ * Give s's objects the per-CPU fast paths of chunk (kmalloc_init, before
+ * the first allocation from s): every page of its slabs then carries
+ * pcpu_chunk and the check of kfree_fast, and its free objects their
+ * free tag.  Not for debug caches.
+ */
+void kmem_cache_set_pcpu(struct kmem_cache *s, uint16_t chunk) __hidden;
 /* Usable bytes of an object of s. */
 size_t kmem_cache_object_size(const struct kmem_cache *s) __hidden;
 /* True if the cache has debug flags: it bypasses the per-CPU layer. */
@@ -181,7 +206,6 @@ int slab_init(void) __hidden;
 /* Shrink every cache (kmem_trim). */
 void kmem_cache_shrink_all(void) __hidden;
 void slab_fork_prepare(void) __hidden;
-void slab_fork_parent(void) __hidden;
-void slab_fork_child(void) __hidden;
+void slab_fork_release(void) __hidden;
 
 #endif /* KMEM_SLAB_H */

@@ -78,8 +78,10 @@
 #include <string.h>
 
 #include "buddy.h"
+#include "fork.h"
 #include "options.h"
 #include "os.h"
+#include "purge.h"
 #include "vmap_tree.h"
 
 #define VM_GUARD PAGE_SIZE	/* bytes of each guard */
@@ -95,6 +97,8 @@ enum vm_state {
 	VM_FREE,	/* on vm_free_list, describes nothing */
 	VM_LIVE,	/* handed out */
 	VM_CACHED,	/* freed, still mapped, on vmap_cache */
+	VM_FREEING,	/* freed by a context that could not take vmap_lock,
+			 * on vm_deferred until the next holder caches it */
 };
 
 struct vm_struct {
@@ -106,6 +110,7 @@ struct vm_struct {
 	const void *caller;	/* return address of the allocating call */
 	uint64_t freed_ms;	/* os_now_ms() when it entered the cache */
 	struct list_head list;	/* on vmap_live, vmap_cache or vm_free_list */
+	struct vm_struct *deferred_next; /* on vm_deferred (VM_FREEING) */
 	_Atomic int state;	/* enum vm_state */
 };
 
@@ -119,9 +124,12 @@ static kmem_lock_t vmap_lock = KMEM_LOCK_INIT;
 static struct list_head vmap_live = LIST_HEAD_INIT(vmap_live);
 static struct list_head vmap_cache = LIST_HEAD_INIT(vmap_cache); /* newest first */
 static struct list_head vm_free_list = LIST_HEAD_INIT(vm_free_list);
-static size_t nr_live, live_bytes;	/* live areas, their rw bytes */
+static size_t nr_live;			/* live areas */
+static _Atomic size_t live_bytes;	/* their rw bytes (also changed by
+					 * the owner of an area, unlocked) */
 static size_t nr_cached, cached_bytes;	/* cached areas, their rw bytes */
 static uintptr_t recent_free[VM_RECENT]; /* starts of unmapped areas */
+static _Atomic(struct vm_struct *) vm_deferred;	/* VM_FREEING areas */
 static unsigned int recent_pos;		/* next slot of recent_free */
 
 /* System calls made here; atomic because they are made unlocked. */
@@ -137,7 +145,7 @@ static inline void count(_Atomic size_t *c)
 static void *vm_os_mmap(void *hint, size_t len, bool fixed)
 {
 	count(&nr_mmap);
-	return os_mmap(hint, len, OS_PROT_NONE, fixed, NULL);
+	return os_mmap(hint, len, OS_PROT_NONE | OS_MAP_ACCOUNT, fixed, NULL);
 }
 
 static void vm_os_munmap(void *addr, size_t len)
@@ -159,6 +167,58 @@ static void vm_unmap_ranges(const struct vm_range *r, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
 		vm_os_munmap(r[i].start, r[i].len);
+}
+
+
+/* ---- locking, and frees that could not wait ---- */
+
+/* Move a freed area (already off vmap_live) into the cache; vmap_lock
+ * held. */
+static void vm_cache_add_locked(struct vm_struct *vm, uint64_t now)
+{
+	vm->freed_ms = now;
+	atomic_store_explicit(&vm->state, VM_CACHED, memory_order_release);
+	list_add(&vm->list, &vmap_cache);
+	nr_cached++;
+	cached_bytes += vm->rw_len;
+}
+
+/* vmap_lock held: areas freed while it was taken go to the cache (the
+ * bounds are enforced by the next vfree or purge pass). */
+static void vm_drain_deferred_locked(void)
+{
+	struct vm_struct *vm = atomic_exchange_explicit(&vm_deferred, NULL,
+							memory_order_acquire);
+	uint64_t now = vm ? os_now_ms() : 0;
+
+	while (vm) {
+		struct vm_struct *next = vm->deferred_next;
+
+		list_del(&vm->list);
+		nr_live--;
+		live_bytes -= vm->rw_len;
+		vm_cache_add_locked(vm, now);
+		vm = next;
+	}
+}
+
+/* Take vmap_lock on an allocation path (gfp) or a free path (0): gives up
+ * rather than wait in a signal handler that interrupted its holder, or
+ * while another thread forks (internal.h). */
+static bool vmap_lock_gfp(gfp_t gfp)
+{
+	if (!kmem_lock_gfp(&vmap_lock, gfp))
+		return false;
+	if (unlikely(atomic_load_explicit(&vm_deferred, memory_order_relaxed)))
+		vm_drain_deferred_locked();
+	return true;
+}
+
+static void vmap_lock_wait(void)
+{
+	kmem_lock(&vmap_lock);
+	if (unlikely(atomic_load_explicit(&vm_deferred, memory_order_relaxed)))
+		vm_drain_deferred_locked();
 }
 
 /* ---- lookup ---- */
@@ -216,7 +276,10 @@ static bool vm_struct_refill(void)
 	if (!page)
 		return false;
 	vm = page_address(page);
-	kmem_lock(&vmap_lock);
+	if (!vmap_lock_gfp(0)) {
+		__free_pages_ok(page, 0);
+		return false;
+	}
 	for (size_t i = 0; i < n; i++)
 		list_add(&vm[i].list, &vm_free_list);
 	kmem_unlock(&vmap_lock);
@@ -340,10 +403,9 @@ static bool vm_protect_tail(struct vm_struct *vm, size_t len)
 
 	if (vm_os_mprotect((char *)vm->addr + len, excess, OS_PROT_NONE))
 		return false;
-	kmem_lock(&vmap_lock);
-	vm->rw_len = len;
-	live_bytes -= excess;
-	kmem_unlock(&vmap_lock);
+	/* The area is its owner's: no lock for its own fields. */
+	WRITE_ONCE(vm->rw_len, len);
+	atomic_fetch_sub_explicit(&live_bytes, excess, memory_order_relaxed);
 	return true;
 }
 
@@ -365,7 +427,8 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 	if (READ_ONCE(nr_cached)) {
 		uint64_t now = os_now_ms();
 
-		kmem_lock(&vmap_lock);
+		if (!vmap_lock_gfp(gfp))
+			return NULL;
 		n = vm_cache_shrink_locked(r, 0, 0, now);
 		vm = vm_cache_find_locked(len, align);
 		if (vm) {
@@ -376,7 +439,8 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 			vm->caller = caller;
 			list_add(&vm->list, &vmap_live);
 			nr_live++;
-			live_bytes += vm->rw_len;
+			atomic_fetch_add_explicit(&live_bytes, vm->rw_len,
+						  memory_order_relaxed);
 			atomic_store_explicit(&vm->state, VM_LIVE,
 					      memory_order_release);
 			kmem_unlock(&vmap_lock);
@@ -405,7 +469,8 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 	if (!slot)
 		goto fail;
 	for (;;) {
-		kmem_lock(&vmap_lock);
+		if (!vmap_lock_gfp(gfp))
+			goto fail;
 		vm = vm_struct_get();
 		if (vm)
 			break;
@@ -464,33 +529,39 @@ static bool vm_containing_locked(uintptr_t addr, struct vm_struct *out,
 	return false;
 }
 
-static __cold void vm_bad_free(const char *fn, const void *ptr)
+void vmalloc_report_bad(const char *fn, const void *ptr)
 {
+	size_t fl = strlen(fn);
+	/* free, kfree, vfree, free_sized...: a second free; else a use. */
+	bool is_free = (fl >= 4 && !strcmp(fn + fl - 4, "free")) ||
+		       !strncmp(fn, "free", 4);
 	uintptr_t a = (uintptr_t)ptr;
 	struct vm_struct area;
 	bool cached = false, found, recent = false;
 	struct vm_struct *vm;
 
-	kmem_lock(&vmap_lock);
+	/* The area that starts at ptr, freed: lock-free, as lookups are. */
 	vm = vm_lookup(ptr);
-	found = vm && vm->addr == ptr &&
-		atomic_load_explicit(&vm->state, memory_order_relaxed) ==
-			VM_CACHED;
+	found = vm && READ_ONCE(vm->addr) == ptr;
 	if (found) {
+		int st = atomic_load_explicit(&vm->state, memory_order_acquire);
+
+		found = st == VM_CACHED || st == VM_FREEING;
 		area = *vm;
 		cached = true;
-	} else {
-		found = vm_containing_locked(a, &area, &cached);
 	}
-	for (unsigned int i = 0; !found && i < VM_RECENT; i++)
-		if (a && recent_free[i] == a)
-			recent = true;
-	kmem_unlock(&vmap_lock);
+	if (!found && vmap_lock_gfp(0)) {
+		found = vm_containing_locked(a, &area, &cached);
+		for (unsigned int i = 0; !found && i < VM_RECENT; i++)
+			if (a && recent_free[i] == a)
+				recent = true;
+		kmem_unlock(&vmap_lock);
+	}
 
 	if (found && (uintptr_t)area.addr == a)
 		kmem_report_error("%s(%p): %s of the area %p-%p "
 				  "(size %zu), already freed", fn, ptr,
-				  fn[1] == 'f' ? "double free" : "use after free",
+				  is_free ? "double free" : "use after free",
 				  area.addr,
 				  (char *)area.addr + area.rw_len,
 				  area.rw_len);
@@ -510,11 +581,11 @@ static __cold void vm_bad_free(const char *fn, const void *ptr)
 	else if (recent)
 		kmem_report_error("%s(%p): %s: the area at %p was already "
 				  "freed and unmapped", fn, ptr,
-				  fn[1] == 'f' ? "double free" : "use after free",
+				  is_free ? "double free" : "use after free",
 				  ptr);
 	else
-		kmem_report_error("%s(%p): not the start of a vmalloc area",
-				  fn, ptr);
+		kmem_report_error("%s(): %p: pointer was never allocated by "
+				  "kmem", fn, ptr);
 }
 
 /* ---- freeing ---- */
@@ -531,17 +602,34 @@ void __vfree(const void *addr)
 		return;
 	vm = find_vm_area(addr);
 	if (unlikely(!vm)) {
-		vm_bad_free("vfree", addr);
+		vmalloc_report_bad("vfree", addr);
+		return;
+	}
+	if (unlikely(!vmap_lock_gfp(0))) {
+		/* Cannot wait for vmap_lock: the next holder caches it. */
+		int live = VM_LIVE;
+
+		if (!atomic_compare_exchange_strong(&vm->state, &live,
+						    VM_FREEING) ||
+		    READ_ONCE(vm->addr) != addr) {
+			vmalloc_report_bad("vfree", addr);
+			return;
+		}
+		vm->deferred_next = atomic_load_explicit(&vm_deferred,
+							 memory_order_relaxed);
+		while (!atomic_compare_exchange_weak_explicit(
+			&vm_deferred, &vm->deferred_next, vm,
+			memory_order_release, memory_order_relaxed))
+			;
 		return;
 	}
 	now = os_now_ms();
-	kmem_lock(&vmap_lock);
 	if (unlikely(vm->addr != addr ||
 		     atomic_load_explicit(&vm->state, memory_order_relaxed) !=
 			     VM_LIVE)) {
 		/* Lost a race with another vfree of the same pointer. */
 		kmem_unlock(&vmap_lock);
-		vm_bad_free("vfree", addr);
+		vmalloc_report_bad("vfree", addr);
 		return;
 	}
 	list_del(&vm->list);
@@ -549,12 +637,7 @@ void __vfree(const void *addr)
 	live_bytes -= vm->rw_len;
 	if (vm->rw_len <= limit) {
 		n = vm_cache_shrink_locked(r, 0, vm->rw_len, now);
-		vm->freed_ms = now;
-		atomic_store_explicit(&vm->state, VM_CACHED,
-				      memory_order_release);
-		list_add(&vm->list, &vmap_cache);
-		nr_cached++;
-		cached_bytes += vm->rw_len;
+		vm_cache_add_locked(vm, now);
 	} else {
 		/* Too big to cache: unmap now. */
 		atomic_store_explicit(vmap_tree_slot(vm->addr), NULL,
@@ -580,7 +663,7 @@ void *__vrealloc(void *addr, size_t new_size)
 	void *r, *p;
 
 	if (unlikely(!vm)) {
-		vm_bad_free("vrealloc", addr);
+		vmalloc_report_bad("vrealloc", addr);
 		return NULL;
 	}
 	if (!len)
@@ -604,11 +687,10 @@ void *__vrealloc(void *addr, size_t new_size)
 		if (vm_os_mprotect((char *)addr + old_len, len - old_len,
 				   OS_PROT_RW))
 			return NULL;
-		kmem_lock(&vmap_lock);
-		vm->rw_len = len;
-		vm->size = len;
+		/* The area is its owner's: no lock for its own fields. */
+		WRITE_ONCE(vm->rw_len, len);
+		WRITE_ONCE(vm->size, len);
 		live_bytes += len - old_len;
-		kmem_unlock(&vmap_lock);
 		return addr;
 	}
 
@@ -657,20 +739,28 @@ void *__vrealloc(void *addr, size_t new_size)
 	vm_os_munmap(vm->map_start, a - (uintptr_t)vm->map_start);
 	vm_os_munmap((char *)addr + old_len, old_end - (a + old_len));
 
-	kmem_lock(&vmap_lock);
-	/* The old pages left addr at the mremap: another area may already
-	 * start there and own the slot. */
+	/*
+	 * The old pages left addr at the mremap: another area may already
+	 * start there and own the slot, so clear it only if it is still
+	 * ours (compare-and-swap: no lock).  The new slot is at an address
+	 * only our own reservation covers.  The area's fields are its
+	 * owner's; readers revalidate vm->addr after a lookup.
+	 */
 	old_slot = vmap_tree_slot(addr);
-	if (atomic_load_explicit(old_slot, memory_order_relaxed) == vm)
-		atomic_store_explicit(old_slot, NULL, memory_order_release);
-	vm->map_start = r;
-	vm->map_len = span;
-	vm->rw_len = len;
-	vm->size = len;
+	{
+		void *expected = vm;
+
+		atomic_compare_exchange_strong_explicit(
+			old_slot, &expected, NULL, memory_order_release,
+			memory_order_relaxed);
+	}
+	WRITE_ONCE(vm->map_start, r);
+	WRITE_ONCE(vm->map_len, span);
+	WRITE_ONCE(vm->rw_len, len);
+	WRITE_ONCE(vm->size, len);
 	WRITE_ONCE(vm->addr, p);
 	live_bytes += len - old_len;
 	atomic_store_explicit(slot, vm, memory_order_release);
-	kmem_unlock(&vmap_lock);
 	return p;
 fail:
 	vm_os_munmap(r, span);
@@ -706,7 +796,10 @@ bool vmalloc_covers(const void *addr, size_t len)
 		e = UINTPTR_MAX;
 	if (!READ_ONCE(nr_live) && !READ_ONCE(nr_cached))
 		return false;
-	kmem_lock(&vmap_lock);
+	/* A signal handler that interrupted the lock's holder, or another
+	 * thread forking: the lists cannot be read now; say no. */
+	if (!vmap_lock_gfp(0))
+		return false;
 	list_for_each_entry(vm, &vmap_live, list)
 		if (a < (uintptr_t)vm->map_start + vm->map_len &&
 		    e > (uintptr_t)vm->map_start) {
@@ -778,7 +871,7 @@ size_t vmalloc_trim(void)
 
 	do {
 		n = 0;
-		kmem_lock(&vmap_lock);
+		vmap_lock_wait();
 		while (!list_empty(&vmap_cache) && n < VM_EVICT_MAX) {
 			struct vm_struct *vm = list_entry(vmap_cache.prev,
 							  struct vm_struct,
@@ -792,6 +885,33 @@ size_t vmalloc_trim(void)
 	return freed;
 }
 
+uint64_t vmalloc_purge_expired(uint64_t now, bool safe)
+{
+	uint64_t delay = (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS);
+	uint64_t next = UINT64_MAX;
+	struct vm_range r[VM_EVICT_MAX];
+	unsigned int n;
+
+	if (!READ_ONCE(nr_cached))
+		return UINT64_MAX;
+	do {
+		if (safe) {
+			if (!vmap_lock_gfp(0))
+				return now + delay;
+		} else {
+			vmap_lock_wait();
+		}
+		n = vm_cache_shrink_locked(r, 0, 0, now);
+		next = UINT64_MAX;
+		if (!list_empty(&vmap_cache))
+			next = list_entry(vmap_cache.prev, struct vm_struct,
+					  list)->freed_ms + delay;
+		kmem_unlock(&vmap_lock);
+		vm_unmap_ranges(r, n);
+	} while (n == VM_EVICT_MAX);
+	return next;
+}
+
 int vmalloc_init(void)
 {
 	return 0;
@@ -799,17 +919,12 @@ int vmalloc_init(void)
 
 void vmalloc_fork_prepare(void)
 {
-	kmem_lock(&vmap_lock);
+	kmem_fork_lock(&vmap_lock);
 }
 
-void vmalloc_fork_parent(void)
+void vmalloc_fork_release(void)
 {
-	kmem_unlock(&vmap_lock);
-}
-
-void vmalloc_fork_child(void)
-{
-	kmem_lock_reinit(&vmap_lock);
+	kmem_fork_unlock(&vmap_lock);
 }
 
 /* ---- the exported API ---- */
@@ -861,4 +976,5 @@ KMEM_EXPORT void kmem_vfree(const void *p)
 {
 	kmem_init();
 	__vfree(p);
+	purge_maybe_start();
 }

@@ -30,6 +30,9 @@ void __vfree(const void *addr) __hidden;
 void *__vrealloc(void *addr, size_t new_size) __hidden;
 /* True if addr is the start of a live area. */
 bool is_vmalloc_addr(const void *addr) __hidden;
+/* Report fn(ptr) of a pointer that is not the start of a live area: a
+ * double free, an interior or guard-page pointer, or a stranger. */
+void vmalloc_report_bad(const char *fn, const void *ptr) __hidden __cold;
 /* True if addr lies anywhere inside a live area or its guard pages. */
 bool vmalloc_covers(const void *addr, size_t len) __hidden;
 /* Bytes usable at addr (the mapping's size); 0 if not a live area start. */
@@ -52,9 +55,13 @@ void vmalloc_print(FILE *out) __hidden;
 /* Unmap every cached area now. */
 size_t vmalloc_trim(void) __hidden;
 
+/* Purge pass: unmap cached areas older than KMEM_PURGE_DELAY_MS; returns
+ * when the next one will be due (os_now_ms() time), UINT64_MAX if none.
+ * safe: on an allocation path (the lock gives up rather than waits). */
+uint64_t vmalloc_purge_expired(uint64_t now, bool safe) __hidden;
+
 int vmalloc_init(void) __hidden;
 void vmalloc_fork_prepare(void) __hidden;
-void vmalloc_fork_parent(void) __hidden;
-void vmalloc_fork_child(void) __hidden;
+void vmalloc_fork_release(void) __hidden;
 
 #endif /* KMEM_VMALLOC_H */

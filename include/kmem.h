@@ -48,10 +48,15 @@ typedef unsigned int gfp_t;
 #define __GFP_HIGH 0x20u	   /* may dip into the reserve below min */
 #define __GFP_NOWARN 0x200u  /* no message on failure */
 #define __GFP_ZERO 0x100u	   /* return zeroed memory */
+/* Never wait for a lock: trylocks, then kmem's atomic reserve, else NULL.
+ * Async-signal-safe: usable from a signal handler that interrupted kmem
+ * anywhere, as the kernel's GFP_ATOMIC is usable in interrupt context. */
+#define __GFP_NOBLOCK 0x400u
 
 #define GFP_KERNEL 0u
-#define GFP_ATOMIC (__GFP_HIGH)
-#define GFP_NOWAIT 0u
+/* May also dip into the zones' reserve below their min watermark. */
+#define GFP_ATOMIC (__GFP_HIGH | __GFP_NOBLOCK)
+#define GFP_NOWAIT (__GFP_NOBLOCK)
 #define GFP_DMA (__GFP_DMA)
 #define GFP_DMA32 (__GFP_DMA32)
 #define GFP_HIGHUSER (__GFP_HIGHMEM)

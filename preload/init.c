@@ -16,12 +16,11 @@
  * whichever comes first; pthread_atfork itself may call malloc, so it is
  * called only once kmem is up and with no allocator lock held.
  *
- * Fork.  prepare takes every allocator lock, top down (percpu -> slab ->
- * vmalloc -> buddy, which takes the page map's); parent releases them
- * bottom up; child reinitialises them, bottom up, as the only thread left.
- * Our prepare handler was registered before the program's, so it runs
- * after theirs (glibc runs prepare handlers in reverse order), and our
- * child handler runs before theirs: their handlers may call malloc.
+ * Fork.  The handlers are core/fork.c's (kmem_fork_prepare & co.), which
+ * explains the protocol.  They are registered before the program's, so
+ * our prepare runs after theirs (glibc runs prepare handlers in reverse
+ * order), and our child handler before theirs: their handlers may call
+ * malloc.
  *
  * Thread exit.  A pthread key whose destructor calls percpu_thread_exit()
  * (the per-thread caches of the fallback mode go back to the slabs).  The
@@ -43,6 +42,7 @@
 #include "preload.h"
 
 #include "buddy.h"
+#include "fork.h"
 #include "kmalloc.h"
 #include "options.h"
 #include "percpu.h"
@@ -51,46 +51,14 @@
 
 __thread unsigned char preload_thread_state
 	__attribute__((tls_model("initial-exec")));
+__thread unsigned char preload_depth __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t exit_key;		/* its destructor flushes a thread */
 static _Atomic int exit_key_state;	/* 0 none, 1 being made, 2 ready,
 					 * 3 failed (no exit hook) */
 static _Atomic int atfork_state;	/* 0 none, 1 registered (or failed) */
 
-/* ---- fork ---- */
-
-static void fork_prepare(void)
-{
-	if (atomic_load_explicit(&kmem_init_state, memory_order_acquire) !=
-	    KMEM_UP)
-		return;
-	percpu_fork_prepare();
-	slab_fork_prepare();
-	vmalloc_fork_prepare();
-	buddy_fork_prepare();
-}
-
-static void fork_parent(void)
-{
-	if (atomic_load_explicit(&kmem_init_state, memory_order_acquire) !=
-	    KMEM_UP)
-		return;
-	buddy_fork_parent();
-	vmalloc_fork_parent();
-	slab_fork_parent();
-	percpu_fork_parent();
-}
-
-static void fork_child(void)
-{
-	if (atomic_load_explicit(&kmem_init_state, memory_order_acquire) !=
-	    KMEM_UP)
-		return;
-	buddy_fork_child();
-	vmalloc_fork_child();
-	slab_fork_child();
-	percpu_fork_child();
-}
+/* ---- fork: core/fork.c owns the protocol ---- */
 
 static void register_atfork(void)
 {
@@ -100,7 +68,8 @@ static void register_atfork(void)
 		return;
 	if (!atomic_compare_exchange_strong(&atfork_state, &expected, 1))
 		return;
-	if (pthread_atfork(fork_prepare, fork_parent, fork_child))
+	if (pthread_atfork(kmem_fork_prepare, kmem_fork_parent,
+			   kmem_fork_child))
 		kmem_pr_err("pthread_atfork failed: fork may deadlock");
 }
 

@@ -16,10 +16,9 @@
  *   - realloc(p, 0) with p != NULL frees p and returns NULL (glibc's
  *     REALLOC_ZERO_BYTES_FREES), realloc(NULL, n) is malloc(n), a failed
  *     realloc leaves p intact;
- *   - alignment: every block is aligned as C asks for its size (16 from
- *     16 bytes on: every kmalloc class above 8 is a multiple of 16; an
- *     8-byte block is 8-aligned, enough for any type that fits); an
- *     explicit alignment request of 16 gets 16 at any size; memalign
+ *   - alignment: every block is 16-byte aligned, as glibc guarantees
+ *     (MALLOC_ALIGNMENT) at every size and under every KMEM_DEBUG
+ *     setting (every kmalloc class is a multiple of 16); memalign
  *     rounds an alignment that is not a power of two up to one (glibc
  *     does), aligned_alloc and posix_memalign reject it (glibc 2.38's
  *     aligned_alloc and POSIX);
@@ -44,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "preload.h"
 
@@ -95,50 +95,54 @@ static __noinline void *malloc_slow(size_t size, unsigned long ip)
 {
 	void *p;
 
-	preload_enter();
-	if (unlikely(size > MALLOC_MAX_SIZE))
-		return enomem();
-	p = __kmalloc_track(size, GFP_KERNEL, ip);
-	if (unlikely(!p))
-		return enomem();
-	if (unlikely(perturb_byte))
-		perturb_alloc(p, size);
+	preload_begin();
+	if (unlikely(size > MALLOC_MAX_SIZE)) {
+		p = enomem();
+	} else {
+		p = __kmalloc_track(size, GFP_KERNEL, ip);
+		if (unlikely(!p))
+			p = enomem();
+		else if (unlikely(perturb_byte))
+			perturb_alloc(p, size);
+	}
+	preload_end();
 	return p;
 }
 
 KMEM_EXPORT void *malloc(size_t size)
 {
-	void *p;
+	void *p = kmalloc_fast(size);
 
-	if (likely(!perturb_byte)) {
-		p = kmalloc_fast(size);
-		if (likely(p))
-			return p;
-	}
+	if (likely(p))
+		return p;
 	return malloc_slow(size, _RET_IP_);
 }
 
 /* free() keeps errno (glibc does since 2.33): only the slow half can
- * reach anything that might set it. */
-static __noinline void free_slow(void *p, unsigned long ip)
+ * reach anything that might set it.  r: what kfree_fast found. */
+static __noinline void free_slow(void *p, enum kfree_result r,
+				 unsigned long ip)
 {
 	int saved;
 
 	if (unlikely(!p))
 		return;
-	preload_enter();
+	preload_begin();
 	saved = errno;
-	if (unlikely(perturb_byte))
+	if (unlikely(perturb_byte) && r != KFREE_DOUBLE)
 		perturb_free(p);
-	__kfree_track(p, "free", ip);
+	__kfree_result(p, r, ip);
 	errno = saved;
+	preload_end();
 }
 
 KMEM_EXPORT void free(void *p)
 {
-	if (likely(!perturb_byte && kfree_fast(p)))
+	enum kfree_result r = kfree_fast(p);
+
+	if (likely(r == KFREE_DONE))
 		return;
-	free_slow(p, _RET_IP_);
+	free_slow(p, r, _RET_IP_);
 }
 
 static __noinline void *calloc_slow(size_t n, size_t size, unsigned long ip)
@@ -146,11 +150,12 @@ static __noinline void *calloc_slow(size_t n, size_t size, unsigned long ip)
 	size_t total;
 	void *p;
 
-	preload_enter();
 	if (unlikely(__builtin_mul_overflow(n, size, &total) ||
 		     total > MALLOC_MAX_SIZE))
 		return enomem();
+	preload_begin();
 	p = __kmalloc_track(total, __GFP_ZERO, ip);
+	preload_end();
 	if (unlikely(!p))
 		return enomem();
 	return p;
@@ -176,15 +181,16 @@ KMEM_EXPORT void *realloc(void *p, size_t size)
 
 	if (!p)
 		return malloc(size);
-	preload_enter();
 	if (size == 0) {
 		/* glibc: realloc(p, 0) frees p and returns NULL. */
-		free_slow(p, _RET_IP_);
+		free_slow(p, KFREE_SLOW, _RET_IP_);
 		return NULL;
 	}
 	if (unlikely(size > MALLOC_MAX_SIZE))
 		return enomem();
+	preload_begin();
 	q = __krealloc_track(p, size, GFP_KERNEL, _RET_IP_);
+	preload_end();
 	if (unlikely(!q))
 		return enomem();
 	return q;
@@ -206,15 +212,15 @@ static void *alloc_aligned(size_t align, size_t size, unsigned long ip)
 {
 	void *p;
 
-	preload_enter();
 	if (unlikely(size > MALLOC_MAX_SIZE || align > MALLOC_MAX_SIZE))
 		return enomem();
-	/* kmalloc's classes above 8 bytes are multiples of 16, and so
-	 * 16-aligned; the 8-byte class is only 8-aligned. */
-	if (align <= 8 || (align <= MALLOC_ALIGNMENT && size > 8))
+	preload_begin();
+	/* Every block is 16-aligned (the classes are multiples of 16). */
+	if (align <= MALLOC_ALIGNMENT)
 		p = __kmalloc_track(size, GFP_KERNEL, ip);
 	else
 		p = __kmalloc_aligned_track(size, align, GFP_KERNEL, ip);
+	preload_end();
 	if (unlikely(!p))
 		return enomem();
 	if (unlikely(perturb_byte))
@@ -222,17 +228,18 @@ static void *alloc_aligned(size_t align, size_t size, unsigned long ip)
 	return p;
 }
 
+/* POSIX returns the error; glibc also leaves ENOMEM in errno when the
+ * allocation fails (not EINVAL for a bad alignment), and programs and
+ * glibc's tests read it. */
 KMEM_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
-	int saved = errno;
 	void *p;
 
 	if (align % sizeof(void *) != 0 || !is_power_of_2(align))
 		return EINVAL;
 	p = alloc_aligned(align, size, _RET_IP_);
-	errno = saved;
 	if (!p)
-		return ENOMEM;
+		return ENOMEM;	/* errno is ENOMEM */
 	*out = p;
 	return 0;
 }
@@ -302,7 +309,7 @@ KMEM_EXPORT void free_sized(void *p, size_t size)
 	if (unlikely(size > usable))
 		kmem_report_error("free_sized(%p, %zu): the block holds only "
 				  "%zu bytes", p, size, usable);
-	free_slow(p, _RET_IP_);
+	free_slow(p, KFREE_SLOW, _RET_IP_);
 }
 
 KMEM_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
@@ -318,7 +325,7 @@ KMEM_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
 		kmem_report_error("free_aligned_sized(%p, %zu, %zu): not a "
 				  "block of that size and alignment (holds "
 				  "%zu bytes)", p, align, size, usable);
-	free_slow(p, _RET_IP_);
+	free_slow(p, KFREE_SLOW, _RET_IP_);
 }
 
 /* ---- trimming, statistics and tuning ---- */
@@ -372,21 +379,28 @@ KMEM_EXPORT struct mallinfo mallinfo(void)
 	return mi;
 }
 
-/* glibc's layout, kmem's figures: the heap is "arena 0". */
+/*
+ * glibc's layout, kmem's figures: the heap is "arena 0".  Formatted on the
+ * stack and written with one raw write(2), which is no cancellation
+ * point: a thread cancelled while it calls malloc_stats prints all of it
+ * (glibc marks stderr not-cancellable for the same reason).
+ */
 KMEM_EXPORT void malloc_stats(void)
 {
 	struct kmem_totals t;
 
 	kmem_get_totals(&t);
-	fprintf(stderr, "Arena 0:\n");
-	fprintf(stderr, "system bytes     = %10zu\n", t.heap_mapped);
-	fprintf(stderr, "in use bytes     = %10zu\n",
-		t.slab_inuse + t.large_bytes);
-	fprintf(stderr, "Total (incl. mmap):\n");
-	fprintf(stderr, "system bytes     = %10zu\n", t.mapped);
-	fprintf(stderr, "in use bytes     = %10zu\n", t.inuse);
-	fprintf(stderr, "max mmap regions = %10zu\n", t.vmalloc_areas);
-	fprintf(stderr, "max mmap bytes   = %10zu\n", t.vmalloc_mapped);
+	kmem_dprintf(STDERR_FILENO,
+		     "Arena 0:\n"
+		     "system bytes     = %10zu\n"
+		     "in use bytes     = %10zu\n"
+		     "Total (incl. mmap):\n"
+		     "system bytes     = %10zu\n"
+		     "in use bytes     = %10zu\n"
+		     "max mmap regions = %10zu\n"
+		     "max mmap bytes   = %10zu\n",
+		     t.heap_mapped, t.slab_inuse + t.large_bytes, t.mapped,
+		     t.inuse, t.vmalloc_areas, t.vmalloc_mapped);
 }
 
 KMEM_EXPORT int malloc_info(int options, FILE *fp)
@@ -439,6 +453,10 @@ KMEM_EXPORT int mallopt(int param, int value)
 		kmem_option_values[OPT_VMALLOC_THRESHOLD] = value;
 		return 1;
 	case M_PERTURB:
+		/* The fast paths do not fill memory: with M_PERTURB on,
+		 * every call takes the slow half, which does. */
+		if (value & 0xff)
+			percpu_disable();
 		WRITE_ONCE(perturb_byte, value & 0xff);
 		return 1;
 	case M_CHECK_ACTION:

@@ -17,6 +17,7 @@
 #define KMEM_PRELOAD_H
 
 #include "internal.h"
+#include "purge.h"
 
 enum preload_thread_state {
 	THREAD_NEW,	/* no malloc or free seen on this thread yet */
@@ -37,6 +38,28 @@ static __always_inline void preload_enter(void)
 {
 	if (unlikely(preload_thread_state != THREAD_READY))
 		preload_thread_start();
+}
+
+/*
+ * Nesting of the slow halves on this thread: 1 inside a slow half called
+ * by the program, 2 or more when a signal handler entered kmem while the
+ * code it interrupted was in a slow half already.  On the way out of the
+ * outermost one (no kmem lock held, not nested) the purge thread may be
+ * started.
+ */
+extern __thread unsigned char preload_depth
+	__attribute__((tls_model("initial-exec"))) __hidden;
+
+static __always_inline void preload_begin(void)
+{
+	preload_enter();
+	preload_depth++;
+}
+
+static __always_inline void preload_end(void)
+{
+	if (--preload_depth == 0)
+		purge_maybe_start();
 }
 
 #endif /* KMEM_PRELOAD_H */

@@ -393,9 +393,16 @@ START_TEST(test_posix_memalign)
 			free(p);
 		}
 	}
-	/* Failure: ENOMEM returned, errno untouched. */
+	/* Failure: ENOMEM returned and left in errno, as glibc does (a bad
+	 * alignment returns EINVAL and leaves errno alone, as glibc too). */
 	errno = 4321;
 	ck_assert_int_eq(posix_memalign(&p, 64, SIZE_MAX - 10), ENOMEM);
+	ck_assert_int_eq(errno, ENOMEM);
+	errno = 4321;
+	ck_assert_int_eq(posix_memalign(&p, 64, (size_t)1 << 46), ENOMEM);
+	ck_assert_int_eq(errno, ENOMEM);
+	errno = 4321;
+	ck_assert_int_eq(posix_memalign(&p, 3, 10), EINVAL);
 	ck_assert_int_eq(errno, 4321);
 	ck_assert_int_eq(__posix_memalign(&p, 256, 10), 0);
 	check_aligned_block(p, 256, 10);

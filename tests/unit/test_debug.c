@@ -399,10 +399,10 @@ static void parse_flags(void *arg)
 	kmem_init();			/* the class table is made here */
 	c64 = kmalloc_size_class(64);
 	c128 = kmalloc_size_class(128);
-	fprintf(stderr, "64:%x 128:%x 8:%x\n",
+	fprintf(stderr, "64:%x 128:%x 32:%x\n",
 		kmalloc_caches[c64]->flags & SLAB_DEBUG_FLAGS,
 		kmalloc_caches[c128]->flags & SLAB_DEBUG_FLAGS,
-		kmalloc_caches[0]->flags & SLAB_DEBUG_FLAGS);
+		kmalloc_caches[kmalloc_size_class(32)]->flags & SLAB_DEBUG_FLAGS);
 }
 
 START_TEST(kmem_debug_letters_and_cache_lists)
@@ -414,16 +414,16 @@ START_TEST(kmem_debug_letters_and_cache_lists)
 	unsigned int all = fzp | SLAB_STORE_USER;
 
 	expect_exit0(parse_flags, "FZPU", buf, "64:");
-	kmem_snprintf(want, sizeof(want), "64:%x 128:%x 8:%x", all, all, all);
+	kmem_snprintf(want, sizeof(want), "64:%x 128:%x 32:%x", all, all, all);
 	ck_assert_msg(strstr(buf, want), "want %s: %s", want, buf);
 
 	expect_exit0(parse_flags, "ZP,kmalloc-64", buf, "64:");
-	kmem_snprintf(want, sizeof(want), "64:%x 128:0 8:0",
+	kmem_snprintf(want, sizeof(want), "64:%x 128:0 32:0",
 		      SLAB_RED_ZONE | SLAB_POISON | SLAB_KMALLOC_SIZE);
 	ck_assert_msg(strstr(buf, want), "want %s: %s", want, buf);
 
 	expect_exit0(parse_flags, "U,kmalloc-1*", buf, "64:");
-	kmem_snprintf(want, sizeof(want), "64:0 128:%x 8:0",
+	kmem_snprintf(want, sizeof(want), "64:0 128:%x 32:0",
 		      SLAB_STORE_USER | SLAB_KMALLOC_SIZE);
 	ck_assert_msg(strstr(buf, want), "want %s: %s", want, buf);
 
@@ -431,7 +431,7 @@ START_TEST(kmem_debug_letters_and_cache_lists)
 	kmem_snprintf(want, sizeof(want), "64:%x 128:%x", fzp, fzp);
 	ck_assert_msg(strstr(buf, want), "want %s: %s", want, buf);
 
-	expect_exit0(parse_flags, "-", buf, "64:0 128:0 8:0");
+	expect_exit0(parse_flags, "-", buf, "64:0 128:0 32:0");
 }
 END_TEST
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "options.h"
 #include "slab.h"
 
 /* ---- helpers ---- */
@@ -379,21 +380,79 @@ START_TEST(partial_slabs_are_preferred)
 }
 END_TEST
 
-START_TEST(new_slab_hands_out_objects_in_shuffled_order)
-{
-	struct kmem_cache *s = kmem_cache_create("shuffle", 64, 0, 0, NULL);
-	unsigned int ascending = 0, n;
-	void *objs[SLAB_MAX_OBJECTS];
+/*
+ * A new slab hands its objects out in groups of neighbours (about
+ * KMEM_SHUFFLE bytes: 512 by default, 8 objects of 64 bytes), the groups in
+ * a random order: every break in address order falls on a group's first
+ * object, and the groups do not come in address order.
+ */
+struct shuffle_seen {
+	unsigned int n;		/* objects of the slab */
+	unsigned int group;	/* the cache's shuffle_group */
+	unsigned int breaks;	/* places where address order breaks */
+	unsigned int misplaced;	/* breaks not at a group's start */
+	unsigned int backwards;	/* breaks that jump back in the slab */
+};
 
-	n = s->objects;
-	for (unsigned int i = 0; i < n; i++)
+static void shuffle_child(long setting, struct shuffle_seen *w)
+{
+	struct kmem_cache *s;
+	void *objs[SLAB_MAX_OBJECTS];
+	uintptr_t base;
+
+	kmem_init();
+	kmem_option_values[OPT_SHUFFLE] = setting;	/* KMEM_SHUFFLE */
+	s = kmem_cache_create("shuffle", 64, 0, 0, NULL);
+	ck_assert_ptr_nonnull(s);
+	memset(w, 0, sizeof(*w));
+	w->n = s->objects;
+	w->group = s->shuffle_group;
+	for (unsigned int i = 0; i < w->n; i++)
 		objs[i] = kmem_cache_alloc(s, 0);
-	for (unsigned int i = 1; i < n; i++)
-		ascending += (uintptr_t)objs[i] == (uintptr_t)objs[i - 1] + s->size;
-	ck_assert_uint_lt(ascending, n / 4);
-	for (unsigned int i = 0; i < n; i++)
+	base = (uintptr_t)page_address(compound_head(virt_to_page(objs[0])));
+	for (unsigned int i = 0; i < w->n; i++) {
+		unsigned int idx = (unsigned int)(((uintptr_t)objs[i] - base) /
+						  s->size);
+
+		if (i && (uintptr_t)objs[i] == (uintptr_t)objs[i - 1] + s->size)
+			continue;
+		if (i)
+			w->breaks++;
+		if (w->group && idx % w->group)
+			w->misplaced++;
+		if (i && objs[i] < objs[i - 1])
+			w->backwards++;
+	}
+	for (unsigned int i = 0; i < w->n; i++)
 		kmem_cache_free(s, objs[i]);
 	kmem_cache_destroy(s);
+}
+
+START_TEST(new_slab_hands_out_groups_of_neighbours_in_random_order)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct shuffle_seen w;
+
+		/* The default: groups of 512 bytes, in random order. */
+		shuffle_child(512, &w);
+		if (w.group != 8 || w.misplaced || w.breaks < 2 || !w.backwards)
+			_exit(10);
+		/* Every object on its own (the kernel's FREELIST_RANDOM). */
+		shuffle_child(1, &w);
+		if (w.group != 1 || w.breaks < w.n / 2 || !w.backwards)
+			_exit(11);
+		/* Off: address order. */
+		shuffle_child(0, &w);
+		if (w.group != 0 || w.breaks != 0)
+			_exit(12);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "shuffle check %d failed", WEXITSTATUS(status));
 }
 END_TEST
 
@@ -880,7 +939,7 @@ static Suite *slab_suite(void)
 	tcase_add_test(tc, million_random_ops_match_a_model);
 	tcase_add_test(tc, empty_slabs_go_back_and_shrink_releases_the_reserve);
 	tcase_add_test(tc, partial_slabs_are_preferred);
-	tcase_add_test(tc, new_slab_hands_out_objects_in_shuffled_order);
+	tcase_add_test(tc, new_slab_hands_out_groups_of_neighbours_in_random_order);
 	tcase_add_test(tc, bulk_alloc_and_free);
 	tcase_add_test(tc, gfp_zero_and_dma_zones);
 	tcase_add_test(tc, threads_allocate_and_another_thread_frees);

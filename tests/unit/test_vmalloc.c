@@ -544,7 +544,7 @@ START_TEST(test_bad_free)
 
 	ck_assert_int_eq(run_child(free_it, not_ours, err, sizeof(err)),
 			 SIGABRT);
-	ck_assert_msg(strstr(err, "not the start of a vmalloc area"),
+	ck_assert_msg(strstr(err, "pointer was never allocated by kmem"),
 		      "got: %s", err);
 	/* The parent's area is untouched by all that. */
 	ck_assert(is_vmalloc_addr(p));

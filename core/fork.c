@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/fork.c - the fork protocol: a child gets a consistent heap, and no
+ * thread ever waits for a lock in vain while some thread forks.
+ *
+ * Layer: top of core/ (beside init.c and stats.c); calls every layer's
+ * fork hooks.  Owns fork_mutex, the fork nesting level and
+ * kmem_fork_token (internal.h).
+ *
+ * Why not just "take every lock in prepare, as the glibc manual says":
+ * glibc's fork (2.36, posix/fork.c) runs the prepare handlers, then takes
+ * the stdio list lock and the nss database lock, and only then its own
+ * malloc's arena locks, on purpose ("the libio list lock has an indirect
+ * malloc dependency": getdelim mallocs with a stream locked).  Between our
+ * prepare and our parent handler the forking thread F would wait for the
+ * stdio list lock; the thread T that holds it (fflush(NULL)) waits for one
+ * stream's lock; the thread G that holds that one (getline) is inside
+ * malloc, waiting for a kmem lock that F took.  With plain locks that
+ * cycle hung within seconds with four forking threads.  So:
+ *
+ *  1. F takes the stdio list lock itself, first (glibc exports
+ *     _IO_list_lock; it is recursive, so glibc's own acquisition after
+ *     ours just counts): then no kmem lock is held while F waits for it,
+ *     and G, T and F finish in that order.  This is glibc's order.
+ *  2. Any other lock of glibc's or of the program that F may meet after
+ *     our prepare (the nss lock, a program's lock that its prepare handler
+ *     took) could close the same kind of cycle.  So a thread that finds a
+ *     kmem lock taken by a forking thread waits for it only
+ *     KMEM_FORK_WAIT_MS, then gives up (kmem_lock_safe): its allocation
+ *     comes from the atomic reserve and its free is deferred, so it goes
+ *     on, and whatever it holds is released.  Only if the reserve cannot
+ *     serve it does it wait for the fork after all.
+ *
+ * F still takes every kmem lock, so the child's heap is consistent.
+ *
+ * Fork from a signal handler.  The handler may have interrupted this very
+ * thread anywhere in kmem, with some lock held, or even inside another
+ * fork's prepare.  Locks that this thread holds are skipped
+ * (kmem_fork_lock): the interrupted code resumes after the handler in the
+ * parent and in the child, and releases them; fork_mutex held by this
+ * thread means a nested fork, which takes a new level, and releases only
+ * the locks its own level took.
+ *
+ * Lock order (every path takes at most one of them at a time, except the
+ * prepare handler, which takes them all in this order):
+ *
+ *   fork_mutex -> percpu drain_lock -> slab_mutex -> depot locks
+ *   -> kmem_cache locks -> debug locks -> vmap_lock -> pcp locks
+ *   -> zone locks -> section_lock
+ */
+#include "fork.h"
+
+#include <limits.h>
+
+#include "buddy.h"
+#include "debug.h"
+#include "depot.h"
+#include "os.h"
+#include "percpu.h"
+#include "purge.h"
+#include "slab.h"
+#include "vmalloc.h"
+
+_Atomic uint32_t kmem_fork_token;
+static kmem_lock_t fork_mutex = KMEM_LOCK_INIT;
+static uint32_t fork_level;	/* under fork_mutex: nested forks */
+static bool io_list_held;	/* level 1 took glibc's stdio list lock */
+
+/* glibc's (exported since 2.2.5); weak, in case of another C library. */
+extern void _IO_list_lock(void) __attribute__((weak));
+extern void _IO_list_unlock(void) __attribute__((weak));
+
+void kmem_fork_lock(kmem_lock_t *l)
+{
+	if (kmem_lock_mine(l))
+		return;
+	kmem_lock(l);
+	l->fork_level = fork_level;
+	if (atomic_load_explicit(&l->val, memory_order_relaxed) & 1)
+		os_futex_wake(&l->val, INT_MAX);
+}
+
+void kmem_fork_unlock(kmem_lock_t *l)
+{
+	if (!fork_level || l->fork_level != fork_level)
+		return;
+	l->fork_level = 0;
+	kmem_unlock(l);
+}
+
+static bool kmem_is_up(void)
+{
+	return atomic_load_explicit(&kmem_init_state, memory_order_acquire) ==
+	       KMEM_UP;
+}
+
+void kmem_fork_prepare(void)
+{
+	if (!kmem_is_up())
+		return;
+	if (kmem_lock_mine(&fork_mutex)) {
+		fork_level++;		/* a fork from a signal handler */
+	} else {
+		kmem_lock(&fork_mutex);
+		fork_level = 1;
+		if (_IO_list_lock) {
+			_IO_list_lock();
+			io_list_held = true;
+		}
+		atomic_store_explicit(&kmem_fork_token, kmem_self(),
+				      memory_order_seq_cst);
+	}
+	percpu_fork_prepare();
+	slab_fork_prepare();
+	depot_fork_prepare();
+	debug_fork_prepare();
+	vmalloc_fork_prepare();
+	buddy_fork_prepare();
+}
+
+/* Release what this level took, bottom up.  child: in the new process,
+ * where glibc has reset its stdio list lock already. */
+static void fork_release(bool child)
+{
+	buddy_fork_release();
+	vmalloc_fork_release();
+	debug_fork_release();
+	depot_fork_release();
+	slab_fork_release();
+	percpu_fork_release();
+	if (child)
+		io_list_held = false;
+	if (--fork_level == 0) {
+		atomic_store_explicit(&kmem_fork_token, 0,
+				      memory_order_release);
+		if (io_list_held && _IO_list_unlock)
+			_IO_list_unlock();
+		io_list_held = false;
+		kmem_unlock(&fork_mutex);
+	}
+}
+
+void kmem_fork_parent(void)
+{
+	if (!kmem_is_up() || !fork_level)
+		return;
+	fork_release(false);
+}
+
+void kmem_fork_child(void)
+{
+	if (!kmem_is_up() || !fork_level)
+		return;
+	fork_release(true);
+	/* What the child must not inherit: other threads are gone. */
+	percpu_fork_child();
+	debug_fork_child();
+	purge_fork_child();
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/purge.h - giving memory back on time: the contract of purge.c.
+ *
+ * Free memory goes back to the OS KMEM_PURGE_DELAY_MS after it was freed,
+ * whatever the program does next, even nothing at all: a background
+ * thread ("kmem-purge") sleeps until the next block is due and purges it
+ * with the others that are due, in one pass.  Frees never purge inline.
+ */
+#ifndef KMEM_PURGE_H
+#define KMEM_PURGE_H
+
+#include "internal.h"
+
+/*
+ * Some layer holds more free resident memory than it keeps for reuse
+ * (called with no lock held, from any context): make sure the purge
+ * thread runs, or will be started by the next kmem call that may start
+ * it (purge_maybe_start).
+ */
+void purge_kick(void) __hidden;
+/*
+ * Start the purge thread if it was kicked and is not running.  Called
+ * only from the top of malloc's and free's slow halves, where the thread
+ * holds no kmem lock and is not inside kmem already (depth 1).
+ */
+void purge_maybe_start(void) __hidden;
+/*
+ * Maintenance that the allocation paths do themselves when the thread is
+ * off (KMEM_PURGE_THREAD=0) or could not be started: at most once per
+ * quarter of the purge delay, the same pass the thread makes.
+ */
+void purge_tick(void) __hidden;
+/* The thread's state, for statistics: "running", "idle", "off", ... */
+const char *purge_state_name(void) __hidden;
+/* Passes made and bytes given back by them (statistics, tests). */
+void purge_get_stats(size_t *passes, size_t *bytes) __hidden;
+/* In a forked child: the thread is gone. */
+void purge_fork_child(void) __hidden;
+
+#endif /* KMEM_PURGE_H */
