@@ -80,21 +80,27 @@ unsigned int kmalloc_index(size_t size) __hidden;
  * dropped and NULL returned, so the caller allocates again. */
 void *kmalloc_bad_tag(void *obj) __hidden __cold;
 
-/* An object of size's class (size <= 32 KiB) from this CPU's cache, or
- * NULL. */
-static __always_inline void *kmalloc_fast(size_t size)
+/*
+ * An object of size's class (size <= 32 KiB) from this CPU's cache, its
+ * free tag still in its first word, or NULL.  The caller checks the tag
+ * (kmalloc_fast_tag_ok) and clears it (kmalloc_fast_untag): split so
+ * that malloc's every exit is a return or a tail call (no frame).
+ */
+static __always_inline void *kmalloc_fast_pop(size_t size)
 {
-	void *obj;
-
 	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE))
 		return NULL;
-	obj = percpu_pop(kmalloc_chunk_of(size), size);
-	if (unlikely(!obj))
-		return NULL;
-	if (unlikely(*(uintptr_t *)obj != slab_free_tag(obj)))
-		return kmalloc_bad_tag(obj);
+	return percpu_pop(kmalloc_chunk_of(size), size);
+}
+
+static __always_inline bool kmalloc_fast_tag_ok(const void *obj)
+{
+	return *(const uintptr_t *)obj == slab_free_tag(obj);
+}
+
+static __always_inline void kmalloc_fast_untag(void *obj)
+{
 	*(uintptr_t *)obj = 0;
-	return obj;
 }
 
 /*
@@ -106,19 +112,20 @@ static __always_inline void *kmalloc_fast(size_t size)
  */
 static __always_inline struct page *kmalloc_obj_page(const void *p)
 {
-	uintptr_t a = (uintptr_t)p;
+	uintptr_t a = (uintptr_t)p, idx = a >> SECTION_SHIFT;
 	struct page *page;
 	uint32_t n;
 
-	if (unlikely(!kmem_addr_in_heap(p)))
+	/* kmem_addr_in_heap and virt_to_page, sharing the section number. */
+	if (unlikely(idx >= NR_SECTIONS || !READ_ONCE(section_map[idx])))
 		return NULL;
-	page = virt_to_page(p);
-	if (unlikely(!page->pcpu_chunk))
-		return NULL;
+	page = (struct page *)((idx << SECTION_SHIFT) |
+			       ((a >> (PAGE_SHIFT - STRUCT_PAGE_SHIFT)) &
+				(SECTION_MASK >> (PAGE_SHIFT - STRUCT_PAGE_SHIFT)) &
+				~(uintptr_t)((1 << STRUCT_PAGE_SHIFT) - 1)));
 	n = (uint32_t)(a & ~PAGE_MASK) + page->slab_off;
-	if (unlikely(n >= page->slab_limit ||
-		     (uint64_t)n * page->slab_magic >= page->slab_magic))
-		return NULL;
+	if (unlikely((uint64_t)n * page->slab_magic >= page->slab_limit))
+		return NULL;	/* not an object (page.h: slab_limit) */
 	return page;
 }
 

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <valgrind/valgrind.h>
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -346,6 +347,23 @@ struct kmem_rseq_abi *os_rseq_area(void)
 	if (READ_ONCE(rs->cpu_id) >= 0x80000000u)
 		return NULL; /* RSEQ_CPU_ID_UNINITIALIZED or REGISTRATION_FAILED */
 	return rs;
+}
+
+bool os_glibc_knows_rseq(void)
+{
+	return &__rseq_size != NULL;
+}
+
+int os_rseq_register(struct kmem_rseq_abi *area, uint32_t len, uint32_t sig)
+{
+	long r = raw(SYS_rseq, (long)area, len, 0, sig, 0, 0);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
+bool os_running_on_valgrind(void)
+{
+	return RUNNING_ON_VALGRIND;
 }
 
 int os_membarrier(int cmd, unsigned int flags, int cpu)

@@ -95,6 +95,14 @@ struct kmem_rseq_abi *os_rseq_area(void) __hidden;
 /* Kernel's rseq feature size (getauxval(AT_RSEQ_FEATURE_SIZE)), 0 if none. */
 unsigned int os_rseq_feature_size(void) __hidden;
 
+/* glibc publishes an rseq registration (2.35 and later), used or not. */
+bool os_glibc_knows_rseq(void) __hidden;
+/* rseq(2) registration of this thread's area; 0 or an errno value. */
+int os_rseq_register(struct kmem_rseq_abi *area, uint32_t len,
+		     uint32_t sig) __hidden;
+/* True under valgrind (a client request; one instruction otherwise). */
+bool os_running_on_valgrind(void) __hidden;
+
 /* membarrier(2); returns 0 or an errno value. */
 int os_membarrier(int cmd, unsigned int flags, int cpu) __hidden;
 

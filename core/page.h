@@ -95,21 +95,33 @@ struct page {
 	 * Every page of a slab with pcpu_chunk != 0: what kfree's fast path
 	 * needs to check a pointer without going to the head page.  For a
 	 * pointer p into this page, n = (p & ~PAGE_MASK) + slab_off is its
-	 * offset from the slab's first object; p is an object iff
-	 * n < slab_limit and n * slab_magic < slab_magic (mod 2^64), Lemire's
-	 * divisibility test: slab_magic = UINT64_MAX / size + 1.
+	 * offset from the slab's first object (n < 2^32), and with
+	 *
+	 *   c = slab_magic = floor(2^64 / size) + 1,  e = c * size - 2^64,
+	 *   0 < e <= size,   m = n * c  (mod 2^64):
+	 *
+	 * n = q * size       gives m = q * e, which is < objects * e iff q <
+	 *                    objects (the object exists);
+	 * n = q * size + r   (0 < r < size) gives m = q * e + r * c >= c, and
+	 *                    c > 2^32 > objects * e.
+	 *
+	 * So "m < slab_limit" (slab_limit = objects * e) is one multiply and
+	 * one compare for "p is the start of an object of this slab" (after
+	 * Lemire, Kaser, Kurz: "Faster remainder by direct computation").  On
+	 * every page that is not part of such a slab, slab_limit is 0, so the
+	 * test fails there without looking at anything else.
 	 */
 	uint32_t slab_off;		/* (page index in slab) << PAGE_SHIFT,
 					 * minus the slab's red_left_pad */
-	uint32_t slab_limit;		/* objects * size */
-	uint64_t slab_magic;		/* ceil(2^64 / size) */
+	uint32_t slab_limit;		/* objects * e; 0 on other pages */
+	uint64_t slab_magic;		/* floor(2^64 / size) + 1 */
 };
 
 _Static_assert(sizeof(struct page) == (1 << STRUCT_PAGE_SHIFT),
 	       "struct page must be exactly 64 bytes");
 
 /* section_map[addr >> SECTION_SHIFT] is the zone id + 1, or 0. */
-extern _Atomic(uint8_t) *section_map __hidden;
+extern _Atomic(uint8_t) section_map[NR_SECTIONS] __hidden;
 
 static __always_inline struct page *virt_to_page(const void *addr)
 {
@@ -144,11 +156,10 @@ static __always_inline struct page *pfn_to_page(uintptr_t pfn)
 static __always_inline bool kmem_addr_in_heap(const void *addr)
 {
 	uintptr_t idx = (uintptr_t)addr >> SECTION_SHIFT;
-	_Atomic(uint8_t) *map = section_map;
 
-	if (unlikely(idx >= NR_SECTIONS || map == NULL))
+	if (unlikely(idx >= NR_SECTIONS))
 		return false;
-	return atomic_load_explicit(&map[idx], memory_order_acquire) != 0;
+	return atomic_load_explicit(&section_map[idx], memory_order_relaxed) != 0;
 }
 
 static __always_inline uint32_t page_flags(const struct page *page)

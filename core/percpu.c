@@ -69,6 +69,25 @@ _Static_assert(PCPU_MAX_BATCH <= PCPU_CHUNK_SLOTS / 2, "a batch is half a stack"
 /* What the inline fast paths of percpu.h read; set by percpu_setup(). */
 struct percpu_fast pcpu = { .mode = PCPU_OFF };
 
+/*
+ * kmem's own rseq areas, per thread: rseq_own is registered with the
+ * kernel by kmem where glibc does not register one of its own (glibc
+ * before 2.35), or, under valgrind with KMEM_PERCPU=rseq, given a
+ * per-thread region number to count the rseq fast path's instructions;
+ * rseq_none never is, and the fast paths of thread and off modes try it
+ * and fail at once (cpu_id < 0).
+ */
+#define RSEQ_CPU_ID_UNINITIALIZED 0xffffffffu
+static __thread struct kmem_rseq_abi rseq_own
+	__attribute__((tls_model("initial-exec"))) = {
+	.cpu_id = RSEQ_CPU_ID_UNINITIALIZED };
+static __thread struct kmem_rseq_abi rseq_none
+	__attribute__((tls_model("initial-exec"))) = {
+	.cpu_id = RSEQ_CPU_ID_UNINITIALIZED };
+static __thread bool rseq_own_tried __attribute__((tls_model("initial-exec")));
+enum { RSEQ_GLIBC, RSEQ_OWN, RSEQ_EMULATED } rseq_kind;
+static _Atomic uint64_t emu_slots[PCPU_MAX_REGIONS / 64]; /* taken slots */
+
 static bool use_mm_cid;			/* index regions by mm_cid */
 static bool can_fence;			/* membarrier RSEQ registered */
 static unsigned int nr_regions;		/* possible CPUs */
@@ -162,6 +181,45 @@ static __always_inline bool rseq_registered(void)
 		(char *)__builtin_thread_pointer() + pcpu.rseq_off);
 
 	return READ_ONCE(rs->cpu_id) < 0x80000000u;
+}
+
+static ptrdiff_t tls_offset(const void *p)
+{
+	return (const char *)p - (const char *)__builtin_thread_pointer();
+}
+
+/* Emulation under valgrind: a region number of this thread's own. */
+static bool emu_take_slot(void)
+{
+	for (unsigned int i = 0; i < nr_regions; i++) {
+		uint64_t bit = 1ULL << (i % 64), old;
+
+		old = atomic_fetch_or(&emu_slots[i / 64], bit);
+		if (!(old & bit)) {
+			rseq_own.cpu_id = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void emu_put_slot(void)
+{
+	uint32_t i = rseq_own.cpu_id;
+
+	rseq_own.cpu_id = RSEQ_CPU_ID_UNINITIALIZED;
+	atomic_fetch_and(&emu_slots[i / 64], ~(1ULL << (i % 64)));
+}
+
+/* A thread's first slow path where kmem owns the rseq area: register it
+ * (or take an emulated slot).  Once per thread. */
+static void rseq_own_register(void)
+{
+	rseq_own_tried = true;
+	if (rseq_kind == RSEQ_OWN)
+		os_rseq_register(&rseq_own, sizeof(rseq_own), KMEM_RSEQ_SIG);
+	else if (rseq_kind == RSEQ_EMULATED)
+		emu_take_slot();
 }
 
 /* Make sure the region of the CPU we run on exists (slow path). */
@@ -272,6 +330,11 @@ void percpu_thread_exit(void)
 {
 	struct pcpu_region_hdr *r = pcpu_thread_region;
 
+	if (rseq_kind == RSEQ_EMULATED && rseq_own.cpu_id < nr_regions) {
+		/* The slot's region was this thread's alone. */
+		region_flush(cpu_region(rseq_own.cpu_id));
+		emu_put_slot();
+	}
 	thread_state = THREAD_DEAD;
 	if (!r)
 		return;
@@ -298,14 +361,18 @@ static enum pcpu_mode slow_path_setup(void)
 	struct pcpu_region_hdr *r;
 
 	if (pcpu.mode == PCPU_RSEQ) {
-		if (!rseq_registered())
-			return PCPU_OFF;
-		cpu_region_prepare();
-		r = cpu_region(rseq_index());
-		WRITE_ONCE(r->activity, READ_ONCE(r->activity) + 1);
-		return PCPU_RSEQ;
+		if (!rseq_registered() && rseq_kind != RSEQ_GLIBC &&
+		    !rseq_own_tried)
+			rseq_own_register();
+		if (rseq_registered()) {
+			cpu_region_prepare();
+			r = cpu_region(rseq_index());
+			WRITE_ONCE(r->activity, READ_ONCE(r->activity) + 1);
+			return PCPU_RSEQ;
+		}
+		/* No rseq for this thread: a thread cache instead. */
 	}
-	if (pcpu.mode == PCPU_OFF)
+	if (pcpu.thread_off)
 		return PCPU_OFF;
 	r = pcpu_thread_region;
 	if (!r && !(r = thread_region_create()))
@@ -480,6 +547,11 @@ const char *percpu_mode_name(void)
 {
 	switch (pcpu.mode) {
 	case PCPU_RSEQ:
+		if (rseq_kind == RSEQ_EMULATED)
+			return "rseq (emulated under valgrind: a region per thread)";
+		if (rseq_kind == RSEQ_OWN)
+			return use_mm_cid ? "rseq (per-CPU, indexed by mm_cid, kmem's registration)"
+					  : "rseq (per-CPU, indexed by cpu_id, kmem's registration)";
 		return use_mm_cid ? "rseq (per-CPU, indexed by mm_cid)"
 				  : "rseq (per-CPU, indexed by cpu_id)";
 	case PCPU_THREAD:
@@ -534,7 +606,7 @@ void percpu_drain_all(void)
 		barrier();
 		WRITE_ONCE(r->busy, 0);
 	}
-	if (pcpu.mode != PCPU_RSEQ || !can_fence)
+	if (pcpu.cpu_regions == 0 || !can_fence)
 		return;
 	if (!kmem_lock_safe(&drain_lock))
 		return;
@@ -547,11 +619,18 @@ void percpu_drain_all(void)
 
 void percpu_disable(void)
 {
-	if (pcpu.mode == PCPU_OFF)
+	enum pcpu_mode was = pcpu.mode;
+
+	if (was == PCPU_OFF)
 		return;
+	/* Every fast path fails from now on: the rseq attempt at its first
+	 * test, the thread caches on thread_off. */
+	WRITE_ONCE(pcpu.thread_off, true);
+	WRITE_ONCE(pcpu.rseq_idx_off, tls_offset(&rseq_none) +
+		   (ptrdiff_t)offsetof(struct kmem_rseq_abi, cpu_id));
+	WRITE_ONCE(pcpu.rseq_off, tls_offset(&rseq_none));
 	percpu_drain_all();
 	WRITE_ONCE(pcpu.mode, PCPU_OFF);
-	percpu_drain_all();	/* what raced in while the mode changed */
 }
 
 size_t percpu_drain_idle(void)
@@ -585,14 +664,37 @@ static bool streq(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* Turn rseq mode on if the kernel, glibc and this machine allow it. */
+/*
+ * Turn rseq mode on if the kernel, glibc and this machine allow it: with
+ * glibc's registration where there is one; with kmem's own where glibc is
+ * too old to register (no __rseq_offset); never against a registration
+ * that glibc was told not to make (GLIBC_TUNABLES=glibc.pthread.rseq=0).
+ * Under valgrind (no rseq system call) KMEM_PERCPU=rseq emulates it:
+ * each thread gets a region of its own, so the rseq code runs as it runs
+ * on a real CPU, for instruction counts; it is not safe against a signal
+ * handler that allocates, which real rseq is.
+ */
 static void rseq_setup(const char *want)
 {
 	struct kmem_rseq_abi *rs = os_rseq_area();
 	unsigned int n = os_nr_possible_cpus();
+	bool valgrind = os_running_on_valgrind();
 	void *p;
 
-	if (!HAVE_RSEQ_ASM || !rs) {
+	if (!HAVE_RSEQ_ASM)
+		return;
+	if (valgrind && streq(want, "rseq")) {
+		rseq_kind = RSEQ_EMULATED;
+		n = 64;
+	} else if (rs) {
+		rseq_kind = RSEQ_GLIBC;
+	} else if (!os_glibc_knows_rseq() && !valgrind &&
+		   os_rseq_register(&rseq_own, sizeof(rseq_own),
+				    KMEM_RSEQ_SIG) == 0) {
+		rseq_kind = RSEQ_OWN;
+		rseq_own_tried = true;
+		rs = &rseq_own;
+	} else {
 		if (streq(want, "rseq"))
 			kmem_pr_err("KMEM_PERCPU=rseq: rseq is not available "
 				    "here; using per-thread caches");
@@ -610,13 +712,20 @@ static void rseq_setup(const char *want)
 		return;
 	nr_regions = n;
 	pcpu.cpu_regions = (uintptr_t)p;
-	pcpu.rseq_off = (char *)rs - (char *)__builtin_thread_pointer();
-	use_mm_cid = os_rseq_feature_size() >= 28;
+	if (rseq_kind == RSEQ_EMULATED) {
+		rs = &rseq_own;
+		emu_take_slot();
+		rseq_own_tried = true;
+		use_mm_cid = false;
+	} else {
+		use_mm_cid = os_rseq_feature_size() >= 28;
+		can_fence = os_membarrier(
+			MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ, 0, 0) == 0;
+	}
+	pcpu.rseq_off = tls_offset(rs);
 	pcpu.rseq_idx_off = pcpu.rseq_off +
 		(ptrdiff_t)(use_mm_cid ? offsetof(struct kmem_rseq_abi, mm_cid)
 				       : offsetof(struct kmem_rseq_abi, cpu_id));
-	can_fence = os_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
-				  0, 0) == 0;
 	pcpu.mode = PCPU_RSEQ;
 }
 
@@ -651,9 +760,14 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 	if (pthread_key_create(&thread_key, thread_exit_destructor) == 0)
 		thread_key_ok = true;
 
+	/* Until rseq_setup says otherwise, the fast paths try an area that
+	 * is never registered, and go on to the thread caches. */
+	pcpu.rseq_off = pcpu.rseq_idx_off = tls_offset(&rseq_none);
+	pcpu.rseq_idx_off += offsetof(struct kmem_rseq_abi, cpu_id);
 	pcpu.mode = PCPU_THREAD;
 	if (streq(want, "off")) {
 		pcpu.mode = PCPU_OFF;
+		pcpu.thread_off = true;
 	} else if (!streq(want, "thread")) {
 		if (!streq(want, "auto") && !streq(want, "rseq"))
 			kmem_pr_err("KMEM_PERCPU=%s is not auto, rseq, thread or "

@@ -79,11 +79,21 @@ static __always_inline unsigned int pcpu_chunk_class(uintptr_t id)
 
 enum pcpu_mode { PCPU_OFF, PCPU_THREAD, PCPU_RSEQ };
 
-/* What the fast paths read: written by percpu_setup(), read-only after. */
+/*
+ * What the fast paths read: written by percpu_setup(), read-only after
+ * (percpu_disable excepted).  rseq_off is the offset from the thread
+ * pointer of the rseq area every fast path tries first: glibc's
+ * registration, or kmem's own (kmem_rseq_area, registered by kmem where
+ * glibc is too old to), or kmem's own left unregistered (cpu_id < 0) in
+ * thread and off modes, so that the rseq attempt fails at its first test
+ * and the fast path goes on to the thread cache.  No fast path reads the
+ * mode.
+ */
 struct percpu_fast {
-	enum pcpu_mode mode;
+	enum pcpu_mode mode;		/* for the slow paths and statistics */
+	bool thread_off;		/* thread caches refused (off, disabled) */
 	uintptr_t cpu_regions;		/* one region per possible CPU */
-	ptrdiff_t rseq_off;		/* glibc's __rseq_offset */
+	ptrdiff_t rseq_off;		/* of the rseq area from the thread pointer */
 	ptrdiff_t rseq_idx_off;		/* rseq_off + offset of mm_cid or cpu_id */
 };
 extern struct percpu_fast pcpu __hidden;
@@ -127,7 +137,7 @@ static __always_inline void *thread_pop(uintptr_t chunk, size_t size)
 	void *obj = NULL;
 	uint32_t cur;
 
-	if (unlikely(pcpu.mode != PCPU_THREAD || !r || r->busy))
+	if (unlikely(!r || r->busy || pcpu.thread_off))
 		return NULL;
 	WRITE_ONCE(r->busy, 1);
 	barrier();
@@ -151,7 +161,7 @@ static __always_inline bool thread_push(uintptr_t chunk, void *obj,
 	bool ok = false;
 	uint32_t cur;
 
-	if (unlikely(pcpu.mode != PCPU_THREAD || !r || r->busy))
+	if (unlikely(!r || r->busy || pcpu.thread_off))
 		return false;
 	WRITE_ONCE(r->busy, 1);
 	barrier();
@@ -180,9 +190,11 @@ static __always_inline bool thread_push(uintptr_t chunk, void *obj,
 static __always_inline void *percpu_pop(uintptr_t chunk, size_t size)
 {
 #if HAVE_RSEQ_ASM
-	if (likely(pcpu.mode == PCPU_RSEQ))
-		return rseq_pop(pcpu.rseq_off, pcpu.rseq_idx_off,
-				&pcpu.cpu_regions, chunk, size);
+	void *obj = rseq_pop(pcpu.rseq_off, pcpu.rseq_idx_off,
+			     &pcpu.cpu_regions, chunk, size);
+
+	if (likely(obj))
+		return obj;
 #endif
 	return thread_pop(chunk, size);
 }
@@ -197,9 +209,9 @@ static __always_inline bool percpu_push(uintptr_t chunk, void *obj,
 					uintptr_t tag)
 {
 #if HAVE_RSEQ_ASM
-	if (likely(pcpu.mode == PCPU_RSEQ))
-		return rseq_push(pcpu.rseq_off, pcpu.rseq_idx_off,
-				 &pcpu.cpu_regions, chunk, obj, tag);
+	if (likely(rseq_push(pcpu.rseq_off, pcpu.rseq_idx_off,
+			     &pcpu.cpu_regions, chunk, obj, tag)))
+		return true;
 #endif
 	return thread_push(chunk, obj, tag);
 }

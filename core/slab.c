@@ -146,7 +146,10 @@ static int calculate_sizes(struct kmem_cache *s, size_t size, size_t align)
 	if (s->objects == 0 || s->objects > SLAB_MAX_OBJECTS)
 		return EINVAL;
 	s->reciprocal_size = (uint32_t)((1ULL << 32) / s->size + 1);
+	/* floor(2^64 / size) + 1 (page.h): one more when size divides 2^64. */
 	s->slab_magic = UINT64_MAX / s->size + 1;
+	if (s->slab_magic * s->size == 0)
+		s->slab_magic++;
 	s->min_free = SLAB_MIN_FREE;
 	shuffle = (size_t)kmem_opt(OPT_SHUFFLE);
 	s->shuffle_group = shuffle == 0 ? 0 :
@@ -255,7 +258,8 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 		/* What kfree_fast reads, in every page of the slab. */
 		for (i = 0; i < (1U << s->order); i++) {
 			page[i].slab_off = (i << PAGE_SHIFT) - s->red_left_pad;
-			page[i].slab_limit = n * s->size;
+			page[i].slab_limit = n * (uint32_t)(s->slab_magic *
+							    s->size);
 			page[i].slab_magic = s->slab_magic;
 			WRITE_ONCE(page[i].pcpu_chunk, s->pcpu_chunk);
 		}
@@ -283,8 +287,10 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 /* Give a slab's pages back to the buddy allocator; no lock held. */
 static void discard_slab(struct kmem_cache *s, struct page *page)
 {
-	for (unsigned int i = 0; i < (1U << s->order); i++)
+	for (unsigned int i = 0; i < (1U << s->order); i++) {
+		WRITE_ONCE(page[i].slab_limit, 0);
 		WRITE_ONCE(page[i].pcpu_chunk, 0);
+	}
 	for (unsigned int i = 1; i < (1U << s->order); i++)
 		set_page_flags(&page[i], 0);
 	/* slab_cache stays: a racing (buggy) free that still saw PG_slab

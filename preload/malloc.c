@@ -109,13 +109,25 @@ static __noinline void *malloc_slow(size_t size, unsigned long ip)
 	return p;
 }
 
+/* The object the fast path popped had a damaged free tag: report, drop
+ * it, and allocate again. */
+static __noinline __cold void *malloc_bad_tag(void *p, size_t size,
+					      unsigned long ip)
+{
+	kmalloc_bad_tag(p);
+	return malloc_slow(size, ip);
+}
+
 KMEM_EXPORT void *malloc(size_t size)
 {
-	void *p = kmalloc_fast(size);
+	void *p = kmalloc_fast_pop(size);
 
-	if (likely(p))
-		return p;
-	return malloc_slow(size, _RET_IP_);
+	if (unlikely(!p))
+		return malloc_slow(size, _RET_IP_);
+	if (unlikely(!kmalloc_fast_tag_ok(p)))
+		return malloc_bad_tag(p, size, _RET_IP_);
+	kmalloc_fast_untag(p);
+	return p;
 }
 
 /* free() keeps errno (glibc does since 2.33): only the slow half can
@@ -161,16 +173,29 @@ static __noinline void *calloc_slow(size_t n, size_t size, unsigned long ip)
 	return p;
 }
 
+static __noinline __cold void *calloc_bad_tag(void *p, size_t n, size_t size,
+					      unsigned long ip)
+{
+	kmalloc_bad_tag(p);
+	return calloc_slow(n, size, ip);
+}
+
 KMEM_EXPORT void *calloc(size_t n, size_t size)
 {
 	size_t total;
 	void *p;
 
-	/* The requested bytes are zeroed; M_PERTURB does not touch calloc. */
+	/* The requested bytes are zeroed, and the tag (the first word, even
+	 * for calloc(0, n)); a damaged tag is reported by the slow half.
+	 * M_PERTURB does not touch calloc. */
 	if (likely(!__builtin_mul_overflow(n, size, &total))) {
-		p = kmalloc_fast(total);
-		if (likely(p))
+		p = kmalloc_fast_pop(total);
+		if (likely(p) && likely(kmalloc_fast_tag_ok(p))) {
+			kmalloc_fast_untag(p);
 			return memset(p, 0, total);
+		}
+		if (p)
+			return calloc_bad_tag(p, n, size, _RET_IP_);
 	}
 	return calloc_slow(n, size, _RET_IP_);
 }

@@ -32,10 +32,6 @@
 #include "stats.h"
 #include "vmalloc.h"
 
-static bool ranges_overlap(uintptr_t a, size_t alen, uintptr_t b, size_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
 
 /* True if [addr, addr + len) touches memory that kmem owns. */
 static bool hits_kmem(const void *addr, size_t len)
@@ -55,10 +51,6 @@ static bool hits_kmem(const void *addr, size_t len)
 		    (s >> SECTION_SHIFT) >= NR_SECTIONS)
 			break;
 	}
-	if (section_map &&
-	    ranges_overlap(start, end - start, (uintptr_t)section_map,
-			   NR_SECTIONS))
-		return true;
 	return vmalloc_covers(addr, end - start);
 }
 
