@@ -534,11 +534,17 @@ bool percpu_sample_due(void)
 	return true;
 }
 
+/* With sampling off the countdown still runs out every
+ * PCPU_TICK_BYTES allocated on a CPU: the allocation paths' maintenance
+ * (purge_tick) when there is no purge thread. */
+#define PCPU_TICK_BYTES (4L << 20)
+
 void percpu_sample_rearm(void)
 {
 	int64_t want = (int64_t)kmem_opt(OPT_SAMPLE);
 
-	sample_interval = want > 0 ? want : INT64_MAX / 2;
+	sample_interval = (want > 0 ? MIN(want, (int64_t)PCPU_TICK_BYTES)
+				    : PCPU_TICK_BYTES) - 1;
 }
 
 /* ---- setup, statistics, drain, fork ---- */

@@ -52,9 +52,22 @@ static _Atomic int purge_state;
 static _Atomic bool purge_wanted;	/* kicked since the thread last looked */
 static _Atomic uint32_t purge_seq;	/* futex word the thread sleeps on */
 static _Atomic bool purge_asleep;	/* sleeping with no timeout */
+static _Atomic bool purge_urgent;	/* a reclaim debt waits */
 static _Atomic uint64_t last_pass_ms;	/* purge_tick's rate limit */
 static _Atomic size_t nr_passes, bytes_purged;
 static uint64_t last_cache_decay;	/* the thread's own */
+
+void purge_kick_now(void)
+{
+	atomic_store_explicit(&purge_urgent, true, memory_order_relaxed);
+	purge_kick();
+	/* Asleep with a timeout (a deadline ahead): wake it all the same. */
+	if (atomic_load_explicit(&purge_state, memory_order_acquire) ==
+	    PURGE_RUNNING) {
+		atomic_fetch_add_explicit(&purge_seq, 1, memory_order_release);
+		os_futex_wake(&purge_seq, 1);
+	}
+}
 
 void purge_kick(void)
 {
@@ -125,11 +138,19 @@ static void *purge_main(void *arg)
 
 		atomic_store_explicit(&purge_wanted, false,
 				      memory_order_relaxed);
+		atomic_store_explicit(&purge_urgent, false,
+				      memory_order_relaxed);
 		now = os_now_ms();
 		next = purge_pass(now, true);
 		if (next != UINT64_MAX) {
+			/* Passes at least a quarter of the delay apart, so that
+			 * each gives back many blocks at once (a run of them
+			 * per madvise), not one block as it comes due. */
+			uint64_t gap = MAX(kmem_opt(OPT_PURGE_DELAY_MS) / 4, 10);
+
 			idle_since = now;
 			wait = next > now ? next - now : 1;
+			wait = MAX(wait, gap);
 			os_futex_wait_ms(&purge_seq, seq, wait);
 			continue;
 		}

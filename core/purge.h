@@ -19,6 +19,9 @@
  * it (purge_maybe_start).
  */
 void purge_kick(void) __hidden;
+/* The same, and the pass should come now, not at the next deadline (a
+ * reclaim debt to pay). */
+void purge_kick_now(void) __hidden;
 /*
  * Start the purge thread if it was kicked and is not running.  Called
  * only from the top of malloc's and free's slow halves, where the thread

@@ -85,9 +85,10 @@
 #include "vmap_tree.h"
 
 #define VM_GUARD PAGE_SIZE	/* bytes of each guard */
-#define VM_CACHE_MAX 8		/* freed areas kept at most */
+#define VM_CACHE_MAX 32		/* freed areas kept at most */
 #define VM_REUSE_SLACK 4	/* reuse as is if rw_len <= need + need/4 */
-#define VM_REUSE_MAX 8		/* reuse, trimmed, if rw_len <= 8 * need */
+#define VM_SPLIT_MIN (256UL << 10) /* a split leaves at least this much */
+#define VM_GROW_MIN 4		/* grow a smaller one if it is >= need/4 */
 #define VM_ZERO_MEMSET_MAX (2UL << 20) /* reused + __GFP_ZERO: memset to here, purge above */
 #define VM_SHRINK_MIN (256UL << 10) /* shrink the mapping if it saves this */
 #define VM_RECENT 32		/* unmapped area starts remembered */
@@ -306,11 +307,26 @@ static void vm_evict_locked(struct vm_struct *vm, struct vm_range *out)
  * Evict areas beyond the bounds (count, bytes, age) into out; vmap_lock
  * held.  extra: bytes about to be added.  Returns the number of ranges.
  */
+/*
+ * Bytes of freed areas the cache may hold: KMEM_VMALLOC_CACHE, or half of
+ * the bytes in live areas when that is more, so that a program with
+ * hundreds of MiB in large blocks reuses them the way glibc reuses its
+ * heap, instead of unmapping and faulting them in again.  What the cache
+ * holds goes back anyway once it is KMEM_PURGE_DELAY_MS old.
+ */
+static size_t vm_cache_limit(void)
+{
+	size_t opt = (size_t)kmem_opt(OPT_VMALLOC_CACHE);
+	size_t half = atomic_load_explicit(&live_bytes, memory_order_relaxed) / 2;
+
+	return MAX(opt, half);
+}
+
 static unsigned int vm_cache_shrink_locked(struct vm_range *out,
 					   unsigned int n, size_t extra,
 					   uint64_t now)
 {
-	size_t limit = (size_t)kmem_opt(OPT_VMALLOC_CACHE);
+	size_t limit = vm_cache_limit();
 	uint64_t delay = (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS);
 	struct vm_struct *old;
 
@@ -325,22 +341,33 @@ static unsigned int vm_cache_shrink_locked(struct vm_range *out,
 }
 
 /* A cached area that fits; vmap_lock held. */
+/*
+ * A cached area for need bytes: the smallest that is large enough (it is
+ * split, or trimmed, by the caller); else, for page alignment, the largest
+ * that is at least need / VM_GROW_MIN, which the caller grows with mremap
+ * (its pages come along, resident, and only the rest is faulted in).
+ * vmap_lock held.
+ */
 static struct vm_struct *vm_cache_find_locked(size_t need, size_t align)
 {
-	struct vm_struct *vm, *best = NULL;
-	size_t max = need <= SIZE_MAX / VM_REUSE_MAX ? need * VM_REUSE_MAX
-						   : SIZE_MAX;
+	struct vm_struct *vm, *best = NULL, *grow = NULL;
 
 	list_for_each_entry(vm, &vmap_cache, list) {
-		if (vm->rw_len < need || vm->rw_len > max ||
-		    !IS_ALIGNED((uintptr_t)vm->addr, align))
+		if (!IS_ALIGNED((uintptr_t)vm->addr, align))
 			continue;
+		if (vm->rw_len < need) {
+			if (align <= PAGE_SIZE &&
+			    vm->rw_len >= need / VM_GROW_MIN &&
+			    (!grow || vm->rw_len > grow->rw_len))
+				grow = vm;
+			continue;
+		}
 		if (!best || vm->rw_len < best->rw_len)
 			best = vm;
 		if (vm->rw_len == need)
 			break;
 	}
-	return best;
+	return best ? best : grow;
 }
 
 /* ---- allocation ---- */
@@ -409,6 +436,60 @@ static bool vm_protect_tail(struct vm_struct *vm, size_t len)
 	return true;
 }
 
+/*
+ * vm, just taken from the cache for len bytes, is much larger: cut it in
+ * two.  vm keeps [addr, addr + len) and a trailing guard; two pages past
+ * it turn PROT_NONE (that guard, and the front guard of the rest), and
+ * the rest, still mapped and resident, becomes a cached area of its own:
+ *
+ *   | guard | vm: len | guard | guard | rest ................ | guard |
+ *
+ * One mprotect instead of a fresh mapping that the next request of that
+ * size would fault in page by page.  false if it did not happen (too
+ * small a rest, no vm_struct or tree node, a lock that cannot be waited
+ * for): the caller then trims instead.
+ */
+static bool vm_split(struct vm_struct *vm, size_t len)
+{
+	uintptr_t a = (uintptr_t)vm->addr, rest = a + len + 2 * VM_GUARD;
+	uintptr_t map_end = (uintptr_t)vm->map_start + vm->map_len;
+	size_t rest_len;
+	_Atomic(void *) *slot;
+	struct vm_struct *rv;
+
+	if (vm->rw_len < len + 2 * VM_GUARD + VM_SPLIT_MIN)
+		return false;
+	rest_len = a + vm->rw_len - rest;
+	slot = vmap_tree_prepare((void *)rest);
+	if (!slot || vm_os_mprotect((void *)(a + len), 2 * VM_GUARD,
+				    OS_PROT_NONE))
+		return false;
+	if (!vmap_lock_gfp(0))
+		goto undo;
+	rv = vm_struct_get();
+	if (!rv) {
+		kmem_unlock(&vmap_lock);
+		goto undo;
+	}
+	rv->size = rest_len;
+	rv->rw_len = rest_len;
+	rv->map_start = (void *)(a + len + VM_GUARD);
+	rv->map_len = map_end - (a + len + VM_GUARD);
+	rv->caller = NULL;
+	WRITE_ONCE(rv->addr, (void *)rest);
+	vm_cache_add_locked(rv, os_now_ms());
+	atomic_store_explicit(slot, rv, memory_order_release);
+	WRITE_ONCE(vm->rw_len, len);
+	WRITE_ONCE(vm->map_len, a + len + VM_GUARD -
+				(uintptr_t)vm->map_start);
+	live_bytes -= rest_len + 2 * VM_GUARD;
+	kmem_unlock(&vmap_lock);
+	return true;
+undo:
+	vm_os_mprotect((void *)(a + len), 2 * VM_GUARD, OS_PROT_RW);
+	return false;
+}
+
 static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 			    const void *caller)
 {
@@ -445,23 +526,38 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 					      memory_order_release);
 			kmem_unlock(&vmap_lock);
 			vm_unmap_ranges(r, n);
-			if (vm->rw_len - len > len / VM_REUSE_SLACK)
+			p = vm->addr;
+			if (vm->rw_len < len) {
+				/* Smaller: grow it, its pages come along. */
+				size_t had = vm->rw_len;
+
+				p = __vrealloc(vm->addr, len);
+				if (!p) {
+					__vfree(vm->addr);
+					goto fresh;
+				}
+				if (gfp & __GFP_ZERO)
+					memset(p, 0, MIN(had, len));
+				return p;
+			}
+			if (vm->rw_len - len > len / VM_REUSE_SLACK &&
+			    !vm_split(vm, len))
 				vm_protect_tail(vm, len);
 			if (gfp & __GFP_ZERO) {
 				if (len <= VM_ZERO_MEMSET_MAX) {
-					memset(vm->addr, 0, len);
+					memset(p, 0, len);
 				} else {
 					count(&nr_purge);
-					if (os_purge(vm->addr, len))
-						memset(vm->addr, 0, len);
+					if (os_purge(p, len))
+						memset(p, 0, len);
 				}
 			}
-			return vm->addr;
+			return p;
 		}
 		kmem_unlock(&vmap_lock);
 		vm_unmap_ranges(r, n);
 	}
-
+fresh:
 	p = vm_map_fresh(len, align, &map_start, &map_len);
 	if (!p)
 		return NULL;
@@ -594,7 +690,7 @@ void __vfree(const void *addr)
 {
 	struct vm_range r[VM_EVICT_MAX];
 	struct vm_struct *vm;
-	size_t limit = (size_t)kmem_opt(OPT_VMALLOC_CACHE);
+	size_t limit = vm_cache_limit();
 	uint64_t now;
 	unsigned int n = 0;
 

@@ -257,12 +257,6 @@ START_TEST(test_cache_reuse_zero)
 		ck_assert_uint_eq(q[sz - 1], 0);
 		kmem_vfree(q);
 	}
-	/* Too different a size (more than 8 times): not reused. */
-	p = kmem_vmalloc(32 * MiB);
-	kmem_vfree(p);
-	q = kmem_vmalloc(2 * MiB);
-	ck_assert_ptr_ne(q, p);
-	kmem_vfree(q);
 	vmalloc_trim();
 }
 END_TEST
@@ -272,13 +266,23 @@ static void write_past(void *arg)
 	((volatile unsigned char *)arg)[2 * MiB] = 1;
 }
 
+static void write_past_512k(void *arg)
+{
+	((volatile unsigned char *)arg)[512 * 1024] = 1;
+}
+
+static void write_before(void *arg)
+{
+	((volatile unsigned char *)arg)[-1] = 1;
+}
+
 /*
- * A cached area up to 8 times the request is reused with its tail turned
- * into guarded headroom that keeps its pages: the guard sits right after
- * the request, and growing back is one mprotect, no mmap, no mremap, no
- * page fault (the old contents are still there).
+ * A cached area much larger than the request is cut in two: the request
+ * gets its front, with a guard page right after it, and the rest (after a
+ * guard of its own) is a cached area that the next request takes, its
+ * pages still resident: no mmap, no page faults.
  */
-START_TEST(test_cache_reuse_trimmed)
+START_TEST(test_cache_reuse_split)
 {
 	struct vmalloc_stats before, after;
 	struct rusage ru0, ru1;
@@ -286,9 +290,9 @@ START_TEST(test_cache_reuse_trimmed)
 	char err[256];
 
 	vmalloc_trim();
-	p = kmem_vmalloc(4 * MiB);
+	p = kmem_vmalloc(32 * MiB);
 	ck_assert_ptr_nonnull(p);
-	memset(p, 0x5a, 4 * MiB);
+	memset(p, 0x5a, 32 * MiB);
 	kmem_vfree(p);
 
 	before = stats();
@@ -296,24 +300,80 @@ START_TEST(test_cache_reuse_trimmed)
 	q = kmem_vmalloc(2 * MiB);
 	ck_assert_ptr_eq(q, p);
 	ck_assert_uint_eq(vmalloc_usable_size(q), 2 * MiB);
-	r = kmem_vrealloc(q, 4 * MiB);
+	r = kmem_vmalloc(8 * MiB);
+	ck_assert_ptr_eq(r, p + 2 * MiB + 2 * PAGE_SIZE);
+	for (size_t i = 0; i < 8 * MiB; i += PAGE_SIZE)
+		ck_assert_uint_eq(r[i], 0x5a);	/* the old pages */
+	getrusage(RUSAGE_SELF, &ru1);
+	after = stats();
+	/* No area mapped (the count includes the radix-tree node that the
+	 * new area's start may need). */
+	ck_assert_uint_le(after.nr_mmap - before.nr_mmap, 1);
+	ck_assert_int_lt(ru1.ru_minflt - ru0.ru_minflt, 64);
+	ck_assert_int_eq(run_child(write_past, q, err, sizeof(err)), SIGSEGV);
+	ck_assert_int_eq(run_child(write_before, r, err, sizeof(err)), SIGSEGV);
+	kmem_vfree(q);
+	kmem_vfree(r);
+	vmalloc_trim();
+}
+END_TEST
+
+/*
+ * A cached area somewhat larger than the request (too little left over to
+ * make a second area of) is reused with its tail turned into guarded
+ * headroom that keeps its pages: the guard sits right after the request,
+ * and growing back is one mprotect, no mmap, no mremap, no page fault
+ * (the old contents are still there).  A smaller cached area is grown
+ * with mremap, its pages coming along.
+ */
+START_TEST(test_cache_reuse_trimmed)
+{
+	struct vmalloc_stats before, after;
+	struct rusage ru0, ru1;
+	unsigned char *p, *q, *r;
+	char err[256];
+	const size_t big = 512 * 1024 + 200 * 1024;
+
+	vmalloc_trim();
+	p = kmem_vmalloc(big);
+	ck_assert_ptr_nonnull(p);
+	memset(p, 0x5a, big);
+	kmem_vfree(p);
+
+	before = stats();
+	getrusage(RUSAGE_SELF, &ru0);
+	q = kmem_vmalloc(512 * 1024);
+	ck_assert_ptr_eq(q, p);
+	ck_assert_uint_eq(vmalloc_usable_size(q), 512 * 1024);
+	r = kmem_vrealloc(q, big);
 	ck_assert_ptr_eq(r, q);
-	for (size_t i = 0; i < 4 * MiB; i += PAGE_SIZE)
+	for (size_t i = 0; i < big; i += PAGE_SIZE)
 		r[i]++;
 	getrusage(RUSAGE_SELF, &ru1);
 	after = stats();
-	ck_assert_uint_eq(r[4 * MiB - PAGE_SIZE], 0x5b);
+	ck_assert_uint_eq(r[big - PAGE_SIZE], 0x5b);
 	ck_assert_uint_eq(after.nr_mmap, before.nr_mmap);
 	ck_assert_uint_eq(after.nr_mremap, before.nr_mremap);
 	ck_assert_uint_eq(after.nr_mprotect - before.nr_mprotect, 2);
-	/* The pages were kept: far fewer faults than the 1024 touched. */
-	ck_assert_int_lt(ru1.ru_minflt - ru0.ru_minflt, 256);
+	/* The pages were kept: far fewer faults than the 178 touched. */
+	ck_assert_int_lt(ru1.ru_minflt - ru0.ru_minflt, 32);
 	kmem_vfree(r);
 
-	/* Reused again for 2 MiB: one byte past it hits the guard. */
-	q = kmem_vmalloc(2 * MiB);
+	/* Reused again, trimmed: one byte past 512 KiB hits the guard. */
+	q = kmem_vmalloc(512 * 1024);
 	ck_assert_ptr_eq(q, p);
-	ck_assert_int_eq(run_child(write_past, q, err, sizeof(err)), SIGSEGV);
+	ck_assert_int_eq(run_child(write_past_512k, q, err, sizeof(err)),
+			 SIGSEGV);
+	kmem_vfree(q);
+
+	/* Smaller than the request: grown, its pages kept. */
+	getrusage(RUSAGE_SELF, &ru0);
+	q = kmem_vmalloc(2 * MiB);
+	ck_assert_ptr_nonnull(q);
+	for (size_t i = 0; i < 512 * 1024; i += PAGE_SIZE)
+		ck_assert_uint_ge(q[i], 0x5a);
+	getrusage(RUSAGE_SELF, &ru1);
+	ck_assert_int_lt(ru1.ru_minflt - ru0.ru_minflt, 64);
 	kmem_vfree(q);
 	vmalloc_trim();
 }
@@ -613,6 +673,7 @@ static Suite *vmalloc_suite(void)
 	tcase_add_test(tc, test_cache_loop);
 	tcase_add_test(tc, test_cache_reuse_zero);
 	tcase_add_test(tc, test_cache_reuse_trimmed);
+	tcase_add_test(tc, test_cache_reuse_split);
 	tcase_add_test(tc, test_cache_bounds);
 	tcase_add_test(tc, test_rss_returns);
 	tcase_add_test(tc, test_aligned);
