@@ -11,8 +11,8 @@ BUILD=${BUILD:-build}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 lib=${KMEM_LIB:-$root/$BUILD/libkmem.so}
 [ -e "$lib" ] || { echo "FAIL: $lib missing (make lib)"; exit 1; }
-command -v objdump >/dev/null || { echo "skip: objdump missing"; exit 77; }
-case $(uname -m) in x86_64) ;; *) echo "skip: x86-64 only"; exit 77;; esac
+command -v objdump >/dev/null || { echo "SKIP: objdump is not installed (binutils)"; exit 77; }
+case $(uname -m) in x86_64) ;; *) echo "SKIP: the rseq sections are x86-64 only"; exit 77;; esac
 
 fail=0
 body() {	# the instructions of exported function $1

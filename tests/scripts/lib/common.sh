@@ -1,15 +1,21 @@
 # tests/scripts/lib/common.sh - sourced by the preload test scripts.
 #
-# Conventions: exit 0 pass, 77 skip (with the reason on stdout), else
-# fail.  Every real program runs twice, once with glibc's malloc and once
+# Conventions: exit 0 pass, 77 skip (with the reason on stdout in a line
+# "SKIP: reason", which skip() prints; tests/run.sh shows it), else
+# fail.  fail() ends the script: never call it inside $(...), where it
+# would only end the subshell.  Every real program runs twice, once with glibc's malloc and once
 # with kmem's (LD_PRELOAD=$KMEM_LIB), under `timeout`, and the results are
 # compared; the kmem run also proves that kmem was loaded (KMEM_STATS=1
 # output on its stderr).
 set -u
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 BUILD=${BUILD:-build}
-KMEM_LIB=${KMEM_LIB:-$root/$BUILD/libkmem.so}
-PROGS=$root/$BUILD/tests/progs
+case $BUILD in
+/*) builddir=$BUILD ;;
+*) builddir=$root/$BUILD ;;
+esac
+KMEM_LIB=${KMEM_LIB:-$builddir/libkmem.so}
+PROGS=$builddir/tests/progs
 TIMEOUT=${KMEM_TEST_TIMEOUT:-300}
 
 skip() { echo "SKIP: $*"; exit 77; }
