@@ -73,11 +73,21 @@ run_kmem_quiet() {
 	env -u KMEM_STATS LD_PRELOAD="$KMEM_LIB" timeout "$TIMEOUT" "$@" >"$out" 2>"$err"
 }
 
-# check_loaded ERR: kmem's exit statistics must be in ERR.
+# check_loaded ERR: kmem's exit statistics must be in ERR, and when
+# KMEM_PERCPU names a mode (CI's runs: rseq, thread, off), every process
+# must have run in that mode.
 check_loaded() {
-	local n
+	local n other
 	n=$(grep -c '^==== kmem statistics' "$1" || true)
 	[ "$n" -ge 1 ] || { tail -20 "$1"; fail "kmem was not loaded (no statistics in $1)"; }
+	case ${KMEM_PERCPU:-auto} in
+	rseq | thread | off)
+		other=$(grep '^---- per-cpu caches: ' "$1" |
+			grep -v "^---- per-cpu caches: $KMEM_PERCPU" | head -1)
+		[ -z "$other" ] ||
+			fail "KMEM_PERCPU=$KMEM_PERCPU, but a process ran with: ${other#---- }"
+		;;
+	esac
 	note "kmem statistics printed by $n process(es)"
 }
 
