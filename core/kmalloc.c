@@ -318,9 +318,8 @@ static enum kmalloc_kind classify(const void *p, const char *caller,
 	}
 	if (is_vmalloc_addr(p))
 		return KM_VMALLOC;
-	if (vmalloc_covers(p, 1))
-		kmem_report_error("%s(): %p: pointer into the middle of a "
-				  "vmalloc area", caller, p);
+	if (vmalloc_covers(p, 1))	/* a freed area's start, or inside */
+		vmalloc_report_bad(caller, p, strstr(caller, "free") != NULL);
 	else
 		kmem_report_error("%s(): %p: pointer was never allocated by "
 				  "kmem", caller, p);

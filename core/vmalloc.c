@@ -464,7 +464,11 @@ static bool vm_containing_locked(uintptr_t addr, struct vm_struct *out,
 	return false;
 }
 
-static __cold void vm_bad_free(const char *fn, const void *ptr)
+/*
+ * Report ptr, which is not a live area's start, naming the area it is in
+ * (freeing: a double free, else a use after free, of an area's start).
+ */
+static __cold void vm_bad_use(const char *fn, const void *ptr, bool freeing)
 {
 	uintptr_t a = (uintptr_t)ptr;
 	struct vm_struct area;
@@ -490,7 +494,7 @@ static __cold void vm_bad_free(const char *fn, const void *ptr)
 	if (found && (uintptr_t)area.addr == a)
 		kmem_report_error("%s(%p): %s of the area %p-%p "
 				  "(size %zu), already freed", fn, ptr,
-				  fn[1] == 'f' ? "double free" : "use after free",
+				  freeing ? "double free" : "use after free",
 				  area.addr,
 				  (char *)area.addr + area.rw_len,
 				  area.rw_len);
@@ -510,11 +514,21 @@ static __cold void vm_bad_free(const char *fn, const void *ptr)
 	else if (recent)
 		kmem_report_error("%s(%p): %s: the area at %p was already "
 				  "freed and unmapped", fn, ptr,
-				  fn[1] == 'f' ? "double free" : "use after free",
+				  freeing ? "double free" : "use after free",
 				  ptr);
 	else
 		kmem_report_error("%s(%p): not the start of a vmalloc area",
 				  fn, ptr);
+}
+
+static __cold void vm_bad_free(const char *fn, const void *ptr)
+{
+	vm_bad_use(fn, ptr, fn[1] == 'f');	/* vfree, not vrealloc */
+}
+
+void vmalloc_report_bad(const char *caller, const void *ptr, bool freeing)
+{
+	vm_bad_use(caller, ptr, freeing);
 }
 
 /* ---- freeing ---- */

@@ -34,6 +34,13 @@ bool is_vmalloc_addr(const void *addr) __hidden;
 bool vmalloc_covers(const void *addr, size_t len) __hidden;
 /* Bytes usable at addr (the mapping's size); 0 if not a live area start. */
 size_t vmalloc_usable_size(const void *addr) __hidden;
+/*
+ * Report ptr (for which vmalloc_covers() holds but is_vmalloc_addr() does
+ * not) as caller's error: a double free (freeing) or use after free of a
+ * freed area, or a pointer inside or before an area, naming the area.
+ */
+void vmalloc_report_bad(const char *caller, const void *ptr,
+			bool freeing) __hidden;
 
 struct vmalloc_stats {
 	size_t nr_areas;	/* live areas */
