@@ -30,11 +30,11 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 	[OPT_DEBUG] = { "KMEM_DEBUG", OPT_STRING, 0, "",
 		"slub_debug letters for the malloc caches: F checks, Z red zones, P poison, U callers; optional ,cache,... limits them" },
 	[OPT_LEAK_REPORT] = { "KMEM_LEAK_REPORT", OPT_BOOL, 0, NULL,
-		"at exit, print live objects grouped by allocation call site (needs U)" },
+		"at exit, print live objects grouped by allocation call site (turns U on)" },
 	[OPT_VALIDATE_AT_EXIT] = { "KMEM_VALIDATE", OPT_BOOL, 0, NULL,
 		"at exit, check every red zone and poisoned object of the debug caches" },
 	[OPT_QUARANTINE] = { "KMEM_QUARANTINE", OPT_SIZE, 0, NULL,
-		"bytes of freed objects held back before reuse (default 4 MiB under valgrind)" },
+		"bytes of freed objects held back before reuse (default 4 MiB under memcheck)" },
 };
 
 /* Before options_init() runs, errors abort. */
