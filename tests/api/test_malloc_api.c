@@ -42,6 +42,7 @@ void *__libc_valloc(size_t);
 void *__libc_pvalloc(size_t);
 int __posix_memalign(void **, size_t, size_t);
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 #define GiB ((size_t)1 << 30)
@@ -122,7 +123,8 @@ static int run_capture(void (*fn)(void *), void *arg, char *buf, size_t len)
 		_exit(0);
 	}
 	close(fds[1]);
-	while (got + 1 < len && (n = read(fds[0], buf + got, len - 1 - got)) > 0)
+	while (got + 1 < len &&
+	       (n = read(fds[0], buf + got, len - 1 - got)) > 0)
 		got += (size_t)n;
 	buf[got] = 0;
 	close(fds[0]);
@@ -630,7 +632,7 @@ START_TEST(test_usable_size_is_ksize)
 
 	for (size_t n = 0; n <= 600 * KiB;
 	     n += n < 33 * KiB ? 1 : n < 128 * KiB ? 509 : 4093) {
-		for (size_t a = 0; a < sizeof(aligns) / sizeof(aligns[0]); a++) {
+		for (size_t a = 0; a < ARRAY_LEN(aligns); a++) {
 			void *p = aligns[a] ? aligned_alloc(aligns[a], n)
 					    : malloc(n);
 			size_t u, k;
@@ -642,8 +644,9 @@ START_TEST(test_usable_size_is_ksize)
 			k = kmem_ksize(p);
 			if (u != k || u < n)
 				ck_abort_msg("%p (size %zu, align %zu): "
-					     "malloc_usable_size %zu, ksize %zu",
-					     p, n, aligns[a], u, k);
+					     "malloc_usable_size %zu, "
+					     "ksize %zu", p, n, aligns[a], u,
+					     k);
 			free(p);
 			checked++;
 		}

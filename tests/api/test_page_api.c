@@ -75,8 +75,9 @@ static void read_buddyinfo(struct buddyinfo *bi)
 			continue;
 		p = line + used;
 		for (int o = 0; o < ORDERS; o++, p += pos)
-			ck_assert_msg(sscanf(p, "%lu%n", &z->count[o], &pos) == 1,
-				      "buddyinfo line: %s", line);
+			ck_assert_msg(sscanf(p, "%lu%n", &z->count[o],
+					     &pos) == 1, "buddyinfo line: %s",
+				      line);
 		bi->nr++;
 	}
 	free(buf);
@@ -112,8 +113,8 @@ static void assert_merged(const struct buddyinfo *before,
 				      a->name, a->count[o], o, b->count[o]);
 		sections = (long)a->count[9] - (long)b->count[9];
 		ck_assert_msg(sections >= 0 &&
-			      (long)a->count[8] - (long)b->count[8] == sections &&
-			      (long)a->count[10] - (long)b->count[10] ==
+			      (long)(a->count[8] - b->count[8]) == sections &&
+			      (long)(a->count[10] - b->count[10]) ==
 				      15 * sections,
 			      "zone %s: orders 8/9/10 went from %lu/%lu/%lu to "
 			      "%lu/%lu/%lu: not whole sections", a->name,
@@ -252,8 +253,9 @@ static void *stress(void *arg)
 				live[n++] = in;
 				pages += 1UL << in.order;
 			}
-		} else if (n == 0 || (r % 100 < 52 && n < MAX_LIVE &&
-				       pages + (1UL << order) <= MAX_LIVE_PAGES)) {
+		} else if (n == 0 ||
+			   (r % 100 < 52 && n < MAX_LIVE &&
+			    pages + (1UL << order) <= MAX_LIVE_PAGES)) {
 			struct block b = new_block(&seed, order, id);
 
 			if (!b.addr)
@@ -267,7 +269,8 @@ static void *stress(void *arg)
 			long bad = untagged(&b);
 
 			if (bad >= 0)
-				thr_fail("block overwritten while live", &b, bad);
+				thr_fail("block overwritten while live", &b,
+					 bad);
 			live[i] = live[--n];
 			pages -= 1UL << b.order;
 			free_block(&b, r >> 40);

@@ -1447,7 +1447,8 @@ static int child_mlocked(void)
 	unsigned long v[MLOCK_N];
 
 	if (RUNNING_ON_VALGRIND) {
-		printf("SKIPPED: under valgrind, madvise is not the kernel's\n");
+		printf("SKIPPED: under valgrind, madvise is not the "
+		       "kernel's\n");
 		return 77;
 	}
 	for (int i = 0; i < MLOCK_N; i++) {

@@ -427,9 +427,9 @@ START_TEST(producer_consumer_frees_are_local)
 		ck_assert_msg(reused == followed, "%ld of %ld remote frees "
 			      "reused by the freeing thread", reused, followed);
 	else if (strncmp(percpu_mode_name(), "rseq", 4) == 0)
-		ck_assert_msg(reused * 10 > followed * 9, "%ld of %ld remote frees "
-			      "reused by the freeing thread's CPU", reused,
-			      followed);
+		ck_assert_msg(reused * 10 > followed * 9, "%ld of %ld remote "
+			      "frees reused by the freeing thread's CPU",
+			      reused, followed);
 	else
 		ck_assert_uint_eq(percpu_cached_bytes(), 0);
 	/* Bounded: 2 rings of live objects and at most the caches'

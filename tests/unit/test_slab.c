@@ -591,8 +591,9 @@ static int slabinfo_lines(const char *buf, int *churn, int *fixed)
 		l++;
 		if (!*l)
 			break;
-		if (sscanf(l, "%63s %lu %lu %lu %lu %lu : tunables", name, &v[0],
-			   &v[1], &v[2], &v[3], &v[4]) != 6 || v[0] > v[1])
+		if (sscanf(l, "%63s %lu %lu %lu %lu %lu : tunables", name,
+			   &v[0], &v[1], &v[2], &v[3], &v[4]) != 6 ||
+		    v[0] > v[1])
 			return -1;
 		if (strcmp(name, "churn") == 0) {
 			if (v[2] < 32 || v[2] > 96 + 64)
@@ -635,8 +636,8 @@ START_TEST(cache_list_readers_while_caches_come_and_go)
 		n = slabinfo_lines(buf, &churn, &fixed);
 		CHECK(n > 0, "reading %d is not slabinfo:\n%s",
 		      atomic_load(&reader_rounds), buf);
-		CHECK(fixed == 2, "reading %d lacks kmem_cache or kmalloc-64:\n%s",
-		      atomic_load(&reader_rounds), buf);
+		CHECK(fixed == 2, "reading %d lacks kmem_cache or "
+		      "kmalloc-64:\n%s", atomic_load(&reader_rounds), buf);
 		CHECK(churn <= CHURN_LIVE + 1, "%d churn caches at once:\n%s",
 		      churn, buf);
 		saw_churn += churn;
