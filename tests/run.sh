@@ -56,7 +56,7 @@ done
 
 log=$(mktemp "${TMPDIR:-/tmp}/kmem-run.XXXXXX")
 trap 'rm -f "$log"' EXIT
-pass=0 fail=0 skip=0 failed=() skipped=()
+pass=0 fail=0 skip=0 failed=() skipped=() skip_names=() skip_whys=()
 for t in ${tests[@]+"${tests[@]}"}; do
 	echo "=== $t"
 	start=$(date +%s)
@@ -72,6 +72,7 @@ for t in ${tests[@]+"${tests[@]}"}; do
 		why=$(sed -n 's/^SKIP: //p' "$log" | head -1)
 		if [ -n "$why" ]; then
 			skip=$((skip + 1)); skipped+=("$name: $why")
+			skip_names+=("$name") skip_whys+=("$why")
 			echo "--- SKIP $t (${dur}s): $why"
 			continue
 		fi
@@ -82,6 +83,8 @@ for t in ${tests[@]+"${tests[@]}"}; do
 		# Cases of a Check binary that could not apply here.
 		while IFS= read -r line; do
 			skip=$((skip + 1)); skipped+=("$name: $line")
+			skip_names+=("$name:${line%%: *}")
+			skip_whys+=("${line#*: }")
 			echo "--- SKIP $t: $line"
 		done < <(sed -n 's/^SKIP: //p' "$log")
 	else
@@ -91,10 +94,23 @@ done
 echo
 for t in ${failed[@]+"${failed[@]}"}; do echo "failed: $t"; done
 for s in ${skipped[@]+"${skipped[@]}"}; do echo "skipped: $s"; done
+# The summary line: the skips grouped by reason, "a, b: why; c: why".
 summary="$pass passed, $fail failed, $skip skipped"
 if [ $skip -gt 0 ]; then
-	reasons=$(printf '%s; ' "${skipped[@]}")
-	summary="$summary (${reasons%; })"
+	reasons="" done_whys=()
+	for i in "${!skip_whys[@]}"; do
+		why=${skip_whys[$i]} names=""
+		for d in ${done_whys[@]+"${done_whys[@]}"}; do
+			[ "$d" = "$why" ] && continue 2
+		done
+		done_whys+=("$why")
+		for j in "${!skip_whys[@]}"; do
+			[ "${skip_whys[$j]}" = "$why" ] &&
+				names="$names, ${skip_names[$j]}"
+		done
+		reasons="$reasons; ${names#, }: $why"
+	done
+	summary="$summary (${reasons#; })"
 fi
 echo "$summary"
 if [ ${#tests[@]} = 0 ]; then
