@@ -43,12 +43,19 @@ $(BUILD)/tests/progs/%: tests/progs/%.c $(FLAGS_FILE)
 
 # Under AddressSanitizer the sanitizer owns malloc: test the core only
 # (the preload scripts skip themselves when libkmem.so carries ASan).
+# (and API test binaries left in $(BUILD) by another build go, so that
+# tests/run.sh does not run them against this libkmem.so).
+NO_API_BINS :=
 ifneq ($(findstring address,$(SAN))$(findstring thread,$(SAN)),)
+NO_API_BINS := $(API_BINS)
 API_BINS :=
 endif
 
 .PHONY: tests fastpath-doc
 tests: lib $(UNIT_BINS) $(API_BINS) $(HELPER_BINS)
+ifneq ($(NO_API_BINS),)
+	@rm -f $(NO_API_BINS)
+endif
 
 test: deps tests
 	@BUILD=$(BUILD) tests/run.sh $(TESTS)
