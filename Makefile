@@ -7,8 +7,11 @@
 #   make bench-quick  a short smoke pass of the benchmarks
 #   make install    PREFIX=/usr/local
 #
-# Variables: DEBUG=1 (assertions, -O0), SAN=address|undefined|thread,
-# WERROR=1 (warnings are errors; CI sets it), BUILD=dir (default build).
+# Variables: DEBUG=1 (assertions, -O0), SAN=address|undefined|thread
+# (or a list: SAN=address,undefined), WERROR=1 (warnings are errors; CI
+# sets it), CFLAGS and LDFLAGS (added to every compile and link),
+# BUILD=dir (default build).  The flags are recorded in $(BUILD)/flags:
+# a change of any of them rebuilds everything in that directory.
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -25,7 +28,8 @@ OPT     := -O0 -DKMEM_DEBUG_BUILD=1 -DKMEM_EXPENSIVE_CHECKS=1
 endif
 SANFLAGS :=
 ifneq ($(SAN),)
-SANFLAGS := -fsanitize=$(SAN)
+# Every finding stops the program, so that a test fails on it.
+SANFLAGS := -fsanitize=$(SAN) -fno-sanitize-recover=all
 endif
 
 # -fno-builtin: GCC would turn malloc+memset into calloc inside calloc.
@@ -36,8 +40,10 @@ LIBCFLAGS := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden \
 	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
 	-fno-builtin-free -fno-omit-frame-pointer -momit-leaf-frame-pointer \
 	-ftls-model=initial-exec \
-	-fno-semantic-interposition -D_GNU_SOURCE -Iinclude -Icore $(SANFLAGS)
+	-fno-semantic-interposition -D_GNU_SOURCE -Iinclude -Icore $(SANFLAGS) \
+	$(CFLAGS)
 LIBS    := -lurcu-bp -lpthread
+LINKFLAGS := $(SANFLAGS) $(LDFLAGS)
 
 CORE_SRCS    := $(sort $(wildcard core/*.c))
 CORE_ASM     := $(sort $(wildcard core/*.S))
@@ -45,22 +51,27 @@ PRELOAD_SRCS := $(sort $(wildcard preload/*.c))
 CORE_OBJS    := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(CORE_ASM:%.S=$(BUILD)/%.o)
 PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(BUILD)/%.o)
 
+# Everything built depends on this file, rewritten (below, once the
+# tests' flags are known too) only when the flags change.
+FLAGS_FILE := $(BUILD)/flags
+
 .PHONY: all lib deps run test bench bench-quick install clean format
 all: lib
 lib: $(BUILD)/libkmem.so $(BUILD)/libkmem.a $(BUILD)/libkmem-core.a \
 	$(BUILD)/kmem-options
 
-$(BUILD)/%.o: %.c $(wildcard core/*.h include/*.h preload/*.h) Makefile
+$(BUILD)/%.o: %.c $(wildcard core/*.h include/*.h preload/*.h) Makefile \
+		$(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"; $(CC) $(LIBCFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.S Makefile
+$(BUILD)/%.o: %.S Makefile $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"; $(CC) $(LIBCFLAGS) -c $< -o $@
 
 # The preloadable shared object: the malloc family + kmem_* only.
 $(BUILD)/libkmem.so: $(CORE_OBJS) $(PRELOAD_OBJS)
-	$(CC) -shared -Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $^ $(LIBS) $(SANFLAGS)
+	$(CC) -shared -Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $^ $(LIBS) $(LINKFLAGS)
 
 # Static library for programs that link kmem in.
 $(BUILD)/libkmem.a: $(CORE_OBJS) $(PRELOAD_OBJS)
@@ -75,8 +86,9 @@ $(BUILD)/libkmem-core.a: $(CORE_OBJS)
 # bin/kmem --help prints the option table through this program, so the
 # list of KMEM_* variables has one source: core/options.c.
 $(BUILD)/kmem-options: bin/kmem-options.c $(BUILD)/libkmem-core.a
-	$(CC) -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -Iinclude -Icore $< \
-		-o $@ $(BUILD)/libkmem-core.a $(LIBS) $(SANFLAGS)
+	$(CC) -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -Iinclude -Icore \
+		$(SANFLAGS) $(CFLAGS) $< -o $@ $(BUILD)/libkmem-core.a $(LIBS) \
+		$(LINKFLAGS)
 
 # ---- make run: a real program under kmem, with its statistics ----
 RUN_PROG := import json, collections, re; \
@@ -109,6 +121,14 @@ deps:
 
 include tests/tests.mk
 -include $(sort $(wildcard bench/*.mk))
+
+# The flags of this build, as one line: compiler, library, tests, links.
+FLAGS_NOW := $(CC) $(CXX) | $(LIBCFLAGS) | $(TEST_CFLAGS) | $(TEST_LIBS) | \
+	$(LIBS) $(LINKFLAGS)
+ifneq ($(file <$(FLAGS_FILE)),$(FLAGS_NOW))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_FILE),$(FLAGS_NOW))
+endif
 
 clean:
 	rm -rf $(BUILD)

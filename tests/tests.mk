@@ -5,14 +5,18 @@
 # tests/api/test_*.c    Check suites linked with the whole library, so
 #                       malloc itself is kmem's (the preload ABI).
 # tests/scripts/*.sh    shell tests: LD_PRELOAD'ed programs, real programs.
-# tests/run.sh runs them all and ends with "N passed, N failed".
+# tests/run.sh runs them all and ends with "N passed, N failed, N skipped"
+# (TESTS="PATTERN... -PATTERN..." picks some: see tests/run.sh).
+#
+#   make fastpath-doc     regenerate docs/fastpath.md's listings from this
+#                         build's machine code (bin/gen-fastpath-doc)
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 TEST_CFLAGS  := -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -Iinclude -Icore \
-	-Itests -pthread $(CHECK_CFLAGS) $(SANFLAGS)
+	-Itests -pthread $(CHECK_CFLAGS) $(SANFLAGS) $(CFLAGS)
 # -rdynamic: debug reports name test functions (dladdr).
-TEST_LIBS    := $(CHECK_LIBS) -lurcu-bp -lpthread -lm -rdynamic $(SANFLAGS)
+TEST_LIBS    := $(CHECK_LIBS) -lurcu-bp -lpthread -lm -rdynamic $(LINKFLAGS)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 API_SRCS  := $(sort $(wildcard tests/api/test_*.c))
@@ -21,26 +25,40 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 API_BINS  := $(API_SRCS:tests/api/%.c=$(BUILD)/tests/api/%)
 HELPER_BINS := $(HELPER_SRCS:tests/progs/%.c=$(BUILD)/tests/progs/%)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libkmem-core.a $(wildcard tests/*.h)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libkmem-core.a $(wildcard tests/*.h) \
+		$(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $< -o $@ $(BUILD)/libkmem-core.a $(TEST_LIBS)
 
-$(BUILD)/tests/api/%: tests/api/%.c $(BUILD)/libkmem.so $(wildcard tests/*.h)
+$(BUILD)/tests/api/%: tests/api/%.c $(BUILD)/libkmem.so $(wildcard tests/*.h) \
+		$(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lkmem $(TEST_LIBS)
 
 # Helper programs for shell tests: plain programs, kmem comes by LD_PRELOAD.
-$(BUILD)/tests/progs/%: tests/progs/%.c
+$(BUILD)/tests/progs/%: tests/progs/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -pthread $< -o $@ -lm
+	$(CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -pthread $(CFLAGS) $< \
+		-o $@ -lm $(LDFLAGS)
 
 # Under AddressSanitizer the sanitizer owns malloc: test the core only
 # (the preload scripts skip themselves when libkmem.so carries ASan).
-ifneq ($(filter address thread,$(SAN)),)
+# (and API test binaries left in $(BUILD) by another build go, so that
+# tests/run.sh does not run them against this libkmem.so).
+NO_API_BINS :=
+ifneq ($(findstring address,$(SAN))$(findstring thread,$(SAN)),)
+NO_API_BINS := $(API_BINS)
 API_BINS :=
 endif
 
+.PHONY: tests fastpath-doc
 tests: lib $(UNIT_BINS) $(API_BINS) $(HELPER_BINS)
+ifneq ($(NO_API_BINS),)
+	@rm -f $(NO_API_BINS)
+endif
 
 test: deps tests
 	@BUILD=$(BUILD) tests/run.sh $(TESTS)
+
+fastpath-doc: lib
+	BUILD=$(BUILD) bin/gen-fastpath-doc

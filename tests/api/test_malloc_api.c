@@ -19,13 +19,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <kmem.h>
 
 /* The point of several cases is to pass sizes that cannot be met. */
 #pragma GCC diagnostic ignored "-Walloc-size-larger-than="
+/* ... and to free pointers that malloc never returned. */
+#pragma GCC diagnostic ignored "-Wfree-nonheap-object"
 
 void free_sized(void *p, size_t size);
 void free_aligned_sized(void *p, size_t align, size_t size);
@@ -38,6 +42,7 @@ void *__libc_valloc(size_t);
 void *__libc_pvalloc(size_t);
 int __posix_memalign(void **, size_t, size_t);
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 #define GiB ((size_t)1 << 30)
@@ -94,6 +99,51 @@ static size_t min_align(size_t n)
 	while (a > 1 && a > n)
 		a >>= 1;
 	return a;
+}
+
+/*
+ * Run fn(arg) in a child with fd 2 on a pipe: its wait status, and what it
+ * wrote to stderr in buf.
+ */
+static int run_capture(void (*fn)(void *), void *arg, char *buf, size_t len)
+{
+	int fds[2], status = 0;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 2);
+		fn(arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (got + 1 < len &&
+	       (n = read(fds[0], buf + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = 0;
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+/* fn(arg) must abort after a report holding w1 and w2. */
+static void expect_abort(void (*fn)(void *), void *arg, const char *w1,
+			 const char *w2)
+{
+	char buf[4096];
+	int st = run_capture(fn, arg, buf, sizeof(buf));
+
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+		      "no abort (status %#x); stderr: %s", st, buf);
+	ck_assert_msg(strstr(buf, "kmem: ERROR: "), "no report: %s", buf);
+	ck_assert_msg(!w1 || strstr(buf, w1), "'%s' missing in: %s", w1, buf);
+	ck_assert_msg(!w2 || strstr(buf, w2), "'%s' missing in: %s", w2, buf);
 }
 
 START_TEST(test_symbols_are_kmem)
@@ -504,8 +554,47 @@ START_TEST(test_errno_kept_by_free)
 }
 END_TEST
 
+/* The sizes of the sized-free tests: slab classes, a page run, vmalloc. */
+static const size_t sized_sizes[] = { 1, 100, 5000, 100 * KiB, 3 * MiB };
+
+static void sized_then_free(void *arg)
+{
+	size_t n = *(size_t *)arg;
+	void *p = malloc(n);
+
+	free_sized(p, n);
+	free(p);		/* freed already: a double free */
+}
+
+static void aligned_sized_then_free(void *arg)
+{
+	size_t n = *(size_t *)arg;
+	void *p = aligned_alloc(256, n);
+
+	free_aligned_sized(p, 256, n);
+	free(p);
+}
+
+static void sized_too_big(void *arg)
+{
+	void *p = malloc(100);
+
+	(void)arg;
+	free_sized(p, malloc_usable_size(p) + 1);
+}
+
+static void aligned_sized_too_big(void *arg)
+{
+	void *p = aligned_alloc(256, 300);
+
+	(void)arg;
+	free_aligned_sized(p, 256, malloc_usable_size(p) + 1);
+}
+
 START_TEST(test_usable_size_and_sized_free)
 {
+	char want[128];
+
 	ck_assert_uint_eq(malloc_usable_size(NULL), 0);
 	for (size_t n = 1; n < 3 * MiB; n = n * 3 + 1) {
 		void *p = malloc(n);
@@ -516,10 +605,102 @@ START_TEST(test_usable_size_and_sized_free)
 				  malloc_usable_size(p) : 64 * KiB);
 		free_sized(p, n);
 		p = aligned_alloc(256, n);
+		check_aligned_block(p, 256, n);
 		free_aligned_sized(p, 256, n);
 	}
 	free_sized(NULL, 10);
 	free_aligned_sized(NULL, 64, 10);
+	/* They really free: freeing the block again is a double free. */
+	for (size_t i = 0; i < sizeof(sized_sizes) / sizeof(sized_sizes[0]);
+	     i++) {
+		expect_abort(sized_then_free, (void *)&sized_sizes[i],
+			     "double free", NULL);
+		expect_abort(aligned_sized_then_free, (void *)&sized_sizes[i],
+			     "double free", NULL);
+	}
+	/* A size the block cannot hold is reported (then freed). */
+	expect_abort(sized_too_big, NULL, "free_sized(", "holds only");
+	snprintf(want, sizeof(want), "free_aligned_sized(");
+	expect_abort(aligned_sized_too_big, NULL, want, "not a block of that "
+		     "size and alignment");
+}
+END_TEST
+
+/*
+ * malloc_usable_size (an inline fast half for slab objects, __ksize for
+ * the rest) and kmem_ksize (always __ksize) agree on every block: every
+ * size up to 32 KiB and beyond, from malloc and from each alignment.
+ */
+START_TEST(test_usable_size_is_ksize)
+{
+	static const size_t aligns[] = { 0, 8, 16, 32, 64, 128, 256, 512,
+					 1024, 4096, 8192, 64 * KiB, 2 * MiB };
+	size_t checked = 0;
+
+	for (size_t n = 0; n <= 600 * KiB;
+	     n += n < 33 * KiB ? 1 : n < 128 * KiB ? 509 : 4093) {
+		for (size_t a = 0; a < ARRAY_LEN(aligns); a++) {
+			void *p = aligns[a] ? aligned_alloc(aligns[a], n)
+					    : malloc(n);
+			size_t u, k;
+
+			if (!p)
+				ck_abort_msg("align %zu size %zu: NULL",
+					     aligns[a], n);
+			u = malloc_usable_size(p);
+			k = kmem_ksize(p);
+			if (u != k || u < n)
+				ck_abort_msg("%p (size %zu, align %zu): "
+					     "malloc_usable_size %zu, "
+					     "ksize %zu", p, n, aligns[a], u,
+					     k);
+			free(p);
+			checked++;
+		}
+	}
+	/* Blocks from calloc and realloc are the same blocks. */
+	for (size_t n = 1; n <= 40 * KiB; n += 7) {
+		char *p = calloc(1, n), *q;
+
+		if (malloc_usable_size(p) != kmem_ksize(p))
+			ck_abort_msg("calloc(%zu): %zu != %zu", n,
+				     malloc_usable_size(p), kmem_ksize(p));
+		q = realloc(p, n * 2);
+		if (!q || malloc_usable_size(q) != kmem_ksize(q))
+			ck_abort_msg("realloc(%zu): %zu != %zu", n * 2,
+				     malloc_usable_size(q), kmem_ksize(q));
+		free(q);
+	}
+	ck_assert_uint_gt(checked, 400000);
+}
+END_TEST
+
+/* free() checks every pointer, on its inline fast half too. */
+static void free_interior(void *arg)
+{
+	char *p = malloc(*(size_t *)arg);
+
+	fprintf(stderr, "BAD %p\n", (void *)(p + 16));
+	free(p + 16);
+	free(p);		/* not reached */
+}
+
+static void free_stack(void *arg)
+{
+	char buf[64];
+
+	(void)arg;
+	free(buf + 16);
+}
+
+START_TEST(test_free_of_bad_pointers_is_reported)
+{
+	static const size_t sizes[] = { 32, 64, 1000, 8192, 100 * KiB };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		expect_abort(free_interior, (void *)&sizes[i], "free()",
+			     "pointer into the middle of");
+	expect_abort(free_stack, NULL, "free()", "never allocated by kmem");
 }
 END_TEST
 
@@ -551,6 +732,7 @@ START_TEST(test_mallinfo_and_trim)
 {
 	struct mallinfo2 before = mallinfo2(), after;
 	enum { N = 2000 };
+	int trim1, trim2;
 	void **v = malloc(N * sizeof(void *));
 	void *big;
 
@@ -574,10 +756,18 @@ START_TEST(test_mallinfo_and_trim)
 		free(v[i]);
 	free(v);
 	free(big);
-	ck_assert_int_ge(malloc_trim(0), 0);
-	ck_assert_int_le(malloc_trim(0), 1);
+	/* 1: memory went back (the 16 MiB area, the freed slabs' pages),
+	 * then 0: there is nothing left to give back (no Check call in
+	 * between: its messages allocate). */
+	trim1 = malloc_trim(0);
+	trim2 = malloc_trim(0);
 	after = mallinfo2();
+	ck_assert_int_eq(trim1, 1);
+	ck_assert_int_eq(trim2, 0);
 	ck_assert_uint_lt(after.uordblks, before.uordblks + N * 1000 / 2);
+	ck_assert_uint_lt(after.hblkhd, 16 * MiB);	/* area unmapped */
+	ck_assert_uint_eq(after.fsmblks, 0);	/* per-CPU caches drained */
+	ck_assert_uint_eq(after.keepcost, 0);	/* no resident free page */
 }
 END_TEST
 
@@ -755,6 +945,8 @@ static Suite *malloc_api_suite(void)
 	tcase_add_test(tc, test_valloc_pvalloc);
 	tcase_add_test(tc, test_errno_kept_by_free);
 	tcase_add_test(tc, test_usable_size_and_sized_free);
+	tcase_add_test(tc, test_usable_size_is_ksize);
+	tcase_add_test(tc, test_free_of_bad_pointers_is_reported);
 	tcase_add_test(tc, test_libc_names);
 	tcase_add_test(tc, test_mallinfo_and_trim);
 	tcase_add_test(tc, test_malloc_stats_and_info);

@@ -2,7 +2,7 @@
 # README.md's option table and `bin/kmem --help` list exactly the options
 # of the code's table (core/options.c, printed by build/kmem-options).
 . "$(dirname "$0")/lib/common.sh"
-opts="$root/$BUILD/kmem-options"
+opts="$builddir/kmem-options"
 [ -x "$opts" ] || fail "$opts missing (make lib)"
 "$opts" --names | sort >"$tmp/code"
 [ "$(wc -l <"$tmp/code")" -ge 5 ] || fail "kmem-options lists too few options"

@@ -4,7 +4,8 @@
 need_lib
 need_prog rlimit_oom
 run_glibc "$tmp/g.out" "$tmp/g.err" "$PROGS/rlimit_oom"
-note "glibc: $(tail -1 "$tmp/g.out") (rc $?, for reference)"
+grc=$?
+note "glibc: $(tail -1 "$tmp/g.out") (rc $grc, for reference)"
 run_kmem "$tmp/out" "$tmp/err" "$PROGS/rlimit_oom"
 rc=$?
 sed 's/^/  kmem: /' "$tmp/out"

@@ -9,5 +9,5 @@ for mode in auto thread; do
 	rc=$?
 	sed "s/^/  KMEM_PERCPU=$mode: /" "$tmp/out"
 	[ $rc = 0 ] || { tail -5 "$tmp/err"; fail "thread churn (KMEM_PERCPU=$mode, rc $rc)"; }
-	check_loaded "$tmp/err"
+	KMEM_PERCPU=$mode check_loaded "$tmp/err"
 done

@@ -20,8 +20,12 @@ grc=$?
 # statistics of a short run.
 LD_PRELOAD="$KMEM_LIB" "$PY" -c 'print(open("/proc/self/maps").read())' |
 	grep -q libkmem || fail "libkmem.so is not mapped in python3.11"
-run_kmem "$tmp/s.out" "$tmp/s.err" "$PY" -c 'import json; print(len(json.dumps(list(range(100000)))))'
+short='import json; print(len(json.dumps(list(range(100000)))))'
+run_kmem "$tmp/s.out" "$tmp/s.err" "$PY" -c "$short" ||
+	{ tail -20 "$tmp/s.err"; fail "the short python3.11 run failed under kmem"; }
 check_loaded "$tmp/s.err"
+[ "$(cat "$tmp/s.out")" = 688890 ] ||
+	fail "the short run printed \"$(head -c 100 "$tmp/s.out")\", not 688890"
 run_kmem_quiet "$tmp/k.out" "$tmp/k.err" "$PY" "${args[@]}"
 krc=$?
 grep -E '^(All )?[0-9]+ tests? (OK|failed)|Tests result' "$tmp/k.out" | sed 's/^/  kmem: /'

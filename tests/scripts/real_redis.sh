@@ -6,11 +6,12 @@
 need_lib
 need_cmd redis-server redis-cli redis-benchmark
 
-# A free high port on the loopback interface.
+# port= a free high port on the loopback interface (in this shell, not
+# in $(...), so that fail ends the test).
 pick_port() {
 	local p
 	for p in $(seq $((20000 + $$ % 20000)) $((20100 + $$ % 20000))); do
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return; fi
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then port=$p; return; fi
 	done
 	fail "no free port"
 }
@@ -57,7 +58,7 @@ stop_server() {	# stop_server PORT: SHUTDOWN and wait for the exit status
 } >"$tmp/cmds"
 
 for who in glibc kmem; do
-	port=$(pick_port)
+	pick_port
 	start_server $who "$port"
 	redis-cli -h 127.0.0.1 -p "$port" <"$tmp/cmds" >"$tmp/$who.replies" ||
 		fail "redis-cli under $who"

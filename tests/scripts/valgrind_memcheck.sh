@@ -10,20 +10,16 @@
 # requests).  Both runs must report the same error kinds, the same address
 # descriptions ("0 bytes after a block of size 100 alloc'd", ...) and the
 # same definitely-lost bytes and blocks; the kmem run must really use kmem.
-# Skips (77) only when valgrind is not installed (make deps installs it).
-set -u
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-lib=${KMEM_LIB:-$root/$BUILD/libkmem.so}
-prog=$root/$BUILD/tests/progs/leaky
-
-command -v valgrind >/dev/null || { echo "skip: valgrind is not installed"; exit 77; }
-[ -x "$prog" ] || { echo "FAIL: $prog missing (make tests)"; exit 1; }
-[ -e "$lib" ] || { echo "FAIL: $lib missing (make lib)"; exit 1; }
+# Skips (77) only when valgrind is not installed (make deps installs it)
+# and in an AddressSanitizer build (whose libkmem.so cannot be preloaded).
+. "$(dirname "$0")/lib/common.sh"
+need_lib
+need_cmd valgrind
+need_prog leaky
+lib=$KMEM_LIB
+prog=$PROGS/leaky
 nm -D --defined-only "$lib" | grep -qw malloc ||
-	{ echo "FAIL: $lib does not export malloc"; exit 1; }
-
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+	fail "$lib does not export malloc"
 vg=(valgrind --error-exitcode=0 --leak-check=full --show-leak-kinds=definite
     --num-callers=20)
 

@@ -459,33 +459,52 @@ END_TEST
 
 /* ---- behaviour of checked blocks ---- */
 
+/* In a child: report what is wrong on stderr and exit with status st. */
+#define CHILD_CHECK(cond, st, ...)                             \
+	do {                                                   \
+		if (!(cond)) {                                 \
+			fprintf(stderr, "CHILD FAIL: " __VA_ARGS__); \
+			fprintf(stderr, "\n");                 \
+			_exit(st);                             \
+		}                                              \
+	} while (0)
+
 static void checked_blocks_behave(void *arg)
 {
 	char *p, *q;
+	int nonzero = 0;
 
 	setenv("KMEM_DEBUG", "FZPU", 1);
 	p = kzalloc(40, 0);
+	CHILD_CHECK(p, 2, "kzalloc(40) failed");
 	for (int i = 0; i < 40; i++)
-		if (p[i])
-			_exit(2);
-	if (ksize(p) != 40)		/* exactly the requested size */
-		_exit(3);
+		nonzero += p[i] != 0;
+	CHILD_CHECK(!nonzero, 2, "kzalloc(40): %d bytes not zero", nonzero);
+	/* Exactly the requested size. */
+	CHILD_CHECK(ksize(p) == 40, 3, "ksize = %zu, not 40", ksize(p));
 	memset(p, 7, 40);
 	q = krealloc(p, 44, 0);		/* same class, but a checked block
 					 * moves and gets its new red zone */
-	if (!q || q == p || q[39] != 7 || ksize(q) != 44)
-		_exit(4);
-	q[43] = 1;
+	CHILD_CHECK(q && q != p, 4, "krealloc(44) stayed in place (%p)",
+		    (void *)q);
+	CHILD_CHECK(q[39] == 7, 4, "krealloc lost the contents");
+	CHILD_CHECK(ksize(q) == 44, 4, "ksize after krealloc = %zu, not 44",
+		    ksize(q));
+	q[43] = 1;			/* the last byte is ours */
 	kfree(q);
-	if (kmem_cache_validate(kmalloc_caches[kmalloc_size_class(44)]))
-		_exit(5);
+	CHILD_CHECK(kmem_cache_validate(kmalloc_caches[kmalloc_size_class(44)])
+		    == 0, 5, "kmem_cache_validate found damage");
+	fprintf(stderr, "checked blocks: zeroed, exact size, moved by "
+		"krealloc, valid\n");
 }
 
 START_TEST(checked_blocks_keep_size_zeroing_and_realloc_right)
 {
 	static char buf[4096];
 
-	expect_exit0(checked_blocks_behave, NULL, buf, "");
+	expect_exit0(checked_blocks_behave, NULL, buf,
+		     "checked blocks: zeroed, exact size, moved by krealloc, "
+		     "valid");
 	ck_assert_msg(!strstr(buf, "ERROR"), "%s", buf);
 }
 END_TEST

@@ -13,9 +13,11 @@
  * that did not allocate them.
  *
  * The same binary runs in every mode: tests/run.sh runs the suite with
- * the default mode, and CI runs it again with KMEM_PERCPU=thread.
+ * the mode of the environment, and CI runs it with KMEM_PERCPU=rseq
+ * (which must then be the mode in force), thread and off.
  */
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Internal headers first: they include <kmem.h> in the core's way. */
@@ -293,50 +296,221 @@ START_TEST(thread_exit_returns_cached_objects)
 }
 END_TEST
 
-/* Producer/consumer: every free is remote, none piles up. */
-static _Atomic(void *) handoff[256];
+/*
+ * Producer/consumer: two threads hand every object they allocate to the
+ * other through a ring, and free what the other sends, so every free is
+ * remote (of an object the other thread allocated).  Such a free is still
+ * local: it goes to the freeing thread's own cache (its CPU's region in
+ * rseq mode), so that thread's next allocation of the class takes that
+ * very object back.  And nothing piles up: the caches stay within their
+ * bound, the heap does not grow with the number of hand-offs.
+ */
+#define PC_ITERS 200000
+#define PC_RING 256
 
-static void *producer(void *arg)
+struct pc_ring {
+	_Atomic(void *) slot[PC_RING];
+	_Atomic unsigned long head;	/* written by the producer */
+	_Atomic unsigned long tail;	/* written by the consumer */
+};
+
+static struct pc_ring pc_rings[2];	/* pc_rings[i]: to thread i */
+static _Atomic long pc_bad;		/* damaged or not the other's */
+static _Atomic long pc_peak_pages;	/* heap growth seen while running */
+static size_t pc_base_pages;
+
+struct pc_result {
+	long frees;		/* objects of the other thread freed */
+	long followed;		/* frees followed by an allocation */
+	long reused;		/* which returned the object just freed */
+};
+
+static void *pc_take(struct pc_ring *r)
 {
-	(void)arg;
-	for (int i = 0; i < 200000; i++) {
-		void *p = kmalloc(64, GFP_KERNEL), *old;
+	unsigned long t = atomic_load(&r->tail);
+	void *p;
 
-		memset(p, 0x5a, 64);
-		old = atomic_exchange(&handoff[i & 255], p);
-		if (old)
-			kfree(old);
+	if (t == atomic_load(&r->head))
+		return NULL;
+	p = atomic_load(&r->slot[t % PC_RING]);
+	atomic_store(&r->tail, t + 1);
+	return p;
+}
+
+static void pc_put(struct pc_ring *r, void *p)
+{
+	unsigned long h = atomic_load(&r->head);
+
+	while (h - atomic_load(&r->tail) >= PC_RING)
+		sched_yield();		/* the other thread is behind */
+	atomic_store(&r->slot[h % PC_RING], p);
+	atomic_store(&r->head, h + 1);
+}
+
+static void *pc_thread(void *arg)
+{
+	unsigned long self = (unsigned long)arg, other = self ^ 1;
+	struct pc_result *res = calloc(1, sizeof(*res));
+	void *last_freed = NULL;
+
+	for (long i = 0; i < PC_ITERS; i++) {
+		uint64_t *p = kmalloc(64, GFP_KERNEL), *q;
+
+		if (!p) {
+			atomic_fetch_add(&pc_bad, 1);
+			break;
+		}
+		if (last_freed) {
+			res->followed++;
+			res->reused += (void *)p == last_freed;
+		}
+		last_freed = NULL;
+		p[0] = self;
+		p[7] = ~self;
+		pc_put(&pc_rings[other], p);
+		q = pc_take(&pc_rings[self]);
+		if (q) {
+			if (q[0] != other || q[7] != ~other)
+				atomic_fetch_add(&pc_bad, 1);
+			q[0] = 0xdead;
+			kfree(q);
+			res->frees++;
+			last_freed = q;
+		}
+		if ((i & 4095) == 0) {
+			long grown = (long)heap_pages() - (long)pc_base_pages;
+
+			if (grown > atomic_load(&pc_peak_pages))
+				atomic_store(&pc_peak_pages, grown);
+		}
 	}
-	return NULL;
+	return res;
 }
 
 START_TEST(producer_consumer_frees_are_local)
 {
-	pthread_t a, b;
+	pthread_t t[2];
+	struct pc_result *res[2];
+	long frees = 0, followed = 0, reused = 0, bound;
+	size_t after;
 
-	pthread_create(&a, NULL, producer, NULL);
-	pthread_create(&b, NULL, producer, NULL);
-	pthread_join(a, NULL);
-	pthread_join(b, NULL);
-	for (int i = 0; i < 256; i++)
-		kfree(atomic_exchange(&handoff[i], NULL));
+	kfree(kmalloc(64, GFP_KERNEL));	/* initialise */
+	percpu_drain_all();
+	pc_base_pages = heap_pages();
+	for (unsigned long i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, pc_thread,
+						(void *)i), 0);
+	for (int i = 0; i < 2; i++) {
+		void *r;
+
+		pthread_join(t[i], &r);
+		res[i] = r;
+		ck_assert_ptr_nonnull(res[i]);
+		frees += res[i]->frees;
+		followed += res[i]->followed;
+		reused += res[i]->reused;
+		free(res[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		for (void *q; (q = pc_take(&pc_rings[i]));)
+			kfree(q);
+	printf("producer/consumer (%s): %ld remote frees, %ld of the %ld "
+	       "followed by an allocation got the object back, heap +%ld "
+	       "pages at most\n", percpu_mode_name(), frees, reused, followed,
+	       atomic_load(&pc_peak_pages));
+	ck_assert_int_eq(atomic_load(&pc_bad), 0);
+	ck_assert_msg(frees > PC_ITERS, "only %ld remote frees", frees);
+	/* Locality: the freed object came back to the thread that freed
+	 * it.  Always so with per-thread caches; in rseq mode a migration
+	 * between the free and the next allocation may miss it. */
+	if (strncmp(percpu_mode_name(), "thread", 6) == 0)
+		ck_assert_msg(reused == followed, "%ld of %ld remote frees "
+			      "reused by the freeing thread", reused, followed);
+	else if (strncmp(percpu_mode_name(), "rseq", 4) == 0)
+		ck_assert_msg(reused * 10 > followed * 9, "%ld of %ld remote "
+			      "frees reused by the freeing thread's CPU",
+			      reused, followed);
+	else
+		ck_assert_uint_eq(percpu_cached_bytes(), 0);
+	/* Bounded: 2 rings of live objects and at most the caches'
+	 * capacity (two regions, or a few more if the threads moved),
+	 * never the 400000 objects that went through. */
+	bound = (long)((4 * percpu_region_limit() + 4 * PC_RING * 64) /
+		       PAGE_SIZE) + 64;
+	ck_assert_msg(atomic_load(&pc_peak_pages) <= bound,
+		      "heap grew by %ld pages while running (bound %ld)",
+		      atomic_load(&pc_peak_pages), bound);
+	percpu_drain_all();
+	after = heap_pages();
+	ck_assert_msg(after <= pc_base_pages + 64, "heap grew from %zu to %zu "
+		      "pages", pc_base_pages, after);
 }
 END_TEST
 
-/* The mode in force is the one asked for (CI runs both). */
+/*
+ * The mode in force is the one asked for, and it really is in use: CI's
+ * first run asks for rseq (KMEM_PERCPU=rseq) and must fail where rseq is
+ * not there; its other runs ask for thread and off.  Unset or auto: rseq
+ * where glibc registered it, else per-thread caches, never nothing.
+ */
+static const char *kernel_rseq(void)
+{
+	long r = syscall(__NR_rseq, NULL, 0, 0, 0);
+
+	/* A NULL area with flags 0 is invalid: EINVAL means "rseq exists". */
+	if (r == -1 && errno == ENOSYS)
+		return "the kernel has no rseq system call";
+	if (r == -1 && errno == EPERM)
+		return "rseq is forbidden (seccomp)";
+	return "the kernel has rseq";
+}
+
 START_TEST(mode_is_the_one_asked_for)
 {
 	const char *want = getenv("KMEM_PERCPU");
-	const char *mode;
+	const char *mode, *glibc;
+	size_t cached = 0;
+	void *p, *back = NULL;
 
 	kfree(kmalloc(16, GFP_KERNEL));	/* initialise */
 	mode = percpu_mode_name();
-	if (want && strcmp(want, "thread") == 0)
-		ck_assert_msg(strncmp(mode, "thread", 6) == 0, "mode %s", mode);
-	else if (want && strcmp(want, "off") == 0)
-		ck_assert_msg(strncmp(mode, "off", 3) == 0, "mode %s", mode);
-	else if (os_rseq_area() != NULL)
-		ck_assert_msg(strncmp(mode, "rseq", 4) == 0, "mode %s", mode);
+	glibc = os_rseq_area() ? "glibc registered rseq for this thread"
+			       : "glibc did not register rseq (too old, "
+				 "GLIBC_TUNABLES=glibc.pthread.rseq=0, or no "
+				 "kernel support)";
+	if (!want || !*want || (strcmp(want, "thread") != 0 &&
+				strcmp(want, "off") != 0 &&
+				strcmp(want, "rseq") != 0))
+		want = os_rseq_area() ? "rseq" : "thread";	/* auto */
+	ck_assert_msg(strncmp(mode, want, strlen(want)) == 0,
+		      "KMEM_PERCPU=%s: the mode is \"%s\"; %s, %s", want, mode,
+		      glibc, kernel_rseq());
+	/* And the caches in use are that mode's: a freed object stays in
+	 * this CPU's region (rseq), this thread's region (thread) or in no
+	 * cache at all (off). */
+	for (int tries = 0; tries < 100; tries++) {
+		p = kmalloc(16, GFP_KERNEL);
+		ck_assert_ptr_nonnull(p);
+		kfree(p);
+		cached = percpu_cached_bytes();
+		/* A migration between the free and the allocation (rseq
+		 * mode) would take another CPU's object: try again. */
+		back = kmalloc(16, GFP_KERNEL);
+		kfree(back);
+		if (back == p)
+			break;
+	}
+	if (strcmp(want, "off") == 0) {
+		ck_assert_ptr_null(pcpu_thread_region);
+		ck_assert_uint_eq(cached, 0);
+	} else {
+		if (strcmp(want, "rseq") == 0)
+			ck_assert_ptr_null(pcpu_thread_region);
+		else
+			ck_assert_ptr_nonnull(pcpu_thread_region);
+		ck_assert_uint_ge(cached, 16);
+		ck_assert_ptr_eq(back, p);
+	}
 }
 END_TEST
 

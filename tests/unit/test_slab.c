@@ -597,38 +597,125 @@ START_TEST(threads_allocate_and_another_thread_frees)
 }
 END_TEST
 
-/* Caches created and destroyed while another thread reads the list. */
+/*
+ * Caches created and destroyed while another thread reads the list
+ * (kmem_slabinfo, kmem_cache_shrink_all walk it under RCU): every reading
+ * is whole (the caches that always exist are in each, every line is a
+ * well-formed slabinfo line), the reader does see caches come and go, and
+ * once the churn stops none of them is left.
+ */
 static _Atomic int churn_stop;
+static _Atomic int reader_rounds;
+
+#define CHURN_LIVE 4	/* churn caches alive at once, at most */
 
 static void *churner(void *arg)
 {
-	for (int i = 0; i < 300; i++) {
+	struct kmem_cache *live[CHURN_LIVE] = { NULL };
+	int i;
+
+	/* At least 300 caches, and on until the reader has read 50 times;
+	 * each lives while the next few are created (a destroy waits for
+	 * the readers, so a cache destroyed at once would hardly be seen). */
+	for (i = 0; i < 300 || atomic_load(&reader_rounds) < 50; i++) {
 		struct kmem_cache *s = kmem_cache_create("churn", 32 + i % 64,
 							 0, 0, NULL);
 		void *o = kmem_cache_alloc(s, 0);
 
 		kmem_cache_free(s, o);
-		kmem_cache_destroy(s);
+		if (live[i % CHURN_LIVE])
+			kmem_cache_destroy(live[i % CHURN_LIVE]);
+		live[i % CHURN_LIVE] = s;
+		if (i > 100000)
+			break;	/* the reader is stuck: it fails below */
 	}
+	for (int k = 0; k < CHURN_LIVE; k++)
+		kmem_cache_destroy(live[k]);
 	churn_stop = 1;
 	return NULL;
+}
+
+/* Lines of one slabinfo reading; -1 if one is not a slabinfo line. */
+static int slabinfo_lines(const char *buf, int *churn, int *fixed)
+{
+	int n = 0;
+
+	*churn = *fixed = 0;
+	if (strncmp(buf, "slabinfo - version: 2.1\n# name", 30) != 0)
+		return -1;
+	for (const char *l = strchr(buf, '\n') + 1; (l = strchr(l, '\n'));) {
+		char name[64];
+		unsigned long v[5];
+
+		l++;
+		if (!*l)
+			break;
+		if (sscanf(l, "%63s %lu %lu %lu %lu %lu : tunables", name,
+			   &v[0], &v[1], &v[2], &v[3], &v[4]) != 6 ||
+		    v[0] > v[1])
+			return -1;
+		if (strcmp(name, "churn") == 0) {
+			if (v[2] < 32 || v[2] > 96 + 64)
+				return -1;
+			(*churn)++;
+		}
+		if (strcmp(name, "kmem_cache") == 0 ||
+		    strcmp(name, "kmalloc-64") == 0)
+			(*fixed)++;
+		n++;
+	}
+	return n;
 }
 
 START_TEST(cache_list_readers_while_caches_come_and_go)
 {
 	pthread_t t;
-	FILE *devnull = fopen("/dev/null", "w");
-	int rounds = 0;
+	int before, after, churn, fixed, saw_churn = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
 
-	pthread_create(&t, NULL, churner, NULL);
+	f = open_memstream(&buf, &len);
+	kmem_slabinfo(f);
+	fclose(f);
+	before = slabinfo_lines(buf, &churn, &fixed);
+	ck_assert_int_gt(before, 0);
+	free(buf);
+	atomic_store(&reader_rounds, 0);
+	churn_stop = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, churner, NULL), 0);
 	while (!churn_stop) {
-		kmem_slabinfo(devnull);
+		int n;
+
+		buf = NULL;
+		f = open_memstream(&buf, &len);
+		kmem_slabinfo(f);
+		fclose(f);
 		kmem_cache_shrink_all();
-		rounds++;
+		n = slabinfo_lines(buf, &churn, &fixed);
+		CHECK(n > 0, "reading %d is not slabinfo:\n%s",
+		      atomic_load(&reader_rounds), buf);
+		CHECK(fixed == 2, "reading %d lacks kmem_cache or "
+		      "kmalloc-64:\n%s", atomic_load(&reader_rounds), buf);
+		CHECK(churn <= CHURN_LIVE + 1, "%d churn caches at once:\n%s",
+		      churn, buf);
+		saw_churn += churn;
+		free(buf);
+		atomic_fetch_add(&reader_rounds, 1);
 	}
 	pthread_join(t, NULL);
-	fclose(devnull);
-	ck_assert_int_gt(rounds, 0);
+	ck_assert_int_ge(atomic_load(&reader_rounds), 50);
+	ck_assert_msg(saw_churn > 0, "%d readings and not one churn cache: "
+		      "the reader never ran during the churn",
+		      atomic_load(&reader_rounds));
+	f = open_memstream(&buf, &len);
+	kmem_slabinfo(f);
+	fclose(f);
+	after = slabinfo_lines(buf, &churn, &fixed);
+	ck_assert_msg(churn == 0 && after == before, "after the churn: %d "
+		      "caches (%d before), %d churn:\n%s", after, before, churn,
+		      buf);
+	free(buf);
 }
 END_TEST
 
@@ -747,11 +834,14 @@ START_TEST(free_of_a_pointer_kmem_never_gave_aborts)
 {
 	int on_stack;
 	char text[64];
+	void *glibc = malloc(64);
 
+	ck_assert_ptr_nonnull(glibc);
 	expect_abort(free_foreign, &on_stack, "never allocated by kmem",
 		     "foreign_c", NULL);
-	expect_abort(free_foreign, malloc(64), "never allocated by kmem", NULL,
+	expect_abort(free_foreign, glibc, "never allocated by kmem", NULL,
 		     NULL);
+	free(glibc);	/* glibc's block: the parent gives it back */
 	kmem_snprintf(text, sizeof(text), "%p", (void *)&on_stack);
 	expect_abort(free_foreign, &on_stack, text, NULL, NULL);
 }

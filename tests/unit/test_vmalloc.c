@@ -612,19 +612,71 @@ START_TEST(test_bad_free)
 }
 END_TEST
 
-START_TEST(test_bad_free_continue)
+/* KMEM_ABORT=0: each misuse is reported once, and the operation dropped. */
+static void bad_free_continue(void *arg)
 {
 	char *p = kmem_vmalloc(2 * MiB);
 
-	/* KMEM_ABORT=0: reported, the operation dropped. */
+	(void)arg;
 	kmem_option_values[OPT_ABORT] = 0;
-	kmem_vfree(p + PAGE_SIZE);
-	ck_assert(is_vmalloc_addr(p));
+	fprintf(stderr, "AREA %p\n", (void *)p);
+	kmem_vfree(p + PAGE_SIZE);			/* interior */
+	fprintf(stderr, "STEP1\n");
+	if (!is_vmalloc_addr(p))
+		_exit(2);				/* freed anyway */
+	p[0] = 1;
+	p[2 * MiB - 1] = 1;				/* still mapped */
 	kmem_vfree(p);
-	kmem_vfree(p);
-	ck_assert_ptr_null(kmem_vrealloc(p + PAGE_SIZE, 4 * MiB));
-	kmem_option_values[OPT_ABORT] = 1;
-	ck_assert_uint_eq(stats().nr_areas, 0);
+	kmem_vfree(p);					/* double free */
+	fprintf(stderr, "STEP2\n");
+	if (kmem_vrealloc(p + PAGE_SIZE, 4 * MiB))	/* freed, interior */
+		_exit(3);
+	if (stats().nr_areas != 0)
+		_exit(4);
+	fprintf(stderr, "DONE\n");
+}
+
+/* Reports ("kmem: ERROR: ") in err between two marker lines. */
+static int reports_between(const char *err, const char *from, const char *to)
+{
+	const char *a = from ? strstr(err, from) : err;
+	const char *b = to ? strstr(err, to) : err + strlen(err);
+	int n = 0;
+
+	if (!a || !b || b < a)
+		return -1;
+	for (const char *r = a; (r = strstr(r, "kmem: ERROR: ")) && r < b; r++)
+		n++;
+	return n;
+}
+
+START_TEST(test_bad_free_continue)
+{
+	char err[4096], want[256];
+	void *area = NULL;
+	const char *s;
+
+	ck_assert_int_eq(run_child(bad_free_continue, NULL, err, sizeof(err)),
+			 0);
+	ck_assert_msg(strstr(err, "DONE\n"), "child stopped early:\n%s", err);
+	ck_assert_msg(!strstr(err, "kmem: aborting"), "%s", err);
+	s = strstr(err, "AREA ");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(sscanf(s, "AREA %p", &area), 1);
+	/* The interior vfree names the pointer and the area. */
+	ck_assert_msg(reports_between(err, "AREA", "STEP1") == 1, "%s", err);
+	snprintf(want, sizeof(want), "vfree(%p): pointer is 0x1000 bytes "
+		 "inside the area %p-", (void *)((char *)area + PAGE_SIZE),
+		 area);
+	ck_assert_msg(strstr(err, want), "no \"%s\" in:\n%s", want, err);
+	/* The second vfree is a double free, the first one was not. */
+	ck_assert_msg(reports_between(err, "STEP1", "STEP2") == 1, "%s", err);
+	ck_assert_msg(strstr(strstr(err, "STEP1"), "double free"), "%s", err);
+	/* vrealloc of a pointer into a freed area: reported, NULL. */
+	ck_assert_msg(reports_between(err, "STEP2", "DONE") == 1, "%s", err);
+	ck_assert_msg(strstr(strstr(err, "STEP2"), "kmem: ERROR: vrealloc(") &&
+		      strstr(strstr(err, "STEP2"), "inside the freed area"),
+		      "%s", err);
 }
 END_TEST
 

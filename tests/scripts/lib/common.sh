@@ -1,15 +1,21 @@
 # tests/scripts/lib/common.sh - sourced by the preload test scripts.
 #
-# Conventions: exit 0 pass, 77 skip (with the reason on stdout), else
-# fail.  Every real program runs twice, once with glibc's malloc and once
+# Conventions: exit 0 pass, 77 skip (with the reason on stdout in a line
+# "SKIP: reason", which skip() prints; tests/run.sh shows it), else
+# fail.  fail() ends the script: never call it inside $(...), where it
+# would only end the subshell.  Every real program runs twice, once with glibc's malloc and once
 # with kmem's (LD_PRELOAD=$KMEM_LIB), under `timeout`, and the results are
 # compared; the kmem run also proves that kmem was loaded (KMEM_STATS=1
 # output on its stderr).
 set -u
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 BUILD=${BUILD:-build}
-KMEM_LIB=${KMEM_LIB:-$root/$BUILD/libkmem.so}
-PROGS=$root/$BUILD/tests/progs
+case $BUILD in
+/*) builddir=$BUILD ;;
+*) builddir=$root/$BUILD ;;
+esac
+KMEM_LIB=${KMEM_LIB:-$builddir/libkmem.so}
+PROGS=$builddir/tests/progs
 TIMEOUT=${KMEM_TEST_TIMEOUT:-300}
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -67,11 +73,21 @@ run_kmem_quiet() {
 	env -u KMEM_STATS LD_PRELOAD="$KMEM_LIB" timeout "$TIMEOUT" "$@" >"$out" 2>"$err"
 }
 
-# check_loaded ERR: kmem's exit statistics must be in ERR.
+# check_loaded ERR: kmem's exit statistics must be in ERR, and when
+# KMEM_PERCPU names a mode (CI's runs: rseq, thread, off), every process
+# must have run in that mode.
 check_loaded() {
-	local n
+	local n other
 	n=$(grep -c '^==== kmem statistics' "$1" || true)
 	[ "$n" -ge 1 ] || { tail -20 "$1"; fail "kmem was not loaded (no statistics in $1)"; }
+	case ${KMEM_PERCPU:-auto} in
+	rseq | thread | off)
+		other=$(grep '^---- per-cpu caches: ' "$1" |
+			grep -v "^---- per-cpu caches: $KMEM_PERCPU" | head -1)
+		[ -z "$other" ] ||
+			fail "KMEM_PERCPU=$KMEM_PERCPU, but a process ran with: ${other#---- }"
+		;;
+	esac
 	note "kmem statistics printed by $n process(es)"
 }
 
