@@ -25,12 +25,12 @@
 # function  mode    instructions on the   the hit path
 #                   longest hit path      ends in
 BOUNDS='
-malloc      rseq    42                    ret
-malloc      thread  23                    ret
-free        rseq    87                    ret
-free        thread  74                    ret
-calloc      rseq    52                    memset
-calloc      thread  34                    memset
+malloc      rseq    30                    ret
+malloc      thread  44                    ret
+free        rseq    44                    ret
+free        thread  53                    ret
+calloc      rseq    37                    memset
+calloc      thread  51                    memset
 '
 # ---- end of bounds -----------------------------------------------------
 

@@ -116,6 +116,11 @@ class Elf:
 		return out
 
 
+# Tail jumps that leave the fast path for an out-of-line half: the slow
+# halves, and the report of a damaged free tag.
+SLOW_TARGET = re.compile(r"(_slow|_bad_tag)$")
+
+
 def run(*cmd):
 	return subprocess.run(cmd, check=True, capture_output=True,
 			      text=True).stdout
@@ -211,7 +216,7 @@ class Function:
 					if self.inside(t):
 						n = self.index.get(t, len(self.insns))
 						continue
-					if not i["tsym"].endswith("_slow"):
+					if not SLOW_TARGET.search(i["tsym"]):
 						paths.append((path, i["tsym"]))
 					break
 				if m.startswith("j"):
@@ -228,12 +233,35 @@ class Function:
 		return any(d["start"] <= a < d["start"] + d["len"]
 			   for d in self.descs)
 
+	def committed(self, n):
+		"""Is instruction n the commit of a section (its last one)?"""
+		a = self.insns[n]["addr"]
+		nxt = self.insns[n + 1]["addr"] if n + 1 < len(self.insns) \
+			else self.end
+		return any(a < d["start"] + d["len"] <= nxt for d in self.descs)
+
+	def path_mode(self, path):
+		"""rseq: the path commits a section; thread: it leaves the
+		section at its first test (cpu_id < 0: the thread has no rseq
+		registration, which is what the per-thread mode is), then gets
+		through the thread cache.  Every fast path tries rseq first.
+		Paths that leave the section later (an empty stack in rseq
+		mode) and then find a thread cache are not a real mode."""
+		if any(self.committed(n) for n in path):
+			return "rseq"
+		inside = [n for n in path if self.in_section(n)]
+		first_j = next((n for n in inside
+				if self.insns[n]["mnem"].startswith("j")), None)
+		if first_j is not None and first_j + 1 in path and \
+		   self.in_section(first_j + 1):
+			return "late"
+		return "thread"
+
 	def hit_path(self, mode):
 		"""The longest hit path of a mode: (indexes, end) or None."""
 		best = None
 		for path, end in self.paths:
-			rseq = any(self.in_section(n) for n in path)
-			if rseq != (mode == "rseq"):
+			if self.path_mode(path) != mode:
 				continue
 			if best is None or len(path) > len(best[0]):
 				best = (path, end)
@@ -241,8 +269,7 @@ class Function:
 
 	def hit_lengths(self, mode):
 		"""Shortest and longest hit path of a mode, or None."""
-		n = [len(p) for p, e in self.paths
-		     if any(self.in_section(k) for k in p) == (mode == "rseq")]
+		n = [len(p) for p, e in self.paths if self.path_mode(p) == mode]
 		return (min(n), max(n)) if n else None
 
 	def slow_block(self):
@@ -287,8 +314,9 @@ def check(lib, bounds_text):
 			continue
 		fn = funcs[name] = Function(elf, lib, name, *syms[name], descs)
 		bad = [i for i in fn.insns
-		       if re.match(r"(lock|xchg|cmpxchg|xadd|call)", i["mnem"]) or
-		       i["mnem"].startswith("lock")]
+		       if (re.match(r"(lock|xchg|cmpxchg|xadd|call)", i["mnem"]) or
+			   i["mnem"].startswith("lock")) and
+		       not (i["mnem"] == "xchg" and i["ops"] == "%ax,%ax")]
 		for i in bad:
 			fail("%s has %s at 0x%x" % (name, i["mnem"], i["addr"]))
 		if not bad:
@@ -364,7 +392,7 @@ def check_rseq(elf, lib, descs):
 			elif not (pre[0]["mnem"] == "lea" and
 				  pre[0]["ref"] == d["addr"] and
 				  pre[1]["mnem"] == "mov" and
-				  pre[1]["ops"].startswith("%rax,0x8(")):
+				  re.match(r"%rax,(%fs:)?0x8\(", pre[1]["ops"])):
 				problems.append("the section does not store its "
 						"own descriptor into rseq_cs "
 						"right before its start")
