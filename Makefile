@@ -8,7 +8,8 @@
 #   make install    PREFIX=/usr/local
 #
 # Variables: DEBUG=1 (assertions, -O0), SAN=address|undefined|thread,
-# WERROR=1 (warnings are errors; CI sets it), BUILD=dir (default build).
+# WERROR=1 (warnings are errors; CI sets it), BUILD=dir (default build),
+# SDT=0 (no USDT probes; default: 1 where <sys/sdt.h> exists).
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -38,6 +39,11 @@ LIBCFLAGS := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden \
 	-ftls-model=initial-exec \
 	-fno-semantic-interposition -D_GNU_SOURCE -Iinclude -Icore $(SANFLAGS)
 LIBS    := -lurcu-bp -lpthread
+
+# USDT probes (core/probes.h) when <sys/sdt.h> is there (systemtap-sdt-dev);
+# make SDT=0 builds without them.
+SDT     ?= $(shell echo '\#include <sys/sdt.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1 || echo 0)
+LIBCFLAGS += -DKMEM_HAVE_SDT=$(SDT)
 
 CORE_SRCS    := $(sort $(wildcard core/*.c))
 CORE_ASM     := $(sort $(wildcard core/*.S))
@@ -95,7 +101,7 @@ run: deps lib
 DEB_PKGS := liburcu-dev check libsubunit-dev pkg-config libbenchmark-dev \
 	valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
 	redis-server redis-tools sqlite3 libpython3.11-testsuite python3 \
-	perl git gcc g++ strace gnuplot-nox binutils
+	perl git gcc g++ strace gnuplot-nox binutils systemtap-sdt-dev
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \

@@ -155,6 +155,7 @@ static void __free_one_page(struct zone *z, struct page *page,
 			set_page_flags(buddy, 0);
 		}
 		order++;
+		kmem_probe(buddy_merge, page_address(page), order);
 	}
 	add_to_free_list(z, page, order, clean, clean ? now : freed_at);
 }
@@ -165,6 +166,7 @@ static void expand(struct zone *z, struct page *page, unsigned int low,
 {
 	while (high > low) {
 		high--;
+		kmem_probe(buddy_split, page_address(page), high + 1, high);
 		add_to_free_list(z, page + (1UL << high), high, clean, freed_at);
 	}
 }
@@ -268,6 +270,7 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 			set_page_flags(page, PG_reserved);
 			kmem_unlock(&z->lock);
 			err = os_purge(page_address(page), PAGE_SIZE << order);
+			kmem_probe(buddy_purge, page_address(page), order, err);
 			kmem_lock(&z->lock);
 			/*
 			 * madvise fails on locked memory (mlockall with

@@ -5,7 +5,8 @@
  * Owns: compiler helpers, the intrusive list, kmem_lock_t (a futex mutex
  * whose slow path lives in os.c), the three assertion levels, and the
  * reporting entry points (printk.c).  It may include only libc headers
- * that never allocate and the public <kmem.h>.
+ * that never allocate, the public <kmem.h> and probes.h (USDT probe
+ * macros: kmem_probe(name, args...) on every layer's slow paths).
  *
  * Layer order (each layer calls only the ones below it):
  *
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "kmem.h"
+#include "probes.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

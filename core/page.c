@@ -94,6 +94,7 @@ void *pagemap_add_section(int zone_id, bool below_4g, int *err)
 		mem_map[i].zone = (uint8_t)zone_id;
 	}
 	nr_sections++;
+	kmem_probe(section_map, p, zone_id);
 	atomic_store_explicit(&section_map[base >> SECTION_SHIFT],
 			      (uint8_t)(zone_id + 1), memory_order_release);
 	kmem_unlock(&section_lock);

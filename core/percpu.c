@@ -106,6 +106,7 @@ static void region_init(struct pcpu_region *r, bool reset)
 /* Give objs back to class cls's cache, in slab-sized batches. */
 static void flush_objects(unsigned int cls, void **objs, size_t n)
 {
+	kmem_probe(percpu_drain, cls, n);
 	if (n)
 		__kmem_cache_free_bulk(class_cache[cls], n, objs);
 }
@@ -261,6 +262,7 @@ static __noinline void *alloc_refill(struct kmem_cache *s, unsigned int cls,
 	int got;
 
 	got = __kmem_cache_alloc_bulk(s, gfp & ~__GFP_ZERO, class_batch[cls], buf);
+	kmem_probe(percpu_refill, cls, got);
 	if (got <= 0)
 		return NULL;
 	got--;

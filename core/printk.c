@@ -211,21 +211,27 @@ void kmem_hexdump(int fd, const char *label, const void *addr, size_t len)
 
 void kmem_panic(const char *fmt, ...)
 {
+	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(2, "kmem: BUG: ", fmt, ap);
+	kmem_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	kmem_probe(report, "panic", msg, NULL);
+	kmem_pr_err("BUG: %s", msg);
 	abort();
 }
 
 void kmem_report_error(const char *fmt, ...)
 {
+	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(2, "kmem: ERROR: ", fmt, ap);
+	kmem_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	kmem_probe(report, "error", msg, NULL);
+	kmem_pr_err("ERROR: %s", msg);
 	if (kmem_opt(OPT_ABORT)) {
 		os_write(2, "kmem: aborting (KMEM_ABORT=0 reports and continues)\n",
 			 53);

@@ -145,6 +145,7 @@ static void vm_os_munmap(void *addr, size_t len)
 	if (!len)
 		return;
 	count(&nr_munmap);
+	kmem_probe(vmalloc_unmap, addr, len);
 	if (os_munmap(addr, len))
 		kmem_pr_err("vmalloc: munmap(%p, %zu) failed", addr, len);
 }
@@ -325,6 +326,7 @@ static void *vm_map_fresh(size_t len, size_t align, void **map_start,
 	}
 	*map_start = (void *)start;
 	*map_len = end - start;
+	kmem_probe(vmalloc_map, (void *)addr, len);
 	return (void *)addr;
 }
 
