@@ -19,6 +19,7 @@
 #include "kmalloc.h"
 #include "options.h"
 #include "os.h"
+#include "profile.h"
 #include "slab.h"
 #include "vmalloc.h"
 
@@ -39,6 +40,7 @@ void __kmem_init(void)
 		atomic_store_explicit(&kmem_init_state, KMEM_PARTIAL,
 				      memory_order_relaxed);
 		options_init();
+		prof_init();
 		err = buddy_init();
 		if (err)
 			kmem_panic("cannot map the page map (error %d)", err);

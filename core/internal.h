@@ -186,6 +186,23 @@ void kmem_pr_err(const char *fmt, ...) __printf(1, 2) __hidden;
 void kmem_dprintf(int fd, const char *fmt, ...) __printf(2, 3) __hidden;
 /* Print a hex dump of [addr, addr+len) with a leading label. */
 void kmem_hexdump(int fd, const char *label, const void *addr, size_t len) __hidden;
+/*
+ * Text written in pieces to a file descriptor (statistics, profiles),
+ * formatted by kmem_vsnprintf into a buffer on the caller's stack and
+ * written when it fills: no malloc, no stdio, usable in a signal handler.
+ * err keeps the first write error; later output is dropped.
+ */
+struct kmem_out {
+	int fd;
+	int err;
+	size_t len;
+	char buf[1024];
+};
+void kmem_out_init(struct kmem_out *o, int fd) __hidden;
+void kmem_out_printf(struct kmem_out *o, const char *fmt, ...) __printf(2, 3) __hidden;
+void kmem_out_write(struct kmem_out *o, const void *p, size_t n) __hidden;
+/* Write what is buffered; returns o->err (0: all written). */
+int kmem_out_flush(struct kmem_out *o) __hidden;
 /* Print "kmem: BUG: <message>" and abort(). */
 __attribute__((noreturn)) void kmem_panic(const char *fmt, ...) __printf(1, 2) __hidden;
 /*

@@ -35,6 +35,12 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"at exit, check every red zone and poisoned object of the debug caches" },
 	[OPT_QUARANTINE] = { "KMEM_QUARANTINE", OPT_SIZE, 0, NULL,
 		"bytes of freed objects held back before reuse (default 4 MiB under valgrind)" },
+	[OPT_PROF] = { "KMEM_PROF", OPT_SIZE, 0, NULL,
+		"heap profile: one sample per this many bytes allocated, on average (0: off; 512K is usual)" },
+	[OPT_PROF_MAX] = { "KMEM_PROF_MAX", OPT_SIZE, 16384, NULL,
+		"heap profile: live samples kept at most (about 560 bytes each, mapped when KMEM_PROF is set)" },
+	[OPT_PROF_DUMP] = { "KMEM_PROF_DUMP", OPT_STRING, 0, "",
+		"heap profile: file written at exit, in pprof's heap format (%p: the process id)" },
 };
 
 /* Before options_init() runs, errors abort. */

@@ -24,6 +24,9 @@ enum kmem_option {
 	OPT_LEAK_REPORT,	/* bool: print live objects by call site at exit */
 	OPT_VALIDATE_AT_EXIT,	/* bool: check every red zone and poison at exit */
 	OPT_QUARANTINE,		/* bytes of freed objects held back (valgrind) */
+	OPT_PROF,		/* mean bytes between heap samples; 0 = off */
+	OPT_PROF_MAX,		/* live samples kept at most */
+	OPT_PROF_DUMP,		/* string: file the profile is written to at exit */
 	NR_KMEM_OPTIONS
 };
 

@@ -46,6 +46,7 @@
 #include "kmalloc.h"
 #include "options.h"
 #include "percpu.h"
+#include "profile.h"
 #include "slab.h"
 #include "vmalloc.h"
 
@@ -68,6 +69,7 @@ static void fork_prepare(void)
 	slab_fork_prepare();
 	vmalloc_fork_prepare();
 	buddy_fork_prepare();
+	prof_fork_prepare();
 }
 
 static void fork_parent(void)
@@ -75,6 +77,7 @@ static void fork_parent(void)
 	if (atomic_load_explicit(&kmem_init_state, memory_order_acquire) !=
 	    KMEM_UP)
 		return;
+	prof_fork_parent();
 	buddy_fork_parent();
 	vmalloc_fork_parent();
 	slab_fork_parent();
@@ -86,6 +89,7 @@ static void fork_child(void)
 	if (atomic_load_explicit(&kmem_init_state, memory_order_acquire) !=
 	    KMEM_UP)
 		return;
+	prof_fork_child();
 	buddy_fork_child();
 	vmalloc_fork_child();
 	slab_fork_child();
