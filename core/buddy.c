@@ -661,6 +661,30 @@ bool zone_get_stats(int zid, struct zone_stats *st)
 	return st->managed != 0;
 }
 
+bool zone_get_stats_try(int zid, struct zone_stats *st, uint64_t spin_ns,
+			bool *exact)
+{
+	struct zone *z = &zones[zid];
+	bool locked = kmem_lock_for(&z->lock, spin_ns);
+
+	memset(st, 0, sizeof(*st));
+	st->name = z->name;
+	if (zid == ZONE_NORMAL)
+		for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+			st->nr_pcp += READ_ONCE(pcp_lists[cpu].count);
+	st->managed = READ_ONCE(z->managed);
+	st->nr_free = READ_ONCE(z->nr_free);
+	st->nr_dirty = READ_ONCE(z->nr_dirty);
+	st->purged_bytes = READ_ONCE(z->purged) << PAGE_SHIFT;
+	for (int o = 0; o <= MAX_ORDER; o++)
+		st->nr_free_blocks[o] = READ_ONCE(z->free_area[o].nr_free);
+	if (locked)
+		kmem_unlock(&z->lock);
+	else
+		*exact = false;
+	return st->managed != 0;
+}
+
 KMEM_EXPORT void kmem_buddyinfo(FILE *out)
 {
 	struct zone_stats st;

@@ -21,6 +21,7 @@
 #include "os.h"
 #include "profile.h"
 #include "slab.h"
+#include "stats_live.h"
 #include "vmalloc.h"
 
 _Atomic int kmem_init_state = KMEM_DOWN;
@@ -49,6 +50,7 @@ void __kmem_init(void)
 			kmem_panic("cannot create the kmalloc caches");
 		atomic_store_explicit(&kmem_init_state, KMEM_UP,
 				      memory_order_release);
+		stats_live_init();
 		init_depth--;
 	}
 	kmem_unlock(&init_lock);

@@ -164,6 +164,14 @@ static __always_inline void kmem_unlock(kmem_lock_t *l)
 		__kmem_unlock_wake(l);
 }
 
+/*
+ * Take l if it can be had within max_ns nanoseconds (trying, yielding in
+ * between), else give up: false.  Only for the statistics signal handler
+ * (stats_live.c), which must never wait for a lock that the thread it
+ * interrupted may hold.  In os.c.
+ */
+bool kmem_lock_for(kmem_lock_t *l, uint64_t max_ns) __hidden;
+
 /* Used only in a forked child, where no other thread exists. */
 static inline void kmem_lock_reinit(kmem_lock_t *l)
 {

@@ -41,6 +41,8 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"heap profile: live samples kept at most (about 560 bytes each, mapped when KMEM_PROF is set)" },
 	[OPT_PROF_DUMP] = { "KMEM_PROF_DUMP", OPT_STRING, 0, "",
 		"heap profile: file written at exit, in pprof's heap format (%p: the process id)" },
+	[OPT_SIGNAL] = { "KMEM_SIGNAL", OPT_SIZE, 61, NULL,
+		"signal that asks for live statistics (kmem stat/top/profile PID): 61 is SIGRTMAX-3; 0: off" },
 };
 
 /* Before options_init() runs, errors abort. */

@@ -27,6 +27,7 @@ enum kmem_option {
 	OPT_PROF,		/* mean bytes between heap samples; 0 = off */
 	OPT_PROF_MAX,		/* live samples kept at most */
 	OPT_PROF_DUMP,		/* string: file the profile is written to at exit */
+	OPT_SIGNAL,		/* signal answered with live statistics; 0 = off */
 	NR_KMEM_OPTIONS
 };
 

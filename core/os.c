@@ -219,6 +219,25 @@ void __kmem_unlock_wake(kmem_lock_t *l)
 	os_futex_wake(&l->val, 1);
 }
 
+bool kmem_lock_for(kmem_lock_t *l, uint64_t max_ns)
+{
+	uint64_t start = 0;
+
+	for (unsigned int i = 0;; i++) {
+		if (kmem_trylock(l))
+			return true;
+		if (i < 100) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (!start)
+			start = os_now_ns();
+		else if (os_now_ns() - start > max_ns)
+			return false;
+		os_yield();
+	}
+}
+
 /* ---- files, clock, identity ---- */
 
 ssize_t os_write(int fd, const void *buf, size_t len)

@@ -42,7 +42,7 @@
 #include "stacktrace.h"
 
 #define PROF_TOMB ((uint32_t)-1)
-#define PROF_SPIN_NS 2000000ull		/* a handler waits this long at most */
+#define PROF_SPIN_NS 2000000ull		/* a handler tries the lock this long */
 
 struct prof_sample {
 	const void *ptr;		/* NULL: slot free (on the free list) */
@@ -332,25 +332,31 @@ void prof_get_stats(struct prof_stats *st)
 	st->dropped = atomic_load_explicit(&nr_dropped, memory_order_relaxed);
 }
 
-/* ---- dumping ---- */
-
 /* prof_lock, waiting only a bounded time when called from the handler. */
 static bool prof_lock_bounded(bool from_handler)
 {
-	uint64_t start;
-
 	if (!from_handler) {
 		kmem_lock(&prof_lock);
 		return true;
 	}
-	start = os_now_ns();
-	while (!kmem_trylock(&prof_lock)) {
-		if (os_now_ns() - start > PROF_SPIN_NS)
-			return false;
-		os_yield();
-	}
+	return kmem_lock_for(&prof_lock, PROF_SPIN_NS);
+}
+
+bool prof_get_stats_try(struct prof_stats *st)
+{
+	st->rate = prof_rate;
+	st->max = nr_slots;
+	st->recorded = atomic_load_explicit(&nr_recorded, memory_order_relaxed);
+	st->dropped = atomic_load_explicit(&nr_dropped, memory_order_relaxed);
+	if (!prof_lock_bounded(true))
+		return false;
+	st->live = nr_live;
+	st->live_bytes = live_bytes;
+	kmem_unlock(&prof_lock);
 	return true;
 }
+
+/* ---- dumping ---- */
 
 /* /proc/self/maps, copied as it is. */
 static void dump_maps(struct kmem_out *o)

@@ -78,6 +78,9 @@ struct prof_stats {
 	size_t dropped;		/* ... dropped because the table was full */
 };
 void prof_get_stats(struct prof_stats *st) __hidden;
+/* The same from the statistics signal handler: false (and st's counts
+ * left as they were) if the table's lock stayed busy. */
+bool prof_get_stats_try(struct prof_stats *st) __hidden;
 
 /*
  * Write the live samples to fd in the text format of gperftools' heap

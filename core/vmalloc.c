@@ -743,6 +743,39 @@ void vmalloc_get_stats(struct vmalloc_stats *st)
 	st->nr_purge = atomic_load_explicit(&nr_purge, memory_order_relaxed);
 }
 
+long vmalloc_snapshot_try(struct vmalloc_stats *st,
+			  struct vmalloc_area_info *areas, size_t max,
+			  uint64_t spin_ns)
+{
+	struct vm_struct *vm;
+	long n = 0;
+
+	if (!kmem_lock_for(&vmap_lock, spin_ns))
+		return -1;
+	list_for_each_entry(vm, &vmap_live, list) {
+		if ((size_t)n == max)
+			break;
+		areas[n].start = (uintptr_t)vm->map_start;
+		areas[n].end = (uintptr_t)vm->map_start + vm->map_len;
+		areas[n].caller = vm->caller;
+		areas[n].pages = vm->rw_len >> PAGE_SHIFT;
+		n++;
+	}
+	st->nr_areas = nr_live;
+	st->bytes = live_bytes;
+	st->cached_areas = nr_cached;
+	st->cached_bytes = cached_bytes;
+	kmem_unlock(&vmap_lock);
+	st->nr_mmap = atomic_load_explicit(&nr_mmap, memory_order_relaxed) +
+		      vmap_tree_nodes();
+	st->nr_munmap = atomic_load_explicit(&nr_munmap, memory_order_relaxed);
+	st->nr_mremap = atomic_load_explicit(&nr_mremap, memory_order_relaxed);
+	st->nr_mprotect = atomic_load_explicit(&nr_mprotect,
+					       memory_order_relaxed);
+	st->nr_purge = atomic_load_explicit(&nr_purge, memory_order_relaxed);
+	return n;
+}
+
 #define VM_PRINT_MAX 64	/* areas printed by vmalloc_print */
 
 void vmalloc_print(FILE *out)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# kmem stat PID on a running preloaded program gives what the program's
+# own kmem_stats_print said at the same moment: the same slabinfo,
+# buddyinfo, vmallocinfo, per-CPU line and totals (all but the process's
+# resident size, which the kernel's figure moves), and says every figure
+# is exact.  The program has closed and reused all of its descriptors
+# before it is asked.  Also: the answers when nobody can answer.
+. "$(dirname "$0")/lib/common.sh"
+need_lib
+need_cmd python3
+need_prog live_grow
+kmem=$root/bin/kmem
+
+LD_PRELOAD="$KMEM_LIB" "$PROGS/live_grow" stats "$tmp/self" "$tmp/ready" &
+pid=$!
+cleanup_hooks+=("kill $pid 2>/dev/null")
+for _ in $(seq 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
+[ -e "$tmp/ready" ] || fail "live_grow did not get ready"
+[ -z "$(ls /proc/$pid/fd | grep -v '^[0-9]$')" ] ||
+	fail "live_grow still has descriptors above 9: $(ls /proc/$pid/fd)"
+
+BUILD=$BUILD KMEM_LIB=$KMEM_LIB "$kmem" stat $pid >"$tmp/live" 2>"$tmp/err" ||
+	{ cat "$tmp/err"; fail "kmem stat $pid"; }
+grep -q '^---- exact: ' "$tmp/live" || fail "not exact: $(grep '^---- approx' "$tmp/live")"
+# The sections of kmem_stats_print, but the resident size.
+body() { sed -n '/^slabinfo - version/,/program.s, live/p' "$1" | grep -v 'resident (process)'; }
+body "$tmp/self" >"$tmp/self.body"
+body "$tmp/live" >"$tmp/live.body"
+[ "$(grep -c kmalloc- "$tmp/self.body")" -ge 40 ] || fail "no slabinfo in kmem_stats_print's output"
+grep -q 'pages=768 vmalloc' "$tmp/self.body" || fail "the 3 MiB vmalloc area is missing"
+if ! diff -u "$tmp/self.body" "$tmp/live.body" >"$tmp/diff"; then
+	head -40 "$tmp/diff"
+	fail "kmem stat differs from the program's kmem_stats_print"
+fi
+note "kmem stat = kmem_stats_print: $(wc -l <"$tmp/live.body") lines identical (resident size aside)"
+
+# A second request on the same process: answered again, process unharmed.
+"$kmem" stat $pid >"$tmp/live2" || fail "second kmem stat"
+diff -q "$tmp/live.body" <(body "$tmp/live2") >/dev/null || fail "second answer differs"
+kill -0 $pid || fail "live_grow died"
+
+# kill -61 by hand (no sigqueue value) is ignored, not fatal.
+kill -61 $pid
+sleep 0.2
+kill -0 $pid || fail "a plain kill -61 killed the program"
+kill $pid; wait $pid 2>/dev/null
+
+# No answer possible: a program without kmem, and KMEM_SIGNAL=0.
+sleep 30 & other=$!
+cleanup_hooks+=("kill $other 2>/dev/null")
+"$kmem" stat $other >"$tmp/out" 2>"$tmp/err" && fail "kmem stat of a program without kmem succeeded"
+grep -q 'not running under kmem' "$tmp/err" || fail "wrong message: $(cat "$tmp/err")"
+kill $other
+KMEM_SIGNAL=0 LD_PRELOAD="$KMEM_LIB" sleep 30 & off=$!
+cleanup_hooks+=("kill $off 2>/dev/null")
+sleep 0.3
+"$kmem" stat $off >"$tmp/out" 2>"$tmp/err" && fail "kmem stat with KMEM_SIGNAL=0 succeeded"
+grep -q 'KMEM_SIGNAL=0' "$tmp/err" || fail "wrong message: $(cat "$tmp/err")"
+"$kmem" stat 999999999 2>"$tmp/err" && fail "kmem stat of no process succeeded"
+grep -q 'no process' "$tmp/err" || fail "wrong message: $(cat "$tmp/err")"
+note "refusals: no kmem, KMEM_SIGNAL=0, no such process"
