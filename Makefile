@@ -101,7 +101,8 @@ run: deps lib
 DEB_PKGS := liburcu-dev check libsubunit-dev pkg-config libbenchmark-dev \
 	valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
 	redis-server redis-tools sqlite3 libpython3.11-testsuite python3 \
-	perl git gcc g++ strace gnuplot-nox binutils systemtap-sdt-dev
+	perl git gcc g++ strace gnuplot-nox binutils systemtap-sdt-dev \
+	tmux google-perftools graphviz linux-perf
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \

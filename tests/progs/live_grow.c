@@ -10,13 +10,19 @@
  *                                until killed
  *   live_grow grow SECONDS       keeps allocating (64-byte and 1000-byte
  *                                objects, 20 times a second) for SECONDS
+ *   live_grow storm SECONDS N    N threads malloc and free every size class,
+ *                                page runs and vmalloc areas as fast as
+ *                                they can for SECONDS (requests land in
+ *                                the middle of kmem's slow paths)
  *
  * kmem_stats_print comes from the preloaded library (a weak reference:
  * the program is not linked with kmem).
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,12 +76,65 @@ static int grow(int seconds)
 	return 0;
 }
 
+static volatile int storm_stop;
+
+static void *storm_thread(void *arg)
+{
+	uint64_t x = (uintptr_t)arg * 0x9E3779B97F4A7C15ULL + 1;
+	void *slot[256] = { 0 };
+
+	while (!storm_stop) {
+		unsigned int i, sz;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		i = (unsigned int)(x & 255);
+		switch ((x >> 8) & 63) {
+		case 0:
+			sz = 600u << 10;		/* vmalloc */
+			break;
+		case 1: case 2:
+			sz = 40u << 10;			/* page run */
+			break;
+		default:
+			sz = (unsigned int)((x >> 16) % 4000) + 1;
+		}
+		free(slot[i]);
+		slot[i] = malloc(sz);
+		*(volatile char *)slot[i] = 1;
+	}
+	for (int i = 0; i < 256; i++)
+		free(slot[i]);
+	return NULL;
+}
+
+static int storm(int seconds, int n)
+{
+	pthread_t t[64];
+
+	if (n > 64)
+		n = 64;
+	for (long i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, storm_thread, (void *)(i + 1));
+	/* A signal (a kmem stat request) cuts sleep short: sleep again. */
+	for (time_t end = time(NULL) + seconds; time(NULL) < end;)
+		sleep(1);
+	storm_stop = 1;
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "storm"))
+		return storm(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "stats"))
 		return stats(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "grow"))
 		return grow(atoi(argv[2]));
-	fprintf(stderr, "usage: live_grow stats SELF READY | grow SECONDS\n");
+	fprintf(stderr, "usage: live_grow stats SELF READY | grow SECONDS | "
+		"storm SECONDS THREADS\n");
 	return 2;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The heap profile of a program with a known allocation pattern
-# (tests/static/prof_pattern.c: 3 MB from site_a, half freed again, 1 MB
+# (tests/static/live_static.c: 3 MB from site_a, half freed again, 1 MB
 # from site_b, 1 MB from site_c, sampled with KMEM_PROF=1024 through the
 # recorder's API) attributes the bytes to the right call sites within
 # sampling error: kmem profile PID (pprof's heap format), --collapsed
@@ -15,14 +15,14 @@ if nm "$lib_a" 2>/dev/null | grep -q '__asan_init\|__tsan_init\|__asan_'; then
 fi
 kmem=$root/bin/kmem
 cc -std=gnu11 -O1 -g -D_GNU_SOURCE -I"$root/include" -I"$root/core" \
-	"$root/tests/static/prof_pattern.c" "$lib_a" -lurcu-bp -lpthread \
-	-o "$tmp/prof_pattern" || fail "cannot build prof_pattern with libkmem.a"
+	"$root/tests/static/live_static.c" "$lib_a" -lurcu-bp -lpthread \
+	-o "$tmp/live_static" || fail "cannot build live_static with libkmem.a"
 
-KMEM_PROF=1024 KMEM_PROF_DUMP="$tmp/exit-%p.heap" "$tmp/prof_pattern" "$tmp/ready" &
+KMEM_PROF=1024 KMEM_PROF_DUMP="$tmp/exit-%p.heap" "$tmp/live_static" pattern "$tmp/ready" &
 pid=$!
 cleanup_hooks+=("kill $pid 2>/dev/null")
 for _ in $(seq 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
-[ -e "$tmp/ready" ] || fail "prof_pattern did not get ready"
+[ -e "$tmp/ready" ] || fail "live_static did not get ready"
 
 # Without --force the reader refuses: no libkmem.so in a static program.
 "$kmem" profile $pid >/dev/null 2>"$tmp/err" && fail "profile of a static program without --force"
@@ -74,7 +74,7 @@ if command -v google-pprof >/dev/null 2>&1 && command -v dot >/dev/null 2>&1; th
 	for s in site_a site_b site_c; do
 		grep -q "$s" "$tmp/heap.svg" || fail "google-pprof's SVG does not name $s"
 	done
-	google-pprof --text "$tmp/prof_pattern" "$tmp/live.heap" 2>/dev/null >"$tmp/pprof.txt"
+	google-pprof --text "$tmp/live_static" "$tmp/live.heap" 2>/dev/null >"$tmp/pprof.txt"
 	grep -q 'site_a' "$tmp/pprof.txt" || fail "google-pprof --text does not name site_a"
 	note "google-pprof: SVG ($(wc -c <"$tmp/heap.svg") bytes) and --text name the three sites"
 else
@@ -83,7 +83,7 @@ fi
 
 # Exit dump: SIGUSR1 makes main return; the destructor writes the file.
 kill -USR1 $pid
-wait $pid || fail "prof_pattern exited with $?"
+wait $pid || fail "live_static exited with $?"
 [ -s "$tmp/exit-$pid.heap" ] || fail "KMEM_PROF_DUMP wrote no $tmp/exit-$pid.heap"
 "$kmem" profile --collapsed "$tmp/exit-$pid.heap" >"$tmp/exit.collapsed"
 check "$tmp/exit.collapsed"

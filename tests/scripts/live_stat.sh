@@ -45,6 +45,46 @@ sleep 0.2
 kill -0 $pid || fail "a plain kill -61 killed the program"
 kill $pid; wait $pid 2>/dev/null
 
+# Requests in the middle of a storm of mallocs and frees on 3 threads:
+# every one is answered (exact or naming what was busy), none harms it.
+LD_PRELOAD="$KMEM_LIB" nice -n 19 "$PROGS/live_grow" storm 60 3 &
+storm=$!
+cleanup_hooks+=("kill $storm 2>/dev/null")
+sleep 0.3
+exact=0 approx=0
+for i in $(seq 8); do
+	"$kmem" stat $storm >"$tmp/storm" 2>"$tmp/err" || { cat "$tmp/err"; fail "kmem stat during the storm ($i)"; }
+	if grep -q '^---- exact' "$tmp/storm"; then exact=$((exact + 1))
+	elif grep -q '^---- approximate' "$tmp/storm"; then approx=$((approx + 1))
+	else fail "answer $i has no exactness line"; fi
+	grep -q '^Node 0, zone' "$tmp/storm" || fail "answer $i has no buddyinfo"
+done
+kill -0 $storm 2>/dev/null || fail "live_grow storm died during the requests"
+kill $storm
+note "storm: 8 requests answered ($exact exact, $approx approximate), program unharmed"
+
+# The thread that takes the request holds a cache's lock: the answer
+# comes (no deadlock), names that cache as approximate, and the rest is
+# exact.  (A program linked with libkmem.a, which can take the lock.)
+if [ -f "$root/$BUILD/libkmem.a" ]; then
+	cc -std=gnu11 -O1 -g -D_GNU_SOURCE -I"$root/include" -I"$root/core" \
+		"$root/tests/static/live_static.c" "$root/$BUILD/libkmem.a" \
+		-lurcu-bp -lpthread -o "$tmp/live_static" || fail "cannot build live_static"
+	"$tmp/live_static" hold "$tmp/held" &
+	held=$!
+	cleanup_hooks+=("kill $held 2>/dev/null")
+	for _ in $(seq 100); do [ -e "$tmp/held" ] && break; sleep 0.1; done
+	[ -e "$tmp/held" ] || fail "live_static hold did not get ready"
+	timeout 20 "$kmem" stat --force $held >"$tmp/held.out" 2>"$tmp/err" ||
+		{ cat "$tmp/err"; fail "kmem stat of a process that holds a cache lock"; }
+	grep -q '^---- approximate: kmalloc-64 (locks busy' "$tmp/held.out" ||
+		fail "no approximate line for kmalloc-64: $(tail -2 "$tmp/held.out")"
+	grep -q '^kmalloc-64 ' "$tmp/held.out" || fail "kmalloc-64's line is missing"
+	kill -USR1 $held
+	wait $held || fail "live_static hold exited with $?"
+	note "a request to a thread holding kmalloc-64's lock: answered, kmalloc-64 marked approximate"
+fi
+
 # No answer possible: a program without kmem, and KMEM_SIGNAL=0.
 sleep 30 & other=$!
 cleanup_hooks+=("kill $other 2>/dev/null")
