@@ -22,6 +22,7 @@
 #include "profile.h"
 #include "slab.h"
 #include "stats_live.h"
+#include "thp.h"
 #include "vmalloc.h"
 
 _Atomic int kmem_init_state = KMEM_DOWN;
@@ -41,6 +42,7 @@ void __kmem_init(void)
 		atomic_store_explicit(&kmem_init_state, KMEM_PARTIAL,
 				      memory_order_relaxed);
 		options_init();
+		thp_init();
 		prof_init();
 		err = buddy_init();
 		if (err)

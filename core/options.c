@@ -43,6 +43,8 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"heap profile: file written at exit, in pprof's heap format (%p: the process id)" },
 	[OPT_SIGNAL] = { "KMEM_SIGNAL", OPT_SIZE, 61, NULL,
 		"signal that asks for live statistics (kmem stat/top/profile PID): 61 is SIGRTMAX-3; 0: off" },
+	[OPT_THP] = { "KMEM_THP", OPT_STRING, 0, "large",
+		"transparent huge pages for kmem's memory: large (vmalloc areas >= 2 MiB, heap beyond 64 MiB), always, never, system (the kernel's setting)" },
 };
 
 /* Before options_init() runs, errors abort. */

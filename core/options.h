@@ -28,6 +28,7 @@ enum kmem_option {
 	OPT_PROF_MAX,		/* live samples kept at most */
 	OPT_PROF_DUMP,		/* string: file the profile is written to at exit */
 	OPT_SIGNAL,		/* signal answered with live statistics; 0 = off */
+	OPT_THP,		/* string: system | never | always | large */
 	NR_KMEM_OPTIONS
 };
 

@@ -4,7 +4,8 @@
  *
  * Layer: above os.c, below buddy.c.  Owns section_map[] (which 64 MiB
  * sections of the address space are kmem's heap, and which zone each one
- * feeds) and the mapping of new sections.  See page.h for the arithmetic.
+ * feeds) and the mapping of new sections, which thp.c advises (KMEM_THP).
+ * See page.h for the arithmetic.
  *
  * Invariants:
  *   - a section is SECTION_SIZE bytes at a SECTION_SIZE-aligned address;
@@ -20,6 +21,7 @@
 #include <errno.h>
 
 #include "os.h"
+#include "thp.h"
 
 _Atomic(uint8_t) *section_map;
 static kmem_lock_t section_lock = KMEM_LOCK_INIT;
@@ -93,6 +95,7 @@ void *pagemap_add_section(int zone_id, bool below_4g, int *err)
 		mem_map[i].flags = PG_meta;
 		mem_map[i].zone = (uint8_t)zone_id;
 	}
+	thp_section(p, SECTION_SIZE, nr_sections);
 	nr_sections++;
 	kmem_probe(section_map, p, zone_id);
 	atomic_store_explicit(&section_map[base >> SECTION_SHIFT],

@@ -63,6 +63,7 @@
 #include "profile.h"
 #include "slab.h"
 #include "stats.h"
+#include "thp.h"
 #include "vmalloc.h"
 
 #define LIVE_SPIN_NS 2000000ull		/* a lock is tried this long */
@@ -241,6 +242,11 @@ void stats_live_write(int fd, bool from_handler)
 	print_size(&out, "program's, live",
 		   load(&um->bytes_mapped) - load(&um->bytes_unmapped));
 
+	/* Not the process's AnonHugePages: smaps_rollup walks every page
+	 * table, too slow for a handler in a large process; the asker reads
+	 * it from /proc/PID/smaps_rollup if it wants it. */
+	kmem_out_printf(&out, "---- transparent huge pages: KMEM_THP=%s\n",
+			thp_mode_name());
 	if (prof_enabled()) {
 		ps.live = ps.live_bytes = 0;
 		if (from_handler ? prof_get_stats_try(&ps) :

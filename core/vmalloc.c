@@ -80,6 +80,7 @@
 #include "buddy.h"
 #include "options.h"
 #include "os.h"
+#include "thp.h"
 #include "vmap_tree.h"
 
 #define VM_GUARD PAGE_SIZE	/* bytes of each guard */
@@ -326,6 +327,7 @@ static void *vm_map_fresh(size_t len, size_t align, void **map_start,
 	}
 	*map_start = (void *)start;
 	*map_len = end - start;
+	thp_area((void *)addr, len);
 	kmem_probe(vmalloc_map, (void *)addr, len);
 	return (void *)addr;
 }
