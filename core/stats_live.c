@@ -72,7 +72,10 @@
 #define LIVE_BUSY_NAMES 8		/* busy caches named at most */
 
 static int live_signal;			/* 0: not installed */
-static _Atomic int live_running;	/* a request is being answered */
+/* The pid of the process whose thread answers a request now, 0 if none:
+ * a child forked while its parent answered sees a pid not its own, and
+ * takes the flag over (the answering thread did not come with it). */
+static _Atomic int live_running;
 
 struct live_walk {
 	struct kmem_out *out;
@@ -283,7 +286,7 @@ static void live_handler(int sig, void *info, void *ucontext)
 	const siginfo_t *si = info;
 	uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
 	unsigned int kind = (unsigned int)(v >> 16) & 0xff;
-	int saved_errno = errno, fd, expected = 0;
+	int saved_errno = errno, fd, expected = 0, self;
 	char path[64];
 	uint64_t start;
 
@@ -298,9 +301,12 @@ static void live_handler(int sig, void *info, void *ucontext)
 	if (fd < 0)
 		goto out;
 	/* One request at a time: another thread may be answering one. */
+	self = os_getpid();
 	start = os_now_ns();
-	while (!atomic_compare_exchange_weak(&live_running, &expected, 1)) {
-		expected = 0;
+	while (!atomic_compare_exchange_weak(&live_running, &expected, self)) {
+		if (expected == self)
+			expected = 0;	/* a thread of ours: wait for it */
+		/* else: left by our parent before fork, try to take it over */
 		if (os_now_ns() - start > LIVE_WAIT_NS) {
 			kmem_dprintf(fd, "# kmem: busy answering another "
 				     "request\n# kmem: end\n");

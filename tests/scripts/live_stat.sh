@@ -38,6 +38,15 @@ note "kmem stat = kmem_stats_print: $(wc -l <"$tmp/live.body") lines identical (
 "$kmem" stat $pid >"$tmp/live2" || fail "second kmem stat"
 diff -q "$tmp/live.body" <(body "$tmp/live2") >/dev/null || fail "second answer differs"
 kill -0 $pid || fail "live_grow died"
+# Three askers at once: the signals queue, each gets its own answer.
+askers=()
+for i in 1 2 3; do "$kmem" stat $pid >"$tmp/par$i" 2>&1 & askers+=($!); done
+for a in "${askers[@]}"; do wait "$a" || fail "a concurrent kmem stat failed"; done
+for i in 1 2 3; do
+	diff -q "$tmp/live.body" <(body "$tmp/par$i") >/dev/null ||
+		fail "concurrent request $i: $(tail -2 "$tmp/par$i")"
+done
+note "three concurrent requests answered alike"
 
 # kill -61 by hand (no sigqueue value) is ignored, not fatal.
 kill -61 $pid
