@@ -42,14 +42,14 @@
 #include "stacktrace.h"
 
 #define PROF_TOMB ((uint32_t)-1)
-#define PROF_SPIN_NS 2000000ull		/* a handler tries the lock this long */
+#define PROF_SPIN_NS 2000000ull		/* a handler tries the lock so long */
 
 struct prof_sample {
 	const void *ptr;		/* NULL: slot free (on the free list) */
 	size_t size;			/* bytes asked */
 	size_t weight;			/* bytes it stands for */
 	uint32_t nframes;
-	uint32_t next_free;		/* free list link: slot + 1, 0 = end */
+	uint32_t next_free;		/* free list: slot + 1, 0 = end */
 	unsigned long ips[KMEM_STACK_MAX];
 };
 
@@ -63,7 +63,7 @@ static size_t nr_slots;
 static uint32_t free_head;		/* first free slot + 1, 0 = none */
 static size_t next_unused;		/* slots never used start here */
 static size_t nr_tombs;
-static _Atomic unsigned int index_seq;	/* odd while the index is rebuilt */
+static _Atomic unsigned int index_seq;	/* odd during a rebuild */
 static size_t nr_live, live_bytes;
 static _Atomic size_t nr_recorded, nr_dropped;
 
@@ -148,7 +148,7 @@ static double prof_one_minus_exp_neg(double x)
 size_t prof_next_interval(void)
 {
 	/* U in (0, 1]: 53 random bits, never 0. */
-	double u = (double)((rng_next() >> 11) + 1) * (1.0 / 9007199254740992.0);
+	double u = (double)((rng_next() >> 11) + 1) / 9007199254740992.0;
 	double v = -prof_ln(u) * (double)prof_rate;
 
 	if (v < 1)
@@ -421,8 +421,9 @@ int prof_dump(int fd, bool from_handler)
 		kmem_unlock(&prof_lock);
 		if (!copy.ptr)
 			continue;
-		kmem_out_printf(&o, "%6zu: %8zu [%6zu: %8zu] @", sample_objs(&copy),
-				copy.weight, sample_objs(&copy), copy.weight);
+		kmem_out_printf(&o, "%6zu: %8zu [%6zu: %8zu] @",
+				sample_objs(&copy), copy.weight,
+				sample_objs(&copy), copy.weight);
 		for (unsigned int f = 0; f < copy.nframes; f++)
 			kmem_out_printf(&o, " 0x%lx", copy.ips[f]);
 		kmem_out_write(&o, "\n", 1);

@@ -62,7 +62,8 @@ size_t prof_sample_weight(size_t size) __hidden;
 /* Record p (size bytes asked, standing for weight_bytes) as a live sample
  * with the current call stack.  Dropped and counted when the table of
  * KMEM_PROF_MAX samples is full. */
-void prof_record_alloc(const void *p, size_t size, size_t weight_bytes) __hidden;
+void prof_record_alloc(const void *p, size_t size,
+		       size_t weight_bytes) __hidden;
 /* The same, leaving out `skip` frames of kmem's own above the caller. */
 void __prof_record_alloc(const void *p, size_t size, size_t weight_bytes,
 			 unsigned int skip) __hidden;
@@ -75,7 +76,7 @@ struct prof_stats {
 	size_t live;		/* samples recorded and not freed */
 	size_t live_bytes;	/* sum of their weights */
 	size_t recorded;	/* prof_record_alloc calls kept, in all */
-	size_t dropped;		/* ... dropped because the table was full */
+	size_t dropped;		/* ... dropped: the table was full */
 };
 void prof_get_stats(struct prof_stats *st) __hidden;
 /* The same from the statistics signal handler: false (and st's counts

@@ -187,16 +187,17 @@ void stats_live_write(int fd, bool from_handler)
 	kmem_out_printf(&out, "---- vmallocinfo\n");
 	nvm = vmalloc_snapshot_try(&vs, areas, LIVE_VM_AREAS, spin);
 	for (long i = 0; i < nvm; i++) {
-		if (areas[i].caller)
+		const struct vmalloc_area_info *a = &areas[i];
+
+		/* As glibc's %p, which vmalloc_print uses: (nil) for NULL. */
+		if (a->caller)
 			kmem_out_printf(&out, "0x%016lx-0x%016lx %10zu %p "
-					"pages=%zu vmalloc\n", areas[i].start,
-					areas[i].end, areas[i].end - areas[i].start,
-					areas[i].caller, areas[i].pages);
+					"pages=%zu vmalloc\n", a->start, a->end,
+					a->end - a->start, a->caller, a->pages);
 		else
 			kmem_out_printf(&out, "0x%016lx-0x%016lx %10zu (nil) "
-					"pages=%zu vmalloc\n", areas[i].start,
-					areas[i].end, areas[i].end - areas[i].start,
-					areas[i].pages);
+					"pages=%zu vmalloc\n", a->start, a->end,
+					a->end - a->start, a->pages);
 	}
 	if (nvm >= 0 && vs.nr_areas > (size_t)nvm)
 		kmem_out_printf(&out, "... and %zu more areas (%zu live)\n",

@@ -17,7 +17,7 @@
 #include "internal.h"
 
 #define KMEM_LIVE_MAGIC 0x6b6d656dULL	/* "kmem" */
-#define KMEM_LIVE_STATS 1		/* slabinfo, buddyinfo, vmallocinfo, totals */
+#define KMEM_LIVE_STATS 1		/* slabinfo, buddyinfo, vmallocinfo... */
 #define KMEM_LIVE_PROFILE 2		/* the heap profile (profile.h) */
 
 /* Install the handler (KMEM_SIGNAL; 0 = off); called once by __kmem_init. */

@@ -44,7 +44,7 @@ static int stats(const char *self, const char *ready)
 			: "kmem_stats_print not found: run under kmem");
 		return 1;
 	}
-	out = fdopen(fd, "w");		/* its malloc comes before the pattern */
+	out = fdopen(fd, "w");	/* its malloc: before the pattern */
 	setvbuf(out, stdio_buf, _IOFBF, sizeof(stdio_buf));
 	for (i = 0; i < 1000; i++)
 		keep[i] = malloc(100);
@@ -53,7 +53,7 @@ static int stats(const char *self, const char *ready)
 	keep[i++] = malloc(200 << 10);		/* a page run */
 	keep[i++] = malloc(3 << 20);		/* a vmalloc area */
 	memset(keep[i - 1], 1, 3 << 20);
-	kmem_stats_print(out);			/* flushes, never closed */
+	kmem_stats_print(out);		/* flushes; never closed */
 	/* A program that closed and reused all of its descriptors. */
 	for (fd = 0; fd < 1024; fd++)
 		close(fd);
