@@ -5,13 +5,15 @@
 #   make test       every test suite (unit, API, stress, preload, real programs)
 #   make bench      full benchmark run -> docs/benchmarks.md (slow)
 #   make bench-quick  a short smoke pass of the benchmarks
-#   make install    PREFIX=/usr/local
+#   make install    PREFIX=/usr/local [DESTDIR=...]; make uninstall the same
+#   make deb        $(BUILD)/kmem_VERSION_ARCH.deb (dpkg-deb), installable with dpkg -i
 #
 # Variables: DEBUG=1 (assertions, -O0), SAN=address|undefined|thread
 # (or a list: SAN=address,undefined), WERROR=1 (warnings are errors; CI
 # sets it), CFLAGS and LDFLAGS (added to every compile and link),
-# BUILD=dir (default build).  The flags are recorded in $(BUILD)/flags:
-# a change of any of them rebuilds everything in that directory.
+# BUILD=dir (default build), SDT=0 (no USDT probes; default: 1 where
+# <sys/sdt.h> exists).  The flags are recorded in $(BUILD)/flags: a
+# change of any of them rebuilds everything in that directory.
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -45,6 +47,11 @@ LIBCFLAGS := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden \
 LIBS    := -lurcu-bp -lpthread
 LINKFLAGS := $(SANFLAGS) $(LDFLAGS)
 
+# USDT probes (core/probes.h) when <sys/sdt.h> is there (systemtap-sdt-dev);
+# make SDT=0 builds without them.
+SDT     ?= $(shell echo '\#include <sys/sdt.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1 || echo 0)
+LIBCFLAGS += -DKMEM_HAVE_SDT=$(SDT)
+
 CORE_SRCS    := $(sort $(wildcard core/*.c))
 CORE_ASM     := $(sort $(wildcard core/*.S))
 PRELOAD_SRCS := $(sort $(wildcard preload/*.c))
@@ -55,7 +62,7 @@ PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(BUILD)/%.o)
 # tests' flags are known too) only when the flags change.
 FLAGS_FILE := $(BUILD)/flags
 
-.PHONY: all lib deps run test bench bench-quick install clean format
+.PHONY: all lib deps run test bench bench-quick install uninstall deb clean format
 all: lib
 lib: $(BUILD)/libkmem.so $(BUILD)/libkmem.a $(BUILD)/libkmem-core.a \
 	$(BUILD)/kmem-options
@@ -107,7 +114,8 @@ run: deps lib
 DEB_PKGS := liburcu-dev check libsubunit-dev pkg-config libbenchmark-dev \
 	valgrind libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
 	redis-server redis-tools sqlite3 libpython3.11-testsuite python3 \
-	perl git gcc g++ strace gnuplot-nox binutils
+	perl git gcc g++ strace gnuplot-nox binutils systemtap-sdt-dev \
+	tmux google-perftools graphviz linux-perf
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
@@ -133,12 +141,65 @@ endif
 clean:
 	rm -rf $(BUILD)
 
+# ---- installation: make install PREFIX=/usr/local [DESTDIR=/staging] ----
+#   $(PREFIX)/bin/kmem                 the tool (finds what follows by itself)
+#   $(PREFIX)/lib/libkmem.so, .a       the library
+#   $(PREFIX)/lib/kmem/kmem-options    the option table, for kmem options/--help
+#   $(PREFIX)/lib/kmem/kmem-live       kmem stat/top/profile (Python 3)
+#   $(PREFIX)/lib/pkgconfig/kmem.pc    pkg-config kmem [--static]
+#   $(PREFIX)/include/kmem.h
+#   $(PREFIX)/share/man/man1/kmem.1    the tool and every KMEM_* variable
+#   $(PREFIX)/share/man/man3/kmem.3    the library API
+VERSION ?= 0.1.0
+INSTALL_FILES := bin/kmem lib/libkmem.so lib/libkmem.a lib/kmem/kmem-options \
+	lib/kmem/kmem-live lib/pkgconfig/kmem.pc include/kmem.h \
+	share/man/man1/kmem.1 share/man/man3/kmem.3
+
+# kmem.pc and kmem(1) name $(PREFIX), so they are made as they are
+# installed; kmem(1)'s KMEM_* list comes from the option table itself.
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kmem \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 755 bin/kmem $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(BUILD)/libkmem.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(BUILD)/libkmem.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/kmem-options bin/kmem-live $(DESTDIR)$(PREFIX)/lib/kmem/
 	install -m 644 include/kmem.h $(DESTDIR)$(PREFIX)/include/
-	install -m 755 bin/kmem $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/kmem.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    pkg/kmem.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/kmem.pc
+	$(BUILD)/kmem-options --man >$(BUILD)/kmem.1.options
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIBDIR@|$(PREFIX)/lib|g' \
+	    -e "s|@DATE@|$$(date -u -r man/kmem.1.in +%Y-%m-%d)|" \
+	    -e '/^@OPTIONS@$$/{r $(BUILD)/kmem.1.options' -e 'd}' \
+	    man/kmem.1.in >$(DESTDIR)$(PREFIX)/share/man/man1/kmem.1
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/kmem.pc \
+		$(DESTDIR)$(PREFIX)/share/man/man1/kmem.1
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALL_FILES))
+	-rmdir $(DESTDIR)$(PREFIX)/lib/kmem 2>/dev/null
+
+# ---- make deb: a Debian package of this tree (dpkg-deb only) ----
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB      := $(BUILD)/kmem_$(VERSION)_$(DEB_ARCH).deb
+DEB_ROOT := $(BUILD)/deb/root
+
+deb: $(DEB)
+$(DEB): lib pkg/control.in pkg/kmem.pc.in Makefile bin/kmem bin/kmem-live \
+		man/kmem.1.in man/kmem.3 README.md docs/observability.md
+	rm -rf $(DEB_ROOT)
+	$(MAKE) --no-print-directory install PREFIX=/usr \
+		DESTDIR=$(abspath $(DEB_ROOT)) VERSION=$(VERSION) >/dev/null
+	gzip -9n $(DEB_ROOT)/usr/share/man/man1/kmem.1 $(DEB_ROOT)/usr/share/man/man3/kmem.3
+	install -d $(DEB_ROOT)/usr/share/doc/kmem $(DEB_ROOT)/DEBIAN
+	install -m 644 README.md docs/observability.md $(DEB_ROOT)/usr/share/doc/kmem/
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
+	    -e "s|@SIZE@|$$(du -sk $(DEB_ROOT)/usr | cut -f1)|" pkg/control.in \
+	    >$(DEB_ROOT)/DEBIAN/control
+	cd $(DEB_ROOT) && find usr -type f | sort | xargs md5sum >DEBIAN/md5sums
+	dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $@
 
 format:
 	clang-format -i $(CORE_SRCS) $(PRELOAD_SRCS) core/*.h include/*.h

@@ -8,12 +8,28 @@
  *
  *   kmem-options          a table for humans
  *   kmem-options --names  the variable names, one per line
+ *   kmem-options --man    the list as man(7) markup, for kmem(1)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
+
+/* Text for roff: backslashes escaped, no line starting with . or '. */
+static void print_roff(const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		printf("\\&");
+	for (; *s; s++) {
+		if (*s == '\\')
+			printf("\\e");
+		else if (*s == '-')
+			printf("\\-");
+		else
+			putchar(*s);
+	}
+}
 
 static void print_default(const struct kmem_option_desc *d)
 {
@@ -39,14 +55,24 @@ int main(int argc, char **argv)
 {
 	static const char *const types[] = { "bool", "size", "string" };
 	bool names = argc > 1 && strcmp(argv[1], "--names") == 0;
+	bool man = argc > 1 && strcmp(argv[1], "--man") == 0;
 
-	if (!names)
+	if (!names && !man)
 		options_init();
 	for (int i = 0; i < NR_KMEM_OPTIONS; i++) {
 		const struct kmem_option_desc *d = &kmem_option_table[i];
 
 		if (names) {
 			printf("%s\n", d->name);
+			continue;
+		}
+		if (man) {
+			printf(".TP\n.B %s\n(%s, default ", d->name,
+			       types[d->type]);
+			print_default(d);
+			printf(")\n");
+			print_roff(d->help);
+			printf(".\n");
 			continue;
 		}
 		printf("  %-24s %-6s default ", d->name, types[d->type]);

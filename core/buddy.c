@@ -166,6 +166,7 @@ static void __free_one_page(struct zone *z, struct page *page,
 			set_page_flags(buddy, 0);
 		}
 		order++;
+		kmem_probe(buddy_merge, page_address(page), order);
 	}
 	add_to_free_list(z, page, order, clean, clean ? now : freed_at);
 }
@@ -176,6 +177,7 @@ static void expand(struct zone *z, struct page *page, unsigned int low,
 {
 	while (high > low) {
 		high--;
+		kmem_probe(buddy_split, page_address(page), high + 1, high);
 		add_to_free_list(z, page + (1UL << high), high, clean, freed_at);
 	}
 }
@@ -392,7 +394,8 @@ static unsigned int purge_run_take(struct zone *z, struct page *page,
  * (purge_run_take).  Orders go upwards because a purged block may merge
  * with a dirty buddy into a larger dirty block, which a later pass of the
  * loop then finds; largest_first turns the order around (reclaim: fewest
- * madvise calls).  *next_due: when the youngest block skipped will be old
+ * madvise calls, and runs shorter than RECLAIM_RUN_MIN stay; a trim,
+ * min_age 0 in order, takes everything).  *next_due: when the youngest block skipped will be old
  * enough (UINT64_MAX if none).  Returns pages purged.  safe: the caller is
  * on an allocation path (kmem_lock_safe).
  */
@@ -441,7 +444,7 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 				       &pages, false);
 			if (min_age ? pages < PURGE_RUN_MIN &&
 					      now - page->freed_at < 4 * min_age
-				    : pages < RECLAIM_RUN_MIN) {
+				    : largest_first && pages < RECLAIM_RUN_MIN) {
 				if (++young > PURGE_SKIP_MAX)
 					break;
 				pos = pos->prev;
@@ -451,6 +454,7 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 					   &pages, true);
 			kmem_unlock(&z->lock);
 			err = os_purge(page_address(page), pages << PAGE_SHIFT);
+			kmem_probe(buddy_purge, page_address(page), pages, err);
 			if (!zone_lock_ctx(z, safe)) {
 				for (unsigned int k = 0; k < n; k++)
 					zone_defer(z, run[k].page, run[k].order,
@@ -838,7 +842,8 @@ KMEM_EXPORT void kmem_free_pages_addr(unsigned long addr, unsigned int order)
 
 /* ---- statistics ---- */
 
-bool zone_get_stats(int zid, struct zone_stats *st)
+/* Copy zone zid's counters; exact only when its lock is held. */
+static void zone_fill_stats(int zid, struct zone_stats *st)
 {
 	struct zone *z = &zones[zid];
 
@@ -847,30 +852,56 @@ bool zone_get_stats(int zid, struct zone_stats *st)
 	if (zid == ZONE_NORMAL)
 		for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
 			st->nr_pcp += READ_ONCE(pcp_lists[cpu].count);
-	kmem_lock(&z->lock);
 	st->managed = atomic_load_explicit(&z->managed, memory_order_relaxed);
-	st->nr_free = z->nr_free;
-	st->nr_dirty = z->nr_dirty;
-	st->purged_bytes = z->purged << PAGE_SHIFT;
+	st->nr_free = READ_ONCE(z->nr_free);
+	st->nr_dirty = READ_ONCE(z->nr_dirty);
+	st->purged_bytes = READ_ONCE(z->purged) << PAGE_SHIFT;
 	for (int o = 0; o <= MAX_ORDER; o++)
-		st->nr_free_blocks[o] = z->free_area[o].nr_free;
+		st->nr_free_blocks[o] = READ_ONCE(z->free_area[o].nr_free);
+}
+
+bool zone_get_stats(int zid, struct zone_stats *st)
+{
+	struct zone *z = &zones[zid];
+
+	kmem_lock(&z->lock);
+	zone_fill_stats(zid, st);
 	kmem_unlock(&z->lock);
+	return st->managed != 0;
+}
+
+/* For the statistics signal handler: never waits longer than spin_ns. */
+bool zone_get_stats_try(int zid, struct zone_stats *st, uint64_t spin_ns,
+			bool *exact)
+{
+	struct zone *z = &zones[zid];
+	bool locked = kmem_lock_for(&z->lock, spin_ns);
+
+	zone_fill_stats(zid, st);
+	if (locked)
+		kmem_unlock(&z->lock);
+	else
+		*exact = false;
 	return st->managed != 0;
 }
 
 KMEM_EXPORT void kmem_buddyinfo(FILE *out)
 {
-	struct zone_stats st;
+	struct zone_stats st[MAX_NR_ZONES];
+	bool up[MAX_NR_ZONES];
 
 	kmem_init();
 	buddy_drain_pcp();
-	/* Snapshot under the lock, print after: stdio may call malloc. */
+	/* Every zone first, then print: stdio may call malloc, which would
+	 * change the zones not yet read. */
+	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
+		up[zid] = zone_get_stats(zid, &st[zid]);
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++) {
-		if (!zone_get_stats(zid, &st))
+		if (!up[zid])
 			continue;
-		fprintf(out, "Node 0, zone %8s ", st.name);
+		fprintf(out, "Node 0, zone %8s ", st[zid].name);
 		for (int o = 0; o <= MAX_ORDER; o++)
-			fprintf(out, "%6zu ", st.nr_free_blocks[o]);
+			fprintf(out, "%6zu ", st[zid].nr_free_blocks[o]);
 		fputc('\n', out);
 	}
 	fflush(out);

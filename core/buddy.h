@@ -53,6 +53,13 @@ struct zone_stats {
 };
 /* Returns false if the zone has no memory. */
 bool zone_get_stats(int zone, struct zone_stats *st) __hidden;
+/*
+ * The same for the statistics signal handler (stats_live.c): the zone
+ * lock is only tried for spin_ns; if it stays busy the figures are read
+ * without it (approximate) and *exact is set false.
+ */
+bool zone_get_stats_try(int zone, struct zone_stats *st, uint64_t spin_ns,
+			bool *exact) __hidden;
 
 /* Drain per-CPU lists and purge all dirty free pages now. Returns pages purged. */
 size_t buddy_trim(void) __hidden;

@@ -305,6 +305,7 @@ static __cold void object_err(struct kmem_cache *s, void *obj,
 	char sym[256];
 	bool locked;
 
+	kmem_probe(report, "object", kind, obj);
 	if (n >= MAX_REPORTS) {
 		if (n == MAX_REPORTS)
 			kmem_pr_err("too many errors: further reports suppressed");
@@ -630,6 +631,7 @@ static unsigned int slab_free_map(struct kmem_cache *s, struct page *slab,
 		if ((uintptr_t)p < (uintptr_t)base + s->red_left_pad ||
 		    off % s->size || i >= slab->objects ||
 		    (map[i / 64] >> (i % 64)) & 1) {
+			kmem_probe(report, "validate", s->name, (void *)base);
 			kmem_pr_err("ERROR: cache %s: free list of slab %p "
 				    "corrupted at %p (%s)", s->name,
 				    (void *)base, p,
@@ -646,6 +648,7 @@ static unsigned int slab_free_map(struct kmem_cache *s, struct page *slab,
 		p = next;
 	}
 	if (n != slab->objects - slab->inuse) {
+		kmem_probe(report, "validate", s->name, (void *)base);
 		kmem_pr_err("ERROR: cache %s: slab %p has %u free objects on "
 			    "its list, but counts %u of %u in use", s->name,
 			    (void *)base, n, slab->inuse, slab->objects);

@@ -46,7 +46,7 @@
  *
  *   fork_mutex -> percpu drain_lock -> slab_mutex -> depot locks
  *   -> kmem_cache locks -> debug locks -> vmap_lock -> pcp locks
- *   -> zone locks -> section_lock
+ *   -> zone locks -> prof_lock -> section_lock
  */
 #include "fork.h"
 
@@ -57,6 +57,7 @@
 #include "depot.h"
 #include "os.h"
 #include "percpu.h"
+#include "profile.h"
 #include "purge.h"
 #include "slab.h"
 #include "vmalloc.h"
@@ -116,12 +117,14 @@ void kmem_fork_prepare(void)
 	debug_fork_prepare();
 	vmalloc_fork_prepare();
 	buddy_fork_prepare();
+	prof_fork_prepare();
 }
 
 /* Release what this level took, bottom up.  child: in the new process,
  * where glibc has reset its stdio list lock already. */
 static void fork_release(bool child)
 {
+	prof_fork_release();
 	buddy_fork_release();
 	vmalloc_fork_release();
 	debug_fork_release();

@@ -19,8 +19,11 @@
 #include "kmalloc.h"
 #include "options.h"
 #include "os.h"
+#include "profile.h"
 #include "reserve.h"
 #include "slab.h"
+#include "stats_live.h"
+#include "thp.h"
 #include "vmalloc.h"
 
 _Atomic int kmem_init_state = KMEM_DOWN;
@@ -40,6 +43,8 @@ void __kmem_init(void)
 		atomic_store_explicit(&kmem_init_state, KMEM_PARTIAL,
 				      memory_order_relaxed);
 		options_init();
+		thp_init();
+		prof_init();
 		err = buddy_init();
 		if (err)
 			kmem_panic("cannot map the page map (error %d)", err);
@@ -52,6 +57,7 @@ void __kmem_init(void)
 			kmem_pr_err("cannot map the atomic reserve");
 		atomic_store_explicit(&kmem_init_state, KMEM_UP,
 				      memory_order_release);
+		stats_live_init();
 		init_depth--;
 	}
 	kmem_unlock(&init_lock);

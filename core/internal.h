@@ -5,7 +5,8 @@
  * Owns: compiler helpers, the intrusive list, kmem_lock_t (a futex mutex
  * whose slow path lives in os.c), the three assertion levels, and the
  * reporting entry points (printk.c).  It may include only libc headers
- * that never allocate and the public <kmem.h>.
+ * that never allocate, the public <kmem.h> and probes.h (USDT probe
+ * macros: kmem_probe(name, args...) on every layer's slow paths).
  *
  * Layer order (each layer calls only the ones below it):
  *
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "kmem.h"
+#include "probes.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -220,6 +222,14 @@ static __always_inline void kmem_unlock(kmem_lock_t *l)
 		__kmem_unlock_wake(l);
 }
 
+/*
+ * Take l if it can be had within max_ns nanoseconds (trying, yielding in
+ * between), else give up: false.  Only for the statistics signal handler
+ * (stats_live.c) and the profiler, which must never wait for a lock that
+ * the thread they interrupted may hold.  In os.c.
+ */
+bool kmem_lock_for(kmem_lock_t *l, uint64_t max_ns) __hidden;
+
 /* Is l held by the calling thread? */
 static inline bool kmem_lock_mine(kmem_lock_t *l)
 {
@@ -277,6 +287,23 @@ void kmem_pr_err(const char *fmt, ...) __printf(1, 2) __hidden;
 void kmem_dprintf(int fd, const char *fmt, ...) __printf(2, 3) __hidden;
 /* Print a hex dump of [addr, addr+len) with a leading label. */
 void kmem_hexdump(int fd, const char *label, const void *addr, size_t len) __hidden;
+/*
+ * Text written in pieces to a file descriptor (statistics, profiles),
+ * formatted by kmem_vsnprintf into a buffer on the caller's stack and
+ * written when it fills: no malloc, no stdio, usable in a signal handler.
+ * err keeps the first write error; later output is dropped.
+ */
+struct kmem_out {
+	int fd;
+	int err;
+	size_t len;
+	char buf[1024];
+};
+void kmem_out_init(struct kmem_out *o, int fd) __hidden;
+void kmem_out_printf(struct kmem_out *o, const char *fmt, ...) __printf(2, 3) __hidden;
+void kmem_out_write(struct kmem_out *o, const void *p, size_t n) __hidden;
+/* Write what is buffered; returns o->err (0: all written). */
+int kmem_out_flush(struct kmem_out *o) __hidden;
 /* Print "kmem: BUG: <message>" and abort(). */
 __attribute__((noreturn)) void kmem_panic(const char *fmt, ...) __printf(1, 2) __hidden;
 /*

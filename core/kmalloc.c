@@ -664,6 +664,11 @@ void kmalloc_get_stats(struct kmalloc_stats *st)
 	st->vmalloc_bytes = vs.bytes;
 }
 
+size_t kmalloc_large_bytes(void)
+{
+	return atomic_load_explicit(&large_bytes, memory_order_relaxed);
+}
+
 int kmalloc_init(void)
 {
 	size_t sizes[NR_KMALLOC_CLASSES];

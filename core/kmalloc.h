@@ -204,6 +204,8 @@ struct kmalloc_stats {
 	size_t vmalloc_bytes;	/* live vmalloc areas */
 };
 void kmalloc_get_stats(struct kmalloc_stats *st) __hidden;
+/* Bytes of live page runs (an atomic counter: no lock). */
+size_t kmalloc_large_bytes(void) __hidden;
 
 int kmalloc_init(void) __hidden;
 

@@ -41,6 +41,16 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"on average one allocation per this many bytes allocated is sampled (0: none)" },
 	[OPT_PURGE_THREAD] = { "KMEM_PURGE_THREAD", OPT_BOOL, 1, NULL,
 		"a background thread returns freed memory after the purge delay, even if the program does nothing (0: only allocations do)" },
+	[OPT_PROF] = { "KMEM_PROF", OPT_SIZE, 0, NULL,
+		"heap profile: one sample per this many bytes allocated, on average (0: off; 512K is usual)" },
+	[OPT_PROF_MAX] = { "KMEM_PROF_MAX", OPT_SIZE, 16384, NULL,
+		"heap profile: live samples kept at most (about 560 bytes each, mapped when KMEM_PROF is set)" },
+	[OPT_PROF_DUMP] = { "KMEM_PROF_DUMP", OPT_STRING, 0, "",
+		"heap profile: file written at exit, in pprof's heap format (%p: the process id)" },
+	[OPT_SIGNAL] = { "KMEM_SIGNAL", OPT_SIZE, 61, NULL,
+		"signal that asks for live statistics (kmem stat/top/profile PID): 61 is SIGRTMAX-3; 0: off" },
+	[OPT_THP] = { "KMEM_THP", OPT_STRING, 0, "large",
+		"transparent huge pages for kmem's memory: large (vmalloc areas >= 2 MiB, heap beyond 64 MiB), always, never, system (the kernel's setting)" },
 };
 
 /* Before options_init() runs, errors abort. */

@@ -27,6 +27,11 @@ enum kmem_option {
 	OPT_SHUFFLE,		/* bytes per group of a new slab's random order */
 	OPT_SAMPLE,		/* bytes between sampled (guarded) allocations */
 	OPT_PURGE_THREAD,	/* bool: a background thread returns memory */
+	OPT_PROF,		/* mean bytes between heap samples; 0 = off */
+	OPT_PROF_MAX,		/* live samples kept at most */
+	OPT_PROF_DUMP,		/* string: file the profile is written to at exit */
+	OPT_SIGNAL,		/* signal answered with live statistics; 0 = off */
+	OPT_THP,		/* string: system | never | always | large */
 	NR_KMEM_OPTIONS
 };
 

@@ -3,8 +3,8 @@
  * core/os.c - the only door to the kernel.
  *
  * Layer: bottom.  Owns every system call kmem makes (mmap, munmap,
- * mprotect, madvise, mremap, mlock, futex, write, getrandom, ...), the
- * environment and the rseq area lookup.  Calls nothing in kmem but
+ * mprotect, madvise, mremap, mlock, futex, open, read, write, sigaction,
+ * getrandom, ...), the environment and the rseq area lookup.  Calls nothing in kmem but
  * printk.c for its own failure messages.
  *
  * Memory calls use raw syscall(2): the program's mmap/munmap/mremap are
@@ -17,8 +17,11 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -280,6 +283,27 @@ void __kmem_unlock_wake(kmem_lock_t *l)
 	os_futex_wake(&l->val, 1);
 }
 
+bool kmem_lock_for(kmem_lock_t *l, uint64_t max_ns)
+{
+	uint64_t start = 0;
+
+	if (kmem_lock_mine(l))		/* the interrupted code is ours */
+		return false;
+	for (unsigned int i = 0;; i++) {
+		if (kmem_trylock(l))
+			return true;
+		if (i < 100) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (!start)
+			start = os_now_ns();
+		else if (os_now_ns() - start > max_ns)
+			return false;
+		os_yield();
+	}
+}
+
 /* ---- files, clock, identity ---- */
 
 ssize_t os_write(int fd, const void *buf, size_t len)
@@ -318,6 +342,66 @@ long os_read_file(const char *path, char *buf, size_t size)
 	buf[done] = '\0';
 	raw(SYS_close, fd, 0, 0, 0, 0, 0);
 	return (long)done;
+}
+
+int os_open_read(const char *path)
+{
+	long fd = raw(SYS_openat, AT_FDCWD, (long)path,
+		      O_RDONLY | O_CLOEXEC | O_NOCTTY, 0, 0, 0);
+
+	return is_err(fd) ? -1 : (int)fd;
+}
+
+static bool path_in_proc(const char *path)
+{
+	const char *p = "/proc/";
+
+	while (*p && *path == *p) {
+		p++;
+		path++;
+	}
+	return *p == '\0';
+}
+
+int os_open_write(const char *path, bool create)
+{
+	int flags = O_WRONLY | O_CLOEXEC | O_NOCTTY;
+	struct stat st;
+	long fd;
+
+	if (create)
+		flags |= O_CREAT | O_TRUNC;
+	else if (!path_in_proc(path))
+		flags |= O_NOFOLLOW;
+	fd = raw(SYS_openat, AT_FDCWD, (long)path, flags, 0644, 0, 0);
+	if (is_err(fd))
+		return -1;
+	if (!create && (is_err(raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0)) ||
+			!S_ISREG(st.st_mode))) {
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		return -1;
+	}
+	return (int)fd;
+}
+
+long os_read(int fd, void *buf, size_t len)
+{
+	long r;
+
+	do
+		r = raw(SYS_read, fd, (long)buf, (long)len, 0, 0, 0);
+	while (r == -EINTR);
+	return is_err(r) ? -1 : r;
+}
+
+void os_close(int fd)
+{
+	raw(SYS_close, fd, 0, 0, 0, 0, 0);
+}
+
+int os_getpid(void)
+{
+	return (int)raw(SYS_getpid, 0, 0, 0, 0, 0, 0);
 }
 
 uint64_t os_now_ns(void)
@@ -445,6 +529,33 @@ int os_gettid(void)
 void os_yield(void)
 {
 	raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+}
+
+/* ---- signals and huge pages ---- */
+
+int os_signal_install(int sig, void (*fn)(int, void *, void *))
+{
+	struct sigaction sa, old;
+
+	/* glibc's sigaction, not the raw call: it supplies the sa_restorer
+	 * trampoline that x86-64 needs.  It does not allocate. */
+	if (sigaction(sig, NULL, &old))
+		return errno;
+	if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
+		return EBUSY;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void *)fn;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL) ? errno : 0;
+}
+
+int os_thp_advise(void *addr, size_t len, bool huge)
+{
+	long r = raw(SYS_madvise, (long)addr, (long)len,
+		     huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE, 0, 0, 0);
+
+	return is_err(r) ? (int)-r : 0;
 }
 
 /* ---- environment ---- */

@@ -63,6 +63,19 @@ void os_futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, uint64_t ms) __hidde
 ssize_t os_write(int fd, const void *buf, size_t len) __hidden;
 /* Read a whole small file into buf (NUL-terminated); returns bytes or -1. */
 long os_read_file(const char *path, char *buf, size_t size) __hidden;
+/*
+ * Files, for statistics and profiles (close-on-exec, never a controlling
+ * terminal).  os_open_read and os_open_write return a descriptor or -1;
+ * os_open_write with create makes or truncates the file (mode 0644),
+ * without it opens an existing one and fails unless it is a regular file
+ * (with O_NOFOLLOW unless the path is under /proc, whose fd links must be
+ * followed).  os_read returns bytes read, 0 at the end, -1 on error.
+ */
+int os_open_read(const char *path) __hidden;
+int os_open_write(const char *path, bool create) __hidden;
+long os_read(int fd, void *buf, size_t len) __hidden;
+void os_close(int fd) __hidden;
+int os_getpid(void) __hidden;
 
 /* Monotonic clock, coarse, in milliseconds and nanoseconds. */
 uint64_t os_now_ms(void) __hidden;
@@ -105,6 +118,18 @@ bool os_running_on_valgrind(void) __hidden;
 
 /* membarrier(2); returns 0 or an errno value. */
 int os_membarrier(int cmd, unsigned int flags, int cpu) __hidden;
+
+/*
+ * Install fn as the SA_SIGINFO handler of sig (SA_RESTART, sig blocked
+ * while it runs), only if the signal's disposition is still the default
+ * one: a program's own handler is never replaced.  Returns 0, EBUSY (the
+ * program handles sig) or an errno value.
+ */
+int os_signal_install(int sig, void (*fn)(int, void *, void *)) __hidden;
+
+/* Transparent huge pages for [addr, addr+len): MADV_HUGEPAGE (huge) or
+ * MADV_NOHUGEPAGE (!huge).  Returns 0 or an errno value. */
+int os_thp_advise(void *addr, size_t len, bool huge) __hidden;
 
 /* A value of the environment, without allocating; NULL if unset. */
 const char *os_getenv(const char *name) __hidden;

@@ -4,7 +4,8 @@
  *
  * Layer: above os.c, below buddy.c.  Owns section_map[] (which 64 MiB
  * sections of the address space are kmem's heap, and which zone each one
- * feeds) and the mapping of new sections.  See page.h for the arithmetic.
+ * feeds) and the mapping of new sections, which thp.c advises (KMEM_THP).
+ * See page.h for the arithmetic.
  *
  * Invariants:
  *   - a section is SECTION_SIZE bytes at a SECTION_SIZE-aligned address;
@@ -21,6 +22,7 @@
 
 #include "fork.h"
 #include "os.h"
+#include "thp.h"
 
 /* In .bss: 2 MiB of address space, touched only where sections exist. */
 _Atomic(uint8_t) section_map[NR_SECTIONS];
@@ -89,8 +91,13 @@ void *pagemap_add_section(int zone_id, bool below_4g, gfp_t gfp, int *err)
 		mem_map[i].flags = PG_meta;
 		mem_map[i].zone = (uint8_t)zone_id;
 	}
-	if (zone_id < MAX_NR_ZONES_PAGE)	/* not the atomic reserve's */
+	if (zone_id < MAX_NR_ZONES_PAGE) {
+		thp_section(p, SECTION_SIZE, nr_sections);
 		nr_sections++;
+	} else {
+		thp_section(p, SECTION_SIZE, 0);	/* the atomic reserve */
+	}
+	kmem_probe(section_map, p, zone_id);
 	atomic_store_explicit(&section_map[base >> SECTION_SHIFT],
 			      (uint8_t)(zone_id + 1), memory_order_release);
 	kmem_unlock(&section_lock);

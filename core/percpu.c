@@ -66,8 +66,6 @@
 
 _Static_assert(PCPU_MAX_BATCH <= PCPU_CHUNK_SLOTS / 2, "a batch is half a stack");
 
-/* What the inline fast paths of percpu.h read; set by percpu_setup(). */
-struct percpu_fast pcpu = { .mode = PCPU_OFF };
 
 /*
  * kmem's own rseq areas, per thread: rseq_own is registered with the
@@ -84,6 +82,10 @@ static __thread struct kmem_rseq_abi rseq_own
 static __thread struct kmem_rseq_abi rseq_none
 	__attribute__((tls_model("initial-exec"))) = {
 	.cpu_id = RSEQ_CPU_ID_UNINITIALIZED };
+/* What the inline fast paths of percpu.h read; set by percpu_setup().
+ * Until then rseq_off is 0, which the fast paths refuse (RSEQ_REGION). */
+struct percpu_fast pcpu = { .mode = PCPU_OFF };
+
 static __thread bool rseq_own_tried __attribute__((tls_model("initial-exec")));
 enum { RSEQ_GLIBC, RSEQ_OWN, RSEQ_EMULATED } rseq_kind;
 static _Atomic uint64_t emu_slots[PCPU_MAX_REGIONS / 64]; /* taken slots */
@@ -144,8 +146,11 @@ static void region_init(struct pcpu_region_hdr *r)
  * the slabs. */
 static void flush_objects(unsigned int cls, void **objs, size_t n)
 {
-	unsigned int k = n ? depot_put(cls, objs, (unsigned int)n) : 0;
+	/* Mode off means no cache at all: not the depot either. */
+	unsigned int k = n && READ_ONCE(pcpu.mode) != PCPU_OFF
+				 ? depot_put(cls, objs, (unsigned int)n) : 0;
 
+	kmem_probe(percpu_drain, cls, n);
 	if (k < n)
 		__kmem_cache_free_bulk(class_cache[cls], n - k, objs + k);
 }
@@ -397,12 +402,14 @@ static void slow_path_done(enum pcpu_mode m)
 static unsigned int take_batch(struct kmem_cache *s, unsigned int cls,
 			       gfp_t gfp, void **buf, unsigned int n)
 {
-	unsigned int got = depot_get(cls, buf, n, gfp);
+	unsigned int got = READ_ONCE(pcpu.mode) != PCPU_OFF
+				   ? depot_get(cls, buf, n, gfp) : 0;
 	int more;
 
 	if (got)
 		return got;
 	more = __kmem_cache_alloc_bulk(s, gfp & ~__GFP_ZERO, n, buf);
+	kmem_probe(percpu_refill, cls, more);
 	return more > 0 ? (unsigned int)more : 0;
 }
 
@@ -593,7 +600,7 @@ size_t percpu_cached_bytes(void)
 				bytes += region_cached_bytes(cpu_region(cpu));
 	if (pcpu_thread_region)
 		bytes += region_cached_bytes(pcpu_thread_region);
-	return bytes;
+	return bytes + depot_cached_bytes();
 }
 
 size_t percpu_region_limit(void)
@@ -612,15 +619,14 @@ void percpu_drain_all(void)
 		barrier();
 		WRITE_ONCE(r->busy, 0);
 	}
-	if (pcpu.cpu_regions == 0 || !can_fence)
-		return;
-	if (!kmem_lock_safe(&drain_lock))
-		return;
-	for (unsigned int cpu = 0; cpu < nr_regions; cpu++)
-		if (atomic_load_explicit(&region_state[cpu],
-					 memory_order_acquire) == 2)
-			cpu_region_drain(cpu);
-	kmem_unlock(&drain_lock);
+	if (pcpu.cpu_regions && can_fence && kmem_lock_safe(&drain_lock)) {
+		for (unsigned int cpu = 0; cpu < nr_regions; cpu++)
+			if (atomic_load_explicit(&region_state[cpu],
+						 memory_order_acquire) == 2)
+				cpu_region_drain(cpu);
+		kmem_unlock(&drain_lock);
+	}
+	depot_shrink(true);	/* and what the regions gave the depot */
 }
 
 void percpu_disable(void)
@@ -637,6 +643,7 @@ void percpu_disable(void)
 	WRITE_ONCE(pcpu.rseq_off, tls_offset(&rseq_none));
 	percpu_drain_all();
 	WRITE_ONCE(pcpu.mode, PCPU_OFF);
+	depot_shrink(true);	/* what reached it before the store above */
 }
 
 size_t percpu_drain_idle(void)

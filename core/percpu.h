@@ -234,7 +234,7 @@ const char *percpu_mode_name(void) __hidden;
 enum pcpu_mode percpu_mode(void) __hidden;
 /* Bytes of free objects held in all CPU and thread caches. */
 size_t percpu_cached_bytes(void) __hidden;
-/* Give every cached object back (kmem_trim, exit). */
+/* Give every cached object back, the depot's too (kmem_trim, exit). */
 void percpu_drain_all(void) __hidden;
 /* Turn the caches off for good (mallopt(M_PERTURB): every malloc and free
  * must then reach the slow paths, which fill memory). */

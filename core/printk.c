@@ -6,7 +6,8 @@
  * vsnprintf (%s %c %d %i %u %x %p %zu %lu %ld %llu %%, with width, '0' and
  * '-' flags) that formats on the caller's stack, and the report/abort
  * policy (KMEM_ABORT).  Output goes out with one write(2) per message, so
- * concurrent reports do not interleave within a line.
+ * concurrent reports do not interleave within a line.  struct kmem_out
+ * (internal.h) writes longer texts (statistics, profiles) in pieces.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -191,6 +192,60 @@ void kmem_dprintf(int fd, const char *fmt, ...)
 	va_end(ap);
 }
 
+void kmem_out_init(struct kmem_out *o, int fd)
+{
+	o->fd = fd;
+	o->err = 0;
+	o->len = 0;
+}
+
+int kmem_out_flush(struct kmem_out *o)
+{
+	if (o->len && !o->err && os_write(o->fd, o->buf, o->len) != (ssize_t)o->len)
+		o->err = 5; /* EIO */
+	o->len = 0;
+	return o->err;
+}
+
+void kmem_out_write(struct kmem_out *o, const void *p, size_t n)
+{
+	const char *s = p;
+
+	while (n) {
+		size_t room = sizeof(o->buf) - o->len;
+		size_t k = n < room ? n : room;
+
+		for (size_t i = 0; i < k; i++)
+			o->buf[o->len + i] = s[i];
+		o->len += k;
+		s += k;
+		n -= k;
+		if (o->len == sizeof(o->buf))
+			kmem_out_flush(o);
+	}
+}
+
+void kmem_out_printf(struct kmem_out *o, const char *fmt, ...)
+{
+	size_t room = sizeof(o->buf) - o->len;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = kmem_vsnprintf(o->buf + o->len, room, fmt, ap);
+	va_end(ap);
+	if ((size_t)n < room) {
+		o->len += (size_t)n;
+		return;
+	}
+	/* Did not fit: write what came before it and format it again. */
+	kmem_out_flush(o);
+	va_start(ap, fmt);
+	n = kmem_vsnprintf(o->buf, sizeof(o->buf), fmt, ap);
+	va_end(ap);
+	o->len = (size_t)n < sizeof(o->buf) ? (size_t)n : sizeof(o->buf) - 1;
+}
+
 void kmem_hexdump(int fd, const char *label, const void *addr, size_t len)
 {
 	const unsigned char *p = addr;
@@ -211,21 +266,27 @@ void kmem_hexdump(int fd, const char *label, const void *addr, size_t len)
 
 void kmem_panic(const char *fmt, ...)
 {
+	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(2, "kmem: BUG: ", fmt, ap);
+	kmem_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	kmem_probe(report, "panic", msg, NULL);
+	kmem_pr_err("BUG: %s", msg);
 	abort();
 }
 
 void kmem_report_error(const char *fmt, ...)
 {
+	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(2, "kmem: ERROR: ", fmt, ap);
+	kmem_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	kmem_probe(report, "error", msg, NULL);
+	kmem_pr_err("ERROR: %s", msg);
 	if (kmem_opt(OPT_ABORT)) {
 		os_write(2, "kmem: aborting (KMEM_ABORT=0 reports and continues)\n",
 			 53);

@@ -85,7 +85,7 @@ void purge_kick(void)
 /* Caches above the buddy allocator hold objects that decay brings back. */
 static bool caches_hold_objects(void)
 {
-	return depot_cached_bytes() || percpu_cached_bytes() ||
+	return percpu_cached_bytes() ||
 	       buddy_pcp_holds_pages();
 }
 

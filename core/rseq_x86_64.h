@@ -6,6 +6,7 @@
  * paths use rseq_pop and rseq_push).  Each function is one rseq critical
  * section over a per-CPU region (percpu.h has its layout):
  *
+ *           if kmem is not set up (rs == 0): give up
  *   start:  if cpu_id < 0: give up        (thread not registered)
  *           cpu = *index_field            (mm_cid or cpu_id)
  *           region = base + cpu << PCPU_REGION_SHIFT
@@ -49,9 +50,17 @@
  * offset of the index field (mm_cid or cpu_id) from the thread pointer,
  * both loaded once from struct percpu_fast.
  *
- * rseq_cs = &descriptor (the one field of the area we write).
+ * rseq_cs = &descriptor (the one field of the area we write), unless rs
+ * is 0: kmem is not set up yet (a malloc from another library's
+ * constructor that runs before kmem's).  Offset 0 is the thread pointer
+ * itself, and fs:8 glibc's DTV pointer, which the store would overwrite;
+ * a TLS offset cannot be an initial value (C has no such constant, and
+ * ld.so does not relocate one in a shared object's data), so 0 it is,
+ * and this test, outside the retried part, refuses it.
  */
-#define RSEQ_ENTER(rs)                                                    \
+#define RSEQ_ENTER(rs, fail)                                              \
+	"testq " rs ", " rs "\n\t"                                        \
+	"jz " fail "\n\t"                                                 \
 	".Lretry%=:\n\t"                                                  \
 	"leaq .Lcs%=(%%rip), %%rax\n\t"                                   \
 	"movq %%rax, %%fs:8(" rs ")\n\t"                                  \
@@ -96,7 +105,7 @@ static __always_inline void *rseq_pop(ptrdiff_t rs, ptrdiff_t ix,
 
 	__asm__ goto(
 		RSEQ_CS_TABLE
-		RSEQ_ENTER("%[rs]")
+		RSEQ_ENTER("%[rs]", "%l[fail]")
 		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", "%l[fail]")
 		"subq %[size], (%%rax)\n\t"		/* sample_left */
 		"js %l[fail]\n\t"
@@ -129,7 +138,7 @@ static __always_inline bool rseq_push(ptrdiff_t rs, ptrdiff_t ix,
 {
 	__asm__ goto(
 		RSEQ_CS_TABLE
-		RSEQ_ENTER("%[rs]")
+		RSEQ_ENTER("%[rs]", "%l[fail]")
 		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", "%l[fail]")
 		"leaq (%%rax,%[chunk],8), %%rax\n\t"
 		"movl (%%rax), %%edx\n\t"		/* cur */
@@ -164,7 +173,7 @@ static __always_inline uint32_t rseq_pop_batch(ptrdiff_t rs, ptrdiff_t ix,
 
 	__asm__ __volatile__(
 		RSEQ_CS_TABLE
-		RSEQ_ENTER("%[rs]")
+		RSEQ_ENTER("%[rs]", ".Lfail%=")
 		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", ".Lfail%=")
 		"leaq (%%rax,%[chunk],8), %%rax\n\t"
 		"movl (%%rax), %%edx\n\t"		/* cur */
@@ -211,7 +220,7 @@ static __always_inline uint32_t rseq_push_batch(ptrdiff_t rs, ptrdiff_t ix,
 
 	__asm__ __volatile__(
 		RSEQ_CS_TABLE
-		RSEQ_ENTER("%[rs]")
+		RSEQ_ENTER("%[rs]", ".Lfail%=")
 		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", ".Lfail%=")
 		"leaq (%%rax,%[chunk],8), %%rax\n\t"
 		"movl (%%rax), %%edx\n\t"		/* cur */

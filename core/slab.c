@@ -281,6 +281,7 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	page->order = (uint8_t)s->order;
 	set_page_flags(page, PG_slab);
 	vg_close(base, slab_bytes(s));	/* free objects: no access */
+	kmem_probe(slab_grow, s->name, s->order, base, n);
 	return page;
 }
 
@@ -296,6 +297,7 @@ static void discard_slab(struct kmem_cache *s, struct page *page)
 	/* slab_cache stays: a racing (buggy) free that still saw PG_slab
 	 * reads a valid cache; struct kmem_cache memory is never unmapped. */
 	page->freelist = NULL;
+	kmem_probe(slab_shrink, s->name, s->order, page_address(page));
 	vg_open(page_address(page), slab_bytes(s));
 	set_page_flags(page, PG_alloc);
 	__free_pages_ok(page, s->order);

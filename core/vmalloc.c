@@ -82,6 +82,7 @@
 #include "options.h"
 #include "os.h"
 #include "purge.h"
+#include "thp.h"
 #include "vmap_tree.h"
 
 #define VM_GUARD PAGE_SIZE	/* bytes of each guard */
@@ -154,6 +155,7 @@ static void vm_os_munmap(void *addr, size_t len)
 	if (!len)
 		return;
 	count(&nr_munmap);
+	kmem_probe(vmalloc_unmap, addr, len);
 	if (os_munmap(addr, len))
 		kmem_pr_err("vmalloc: munmap(%p, %zu) failed", addr, len);
 }
@@ -415,6 +417,8 @@ static void *vm_map_fresh(size_t len, size_t align, void **map_start,
 	}
 	*map_start = (void *)start;
 	*map_len = end - start;
+	thp_area((void *)addr, len);
+	kmem_probe(vmalloc_map, (void *)addr, len);
 	return (void *)addr;
 }
 
@@ -928,6 +932,39 @@ void vmalloc_get_stats(struct vmalloc_stats *st)
 	st->nr_mprotect = atomic_load_explicit(&nr_mprotect,
 					       memory_order_relaxed);
 	st->nr_purge = atomic_load_explicit(&nr_purge, memory_order_relaxed);
+}
+
+long vmalloc_snapshot_try(struct vmalloc_stats *st,
+			  struct vmalloc_area_info *areas, size_t max,
+			  uint64_t spin_ns)
+{
+	struct vm_struct *vm;
+	long n = 0;
+
+	if (!kmem_lock_for(&vmap_lock, spin_ns))
+		return -1;
+	list_for_each_entry(vm, &vmap_live, list) {
+		if ((size_t)n == max)
+			break;
+		areas[n].start = (uintptr_t)vm->map_start;
+		areas[n].end = (uintptr_t)vm->map_start + vm->map_len;
+		areas[n].caller = vm->caller;
+		areas[n].pages = vm->rw_len >> PAGE_SHIFT;
+		n++;
+	}
+	st->nr_areas = nr_live;
+	st->bytes = live_bytes;
+	st->cached_areas = nr_cached;
+	st->cached_bytes = cached_bytes;
+	kmem_unlock(&vmap_lock);
+	st->nr_mmap = atomic_load_explicit(&nr_mmap, memory_order_relaxed) +
+		      vmap_tree_nodes();
+	st->nr_munmap = atomic_load_explicit(&nr_munmap, memory_order_relaxed);
+	st->nr_mremap = atomic_load_explicit(&nr_mremap, memory_order_relaxed);
+	st->nr_mprotect = atomic_load_explicit(&nr_mprotect,
+					       memory_order_relaxed);
+	st->nr_purge = atomic_load_explicit(&nr_purge, memory_order_relaxed);
+	return n;
 }
 
 #define VM_PRINT_MAX 64	/* areas printed by vmalloc_print */

@@ -50,6 +50,22 @@ struct vmalloc_stats {
 	size_t nr_purge;	/* madvise(MADV_DONTNEED) calls made so far */
 };
 void vmalloc_get_stats(struct vmalloc_stats *st) __hidden;
+
+/* One live area as vmalloc_print shows it. */
+struct vmalloc_area_info {
+	uintptr_t start, end;	/* the reservation, guard pages included */
+	const void *caller;	/* return address of the allocating call */
+	size_t pages;		/* pages mapped RW */
+};
+/*
+ * For the statistics signal handler (stats_live.c): vmalloc_get_stats and
+ * the first max live areas (those vmalloc_print shows), with vmap_lock
+ * only tried for spin_ns.  Returns the number of areas copied, or -1 if
+ * the lock stayed busy (then nothing is filled).
+ */
+long vmalloc_snapshot_try(struct vmalloc_stats *st,
+			  struct vmalloc_area_info *areas, size_t max,
+			  uint64_t spin_ns) __hidden;
 /* Print live areas in the style of /proc/vmallocinfo (bounded). */
 void vmalloc_print(FILE *out) __hidden;
 /* Unmap every cached area now. */

@@ -46,6 +46,7 @@
 #include "kmalloc.h"
 #include "options.h"
 #include "percpu.h"
+#include "profile.h"
 #include "slab.h"
 #include "vmalloc.h"
 

@@ -308,28 +308,19 @@ static void run_threads(void)
 	}
 }
 
-static pthread_barrier_t warm_barrier;
-
-static void *warm_up(void *arg)
-{
-	pthread_barrier_wait(&warm_barrier);
-	return arg;
-}
-
+/*
+ * Steady state first: one round before the baseline, so that what the
+ * round leaves allocated by design stays out of the comparison (glibc
+ * keeps the stacks and thread descriptors of joined threads, and kmem's
+ * purge thread, started by the first frees, has a DTV in the heap).
+ */
 START_TEST(random_page_api_merges_back)
 {
 	struct buddyinfo before, after;
-	pthread_t t[NR_THREADS];
 
-	/* What threads leave allocated in malloc (glibc keeps the stacks
-	 * and thread descriptors of joined threads for reuse) is allocated
-	 * before the baseline: as many threads at once as the stress. */
-	pthread_barrier_init(&warm_barrier, NULL, NR_THREADS);
-	for (int i = 0; i < NR_THREADS; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, warm_up, NULL), 0);
-	for (int i = 0; i < NR_THREADS; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&warm_barrier);
+	run_threads();
+	ck_assert_msg(atomic_load(&failures) == 0, "%d failures, first: %s",
+		      atomic_load(&failures), failure);
 	kmem_trim();
 	read_buddyinfo(&before);
 	run_threads();
@@ -341,27 +332,35 @@ START_TEST(random_page_api_merges_back)
 }
 END_TEST
 
-/* The same in one thread, with every block freed in address order
- * reversed, and in DMA32 too (a zone of its own). */
-START_TEST(every_order_in_both_zones_merges_back)
+/* Every order, 4 blocks each, in both zones, freed in reverse. */
+static void every_order_round(void)
 {
 	static const gfp_t gfps[] = { GFP_KERNEL, GFP_DMA32 };
-	struct buddyinfo before, after;
 	unsigned long v[2][ORDERS][4];
 
-	kmem_trim();
-	read_buddyinfo(&before);
 	for (int z = 0; z < 2; z++)
 		for (unsigned int o = 0; o < ORDERS; o++)
 			for (int k = 0; k < 4; k++) {
 				v[z][o][k] = __get_free_pages(gfps[z], o);
-				ck_assert_msg(v[z][o][k] != 0, "order %u", o);
+				CHECK(v[z][o][k] != 0, "order %u", o);
 				memset((void *)v[z][o][k], 0x5a, PAGE_SIZE);
 			}
 	for (int z = 1; z >= 0; z--)
 		for (int o = ORDERS - 1; o >= 0; o--)
 			for (int k = 3; k >= 0; k--)
 				free_pages(v[z][o][k], (unsigned int)o);
+}
+
+/* The same in one thread, with every block freed in address order
+ * reversed, and in DMA32 too (a zone of its own). */
+START_TEST(every_order_in_both_zones_merges_back)
+{
+	struct buddyinfo before, after;
+
+	every_order_round();	/* steady state, as above */
+	kmem_trim();
+	read_buddyinfo(&before);
+	every_order_round();
 	kmem_trim();
 	read_buddyinfo(&after);
 	assert_merged(&before, &after);

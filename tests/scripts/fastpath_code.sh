@@ -25,12 +25,12 @@
 # function  mode    instructions on the   the hit path
 #                   longest hit path      ends in
 BOUNDS='
-malloc      rseq    30                    ret
-malloc      thread  44                    ret
-free        rseq    44                    ret
-free        thread  53                    ret
-calloc      rseq    37                    memset
-calloc      thread  51                    memset
+malloc      rseq    32                    ret
+malloc      thread  46                    ret
+free        rseq    46                    ret
+free        thread  55                    ret
+calloc      rseq    39                    memset
+calloc      thread  53                    memset
 '
 # ---- end of bounds -----------------------------------------------------
 
