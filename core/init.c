@@ -19,6 +19,7 @@
 #include "kmalloc.h"
 #include "options.h"
 #include "os.h"
+#include "fault.h"
 #include "profile.h"
 #include "reserve.h"
 #include "slab.h"
@@ -58,6 +59,7 @@ void __kmem_init(void)
 		atomic_store_explicit(&kmem_init_state, KMEM_UP,
 				      memory_order_release);
 		stats_live_init();
+		fault_init();
 		init_depth--;
 	}
 	kmem_unlock(&init_lock);

@@ -242,6 +242,11 @@ static inline bool kmem_lock_held(kmem_lock_t *l)
 	return atomic_load_explicit(&l->val, memory_order_relaxed) != 0;
 }
 
+/* gfp bits of kmem's own, above the public ones of <kmem.h>:
+ * __GFP_KMEM_QUARANTINE: a vmalloc area whose free keeps it inaccessible
+ * for a while (sampled blocks, KMEM_DEBUG's large blocks). */
+#define __GFP_KMEM_QUARANTINE 0x40000000u
+
 /* gfp's way of taking a lock on an allocation path: __GFP_NOBLOCK
  * (GFP_ATOMIC, GFP_NOWAIT) never waits. */
 static __always_inline bool kmem_lock_gfp(kmem_lock_t *l, gfp_t gfp)
@@ -312,6 +317,10 @@ __attribute__((noreturn)) void kmem_panic(const char *fmt, ...) __printf(1, 2) _
  * which case return and let the caller drop the operation.
  */
 void kmem_report_error(const char *fmt, ...) __printf(1, 2) __hidden;
+/* A report of several lines: the first line (as kmem_report_error's),
+ * then the caller's details, then kmem_report_end() applies KMEM_ABORT. */
+void kmem_report_begin(const char *fmt, ...) __printf(1, 2) __hidden;
+void kmem_report_end(void) __hidden;
 
 /* ---- assertions at three levels (conventions.md, rule 5) ---- */
 

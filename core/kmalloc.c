@@ -59,11 +59,14 @@
 #include <string.h>
 
 #include "debug.h"
+#include "kfence.h"
 #include "options.h"
 #include "percpu.h"
+#include "profile.h"
 #include "purge.h"
 #include "reserve.h"
 #include "slab.h"
+#include "stacktrace.h"
 #include "vmalloc.h"
 
 const unsigned int kmalloc_class_size[NR_KMALLOC_CLASSES] = {
@@ -89,6 +92,9 @@ static size_t kmalloc_class_align[NR_KMALLOC_CLASSES];
 /* Sizes from here go to vmalloc (KMEM_VMALLOC_THRESHOLD, bounded by the
  * largest buddy block). */
 static size_t vmalloc_threshold = 1UL << 20;
+/* KMEM_DEBUG: every block above the slab classes is a vmalloc area, with
+ * guard pages on both sides, quarantined when freed (kmalloc_init). */
+static gfp_t large_gfp;
 static _Atomic size_t large_bytes;	/* bytes in live page runs */
 
 unsigned int kmalloc_index(size_t size)
@@ -242,21 +248,23 @@ static void mark_run(struct page *page, size_t nr, size_t size)
 }
 
 /* A run of pages for size bytes aligned to align (a power of two). */
-static void *__kmalloc_large(size_t size, size_t align, gfp_t gfp)
+static void *__kmalloc_large(size_t size, size_t align, gfp_t gfp,
+			     unsigned long ip)
 {
 	size_t nr, span;
 	unsigned int order;
 	struct page *page;
 
 	if (size >= vmalloc_threshold || align > (PAGE_SIZE << MAX_ORDER))
-		return __vmalloc(size, MAX(align, PAGE_SIZE), gfp);
+		return __vmalloc_ip(size, MAX(align, PAGE_SIZE), gfp | large_gfp,
+				    ip);
 	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	if (nr == 0)
 		nr = 1;
 	span = MAX(nr, align >> PAGE_SHIFT);
 	order = order_of_pages(span);
 	if (order > MAX_ORDER)
-		return __vmalloc(size, MAX(align, PAGE_SIZE), gfp);
+		return __vmalloc_ip(size, MAX(align, PAGE_SIZE), gfp, ip);
 	page = __alloc_pages(gfp, order);
 	if (!page)
 		return NULL;
@@ -268,9 +276,10 @@ static void *__kmalloc_large(size_t size, size_t align, gfp_t gfp)
 	return page_address(page);
 }
 
-static void *kmalloc_large(size_t size, size_t align, gfp_t gfp)
+static void *kmalloc_large(size_t size, size_t align, gfp_t gfp,
+			   unsigned long ip)
 {
-	void *p = __kmalloc_large(size, align, gfp);
+	void *p = __kmalloc_large(size, align, gfp, ip);
 
 	vg_large_alloc(p, size, gfp);
 	return p;
@@ -309,19 +318,55 @@ static void large_free(struct page *page)
 
 /* ---- the internal interface (kmalloc.h) ---- */
 
+static void *kmalloc_try(size_t size, size_t align, gfp_t gfp,
+			 unsigned long ip);
+
 /*
- * The sampling countdown of this CPU or thread ran out: the maintenance
- * that allocation paths do (purge_tick; the purge thread, once started,
- * does it itself).  Returns a block when the allocation was served by a
- * sampler, else NULL: allocate normally.
+ * The per-CPU countdown ran out and something is due (percpu_sample_due):
+ * the allocation paths' maintenance (purge_tick; the purge thread, once
+ * started, does it itself), a guard sample (kfence.c), a heap-profile
+ * sample.  Returns the block when a sampler served the allocation, else
+ * NULL: allocate normally.
+ *
+ * A profiled block must come back through a slow free, where
+ * prof_record_free sees it: a small one is given a page run of its own
+ * (as jemalloc promotes its sampled objects), whose free is never a fast
+ * path; larger ones take the page-run and vmalloc paths anyway.
  */
-static __noinline void *kmalloc_sample(size_t size, size_t align, gfp_t gfp,
-				       unsigned long ip)
+static __noinline void *kmalloc_sample(size_t size, gfp_t gfp,
+				       unsigned long ip, unsigned int due)
 {
-	(void)size, (void)align, (void)ip;
-	if (!(gfp & __GFP_NOBLOCK))
+	void *p = NULL;
+
+	if ((due & PCPU_DUE_TICK) && !(gfp & __GFP_NOBLOCK))
 		purge_tick();
-	return NULL;
+	if (gfp & (__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM))
+		return NULL;	/* the pool is in no particular zone */
+	if ((due & PCPU_DUE_GUARD) && size <= KFENCE_MAX_SIZE) {
+		p = kfence_alloc(size, gfp, ip);
+	} else if ((due & PCPU_DUE_GUARD) && size < vmalloc_threshold) {
+		/* Too big for the pool: an area with guard pages, kept
+		 * inaccessible for a while after its free. */
+		p = __vmalloc_ip(size, PAGE_SIZE, gfp | __GFP_KMEM_QUARANTINE,
+				 ip);
+		vg_large_alloc(p, size, gfp);
+	}
+	if ((due & PCPU_DUE_PROF) && prof_enabled()) {
+		unsigned long ips[KMEM_STACK_MAX];
+		unsigned int n;
+
+		if (!p && size <= KMALLOC_MAX_CACHE_SIZE)
+			p = kmalloc_large(MAX(size, (size_t)1), PAGE_SIZE, gfp,
+					  ip);
+		if (!p)
+			p = kmalloc_try(size, KMALLOC_MIN_SIZE, gfp, ip);
+		if (p) {
+			n = kmem_stack_capture_from(ips, KMEM_STACK_MAX, ip);
+			prof_record_stack(p, size, prof_sample_weight(size),
+					  ips, n);
+		}
+	}
+	return p;
 }
 
 /*
@@ -332,9 +377,6 @@ static __noinline void *kmalloc_sample(size_t size, size_t align, gfp_t gfp,
  * up only because a fork took long, the request waits for the fork after
  * all: slower, but never a failure a program could not explain.
  */
-static void *kmalloc_try(size_t size, size_t align, gfp_t gfp,
-			 unsigned long ip);
-
 static __noinline void *kmalloc_fallback(size_t size, size_t align, gfp_t gfp,
 					 unsigned long ip)
 {
@@ -369,12 +411,12 @@ static void *kmalloc_try(size_t size, size_t align, gfp_t gfp,
 			     c < NR_KMALLOC_CLASSES; c++)
 				if (kmalloc_class_align[c] >= align)
 					return kmalloc_slab_alloc(c, size, gfp, ip);
-		return kmalloc_large(MAX(size, 1), align, gfp);
+		return kmalloc_large(MAX(size, 1), align, gfp, ip);
 	}
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
 		return kmalloc_slab_alloc(kmalloc_size_class(size), size, gfp,
 					  ip);
-	return kmalloc_large(size, PAGE_SIZE, gfp);
+	return kmalloc_large(size, PAGE_SIZE, gfp, ip);
 }
 
 static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
@@ -382,8 +424,10 @@ static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
 {
 	void *p;
 
-	if (unlikely(percpu_sample_due())) {
-		p = kmalloc_sample(size, 16, gfp, ip);
+	unsigned int due = percpu_sample_due(size);
+
+	if (unlikely(due)) {
+		p = kmalloc_sample(size, gfp, ip, due);
 		if (p)
 			return p;
 	}
@@ -428,7 +472,8 @@ void *__kmalloc_aligned_track(size_t size, size_t align, gfp_t gfp,
 	return kmalloc_aligned_ip(size, align, gfp, ip);
 }
 
-enum kmalloc_kind { KM_BAD, KM_SLAB, KM_LARGE, KM_VMALLOC, KM_RESERVE };
+enum kmalloc_kind { KM_BAD, KM_SLAB, KM_LARGE, KM_VMALLOC, KM_RESERVE,
+		    KM_GUARD };
 
 /*
  * What p is, with every check: a kmalloc block's kind and, for slab
@@ -467,6 +512,8 @@ static enum kmalloc_kind classify(const void *p, const char *caller,
 				  caller, p, flags);
 		return KM_BAD;
 	}
+	if (kfence_owns(p))
+		return KM_GUARD;
 	if (is_vmalloc_addr(p))
 		return KM_VMALLOC;
 	/* Freed, inside or before an area, or a stranger: it says which. */
@@ -494,12 +541,19 @@ static __always_inline void kfree_ip(void *p, const char *caller,
 		reserve_free(p, caller);
 		break;
 	case KM_LARGE:
+		if (prof_enabled())
+			prof_record_free(p);
 		vg_large_free(p);
 		large_free(page);
 		break;
 	case KM_VMALLOC:
+		if (prof_enabled())
+			prof_record_free(p);
 		vg_large_free(p);
 		__vfree(p);
+		break;
+	case KM_GUARD:
+		kfence_free(p, caller, ip);
 		break;
 	case KM_BAD:
 		break;
@@ -551,6 +605,11 @@ size_t __ksize(const void *p, const char *caller)
 		return page->nr_pages << PAGE_SHIFT;
 	case KM_VMALLOC:
 		return vmalloc_usable_size(p);
+	case KM_GUARD: {
+		size_t n = kfence_ksize(p, caller);
+
+		return n == SIZE_MAX ? 0 : n;
+	}
 	case KM_BAD:
 		break;
 	}
@@ -605,6 +664,8 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 		if (new_size >= vmalloc_threshold) {
 			kmem_bailed = BAIL_NONE;
 			q = __vrealloc(p, new_size);
+			if (q && q != p && prof_enabled())
+				prof_record_free(p);
 			if (unlikely(debug_valgrind) && q) {
 				/* The contents moved with the mapping. */
 				VALGRIND_FREELIKE_BLOCK(p, 0);
@@ -614,6 +675,12 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 				return q;
 			/* No lock for the area: move it like a small one. */
 		}
+		break;
+	case KM_GUARD:
+		/* A sampled block always moves: its page is its own. */
+		old = kfence_ksize(p, "krealloc");
+		if (old == SIZE_MAX)
+			return NULL;
 		break;
 	case KM_RESERVE:
 		old = reserve_usable_size(p, "krealloc");
@@ -707,6 +774,14 @@ int kmalloc_init(void)
 		percpu_caches[c] = kmalloc_class_debug[c] ? NULL : s;
 		sizes[c] = size;
 	}
+	for (c = 0; c < NR_KMALLOC_CLASSES && !debug_valgrind; c++)
+		if (kmalloc_class_debug[c]) {
+			/* KMEM_DEBUG: large blocks get guard pages and a
+			 * quarantine too (valgrind has its own). */
+			vmalloc_threshold = KMALLOC_MAX_CACHE_SIZE + 1;
+			large_gfp = __GFP_KMEM_QUARANTINE;
+			break;
+		}
 	return percpu_setup(percpu_caches, sizes, NR_KMALLOC_CLASSES);
 }
 

@@ -38,7 +38,7 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 	[OPT_SHUFFLE] = { "KMEM_SHUFFLE", OPT_SIZE, 512, NULL,
 		"a new slab hands its objects out in groups of this many bytes of neighbours, the groups in random order (1: every object shuffled, 0: address order)" },
 	[OPT_SAMPLE] = { "KMEM_SAMPLE", OPT_SIZE, 0, NULL,
-		"on average one allocation per this many bytes allocated is sampled (0: none)" },
+		"guard sampling: one allocation per this many bytes allocated, on average, gets a page of its own between guard pages and is reported with its stacks when overrun or used after free (0: none; 1: every allocation up to 4 KiB)" },
 	[OPT_PURGE_THREAD] = { "KMEM_PURGE_THREAD", OPT_BOOL, 1, NULL,
 		"a background thread returns freed memory after the purge delay, even if the program does nothing (0: only allocations do)" },
 	[OPT_PROF] = { "KMEM_PROF", OPT_SIZE, 0, NULL,
@@ -51,6 +51,8 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"signal that asks for live statistics (kmem stat/top/profile PID): 61 is SIGRTMAX-3; 0: off" },
 	[OPT_THP] = { "KMEM_THP", OPT_STRING, 0, "large",
 		"transparent huge pages for kmem's memory: large (vmalloc areas >= 2 MiB, heap beyond 64 MiB), always, never, system (the kernel's setting)" },
+	[OPT_FAULT_REPORT] = { "KMEM_FAULT_REPORT", OPT_BOOL, 1, NULL,
+		"a SIGSEGV on one of kmem's guard pages (sampled blocks, large blocks) is reported, naming the block, before the process dies (only if the program has no SIGSEGV handler)" },
 };
 
 /* Before options_init() runs, errors abort. */

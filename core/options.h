@@ -32,6 +32,7 @@ enum kmem_option {
 	OPT_PROF_DUMP,		/* string: file the profile is written to at exit */
 	OPT_SIGNAL,		/* signal answered with live statistics; 0 = off */
 	OPT_THP,		/* string: system | never | always | large */
+	OPT_FAULT_REPORT,	/* bool: report faults on kmem's guard pages */
 	NR_KMEM_OPTIONS
 };
 

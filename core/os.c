@@ -533,21 +533,51 @@ void os_yield(void)
 
 /* ---- signals and huge pages ---- */
 
-int os_signal_install(int sig, void (*fn)(int, void *, void *))
+int os_signal_install(int sig, void (*fn)(int, void *, void *), bool onstack)
 {
 	struct sigaction sa, old;
+	int saved = errno, err = 0;
 
 	/* glibc's sigaction, not the raw call: it supplies the sa_restorer
 	 * trampoline that x86-64 needs.  It does not allocate. */
 	if (sigaction(sig, NULL, &old))
-		return errno;
-	if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
-		return EBUSY;
+		err = errno;
+	else if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
+		err = EBUSY;
+	if (!err) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void *)fn;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART | (onstack ? SA_ONSTACK : 0);
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(sig, &sa, NULL))
+			err = errno;
+	}
+	errno = saved;	/* this may run inside malloc */
+	return err;
+}
+
+bool os_signal_is(int sig, void (*fn)(int, void *, void *))
+{
+	struct sigaction cur;
+	int saved = errno;
+	bool is = !sigaction(sig, NULL, &cur) && (cur.sa_flags & SA_SIGINFO) &&
+		  cur.sa_sigaction ==
+			  (void (*)(int, siginfo_t *, void *))(void *)fn;
+
+	errno = saved;
+	return is;
+}
+
+void os_signal_default(int sig)
+{
+	struct sigaction sa;
+	int saved = errno;
+
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void *)fn;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL) ? errno : 0;
+	sigaction(sig, &sa, NULL);
+	errno = saved;
 }
 
 int os_thp_advise(void *addr, size_t len, bool huge)

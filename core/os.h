@@ -121,11 +121,17 @@ int os_membarrier(int cmd, unsigned int flags, int cpu) __hidden;
 
 /*
  * Install fn as the SA_SIGINFO handler of sig (SA_RESTART, sig blocked
- * while it runs), only if the signal's disposition is still the default
+ * while it runs; onstack: SA_ONSTACK, on the thread's alternate stack if
+ * it has one), only if the signal's disposition is still the default
  * one: a program's own handler is never replaced.  Returns 0, EBUSY (the
- * program handles sig) or an errno value.
+ * program handles sig) or an errno value; errno is left as it was.
  */
-int os_signal_install(int sig, void (*fn)(int, void *, void *)) __hidden;
+int os_signal_install(int sig, void (*fn)(int, void *, void *),
+		      bool onstack) __hidden;
+/* Is fn the handler of sig now? */
+bool os_signal_is(int sig, void (*fn)(int, void *, void *)) __hidden;
+/* Back to SIG_DFL. */
+void os_signal_default(int sig) __hidden;
 
 /* Transparent huge pages for [addr, addr+len): MADV_HUGEPAGE (huge) or
  * MADV_NOHUGEPAGE (!huge).  Returns 0 or an errno value. */

@@ -58,6 +58,7 @@
 #include "fork.h"
 #include "options.h"
 #include "os.h"
+#include "profile.h"
 #include "slab.h"
 
 #define PCPU_MAX_BATCH 64	/* objects moved per refill or drain */
@@ -99,7 +100,12 @@ static size_t class_size[PCPU_MAX_CLASSES];
 static uint32_t class_cap[PCPU_MAX_CLASSES];
 static uint32_t class_batch[PCPU_MAX_CLASSES];
 static size_t region_max_cached;	/* bytes of objects a region may hold */
-static int64_t sample_interval = INT64_MAX / 2; /* bytes between samples */
+static int64_t guard_rate;	/* KMEM_SAMPLE: mean bytes between guard samples */
+/* Without a region (mode off, or a thread without one): a countdown of
+ * this thread's own, decremented by percpu_sample_due itself. */
+static __thread struct pcpu_sampler thread_sampler
+	__attribute__((tls_model("initial-exec")));
+static void sampler_init(struct pcpu_sampler *sm);
 
 /* CPU regions: 0 untouched, 1 being set up, 2 ready. */
 static _Atomic uint8_t region_state[PCPU_MAX_REGIONS];
@@ -139,7 +145,7 @@ static void region_init(struct pcpu_region_hdr *r)
 {
 	for (unsigned int c = 0; c < nr_classes; c++)
 		WRITE_ONCE(region_chunk(r, c)->cap, class_cap[c]);
-	WRITE_ONCE(r->sample_left, sample_interval);
+	sampler_init(&r->sample);
 }
 
 /* Give n objects of class cls to the depot, and what it cannot take to
@@ -488,14 +494,26 @@ void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp)
 	got = take_batch(s, cls, gfp, buf, class_batch[cls]);
 	if (!got)
 		return NULL;
-	obj = buf[--got];
+	/* Hand the batch out in its own order (the slab's: ascending
+	 * addresses within a shuffle group): the caller gets buf[0], and the
+	 * rest go onto the stack reversed, so that buf[1] comes off next.
+	 * The neighbour after a block is then, most of the time, a free
+	 * object of the same slab, whose free tag catches an overflow. */
+	obj = buf[0];
+	for (unsigned int i = 1, j = got - 1; i < j; i++, j--) {
+		void *t = buf[i];
+
+		buf[i] = buf[j];
+		buf[j] = t;
+	}
+	got--;
 	if (got) {
 		m = slow_path_setup();
 		if (m != PCPU_OFF)
-			taken = region_push_batch(m, cls, buf, got);
+			taken = region_push_batch(m, cls, buf + 1, got);
 		slow_path_done(m);
 		if (taken < got)
-			flush_objects(cls, buf + taken, got - taken);
+			flush_objects(cls, buf + 1 + taken, got - taken);
 	}
 	return obj;
 }
@@ -519,9 +537,88 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 	flush_objects(cls, buf, n);
 }
 
-bool percpu_sample_due(void)
+/* With nothing else due the countdown still runs out every
+ * PCPU_TICK_BYTES allocated on a CPU: the allocation paths' maintenance
+ * (purge_tick) when there is no purge thread. */
+#define PCPU_TICK_BYTES (4L << 20)
+#define SAMPLE_NEVER (INT64_MAX / 4)
+
+static uint64_t sampler_random(struct pcpu_sampler *sm)
+{
+	uint64_t x = sm->rnd;
+
+	if (!x)
+		x = os_random_u64() | 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	sm->rnd = x;
+	return x;
+}
+
+/* Uniform in [1, 2 * guard_rate]: mean guard_rate, and where the next
+ * sample falls cannot be predicted (GWP-ASan draws the same way). */
+static int64_t guard_interval(struct pcpu_sampler *sm)
+{
+	if (!guard_rate)
+		return SAMPLE_NEVER;
+	return 1 + (int64_t)(sampler_random(sm) % (2 * (uint64_t)guard_rate));
+}
+
+static int64_t prof_interval(void)
+{
+	return prof_enabled() ? (int64_t)prof_next_interval() : SAMPLE_NEVER;
+}
+
+static void sampler_arm(struct pcpu_sampler *sm)
+{
+	int64_t next = MIN(sm->tick_left, MIN(sm->guard_left, sm->prof_left));
+
+	next = MAX(next, (int64_t)1);
+	sm->armed = next;
+	WRITE_ONCE(sm->left, next - 1);	/* due once it goes below 0 */
+}
+
+static void sampler_init(struct pcpu_sampler *sm)
+{
+	sm->tick_left = PCPU_TICK_BYTES;
+	sm->guard_left = guard_interval(sm);
+	sm->prof_left = prof_interval();
+	sampler_arm(sm);
+}
+
+/* The countdown ran out: which events are due (racy between threads on
+ * one CPU: a lost update only moves the next event a little). */
+static unsigned int sampler_due(struct pcpu_sampler *sm)
+{
+	int64_t used = sm->armed - READ_ONCE(sm->left);
+	unsigned int due = 0;
+
+	if (!sm->armed) {	/* never armed: left counted from 0 */
+		sm->tick_left = PCPU_TICK_BYTES;
+		sm->guard_left = guard_interval(sm);
+		sm->prof_left = prof_interval();
+	}
+	if ((sm->tick_left -= used) <= 0) {
+		due |= PCPU_DUE_TICK;
+		sm->tick_left = PCPU_TICK_BYTES;
+	}
+	if ((sm->guard_left -= used) <= 0) {
+		due |= PCPU_DUE_GUARD;
+		sm->guard_left = guard_interval(sm);
+	}
+	if ((sm->prof_left -= used) <= 0) {
+		due |= PCPU_DUE_PROF;
+		sm->prof_left = prof_interval();
+	}
+	sampler_arm(sm);
+	return due;
+}
+
+unsigned int percpu_sample_due(size_t size)
 {
 	struct pcpu_region_hdr *r = NULL;
+	struct pcpu_sampler *sm;
 
 	if (pcpu.mode == PCPU_RSEQ && rseq_registered()) {
 		uint32_t cpu = rseq_index();
@@ -530,28 +627,26 @@ bool percpu_sample_due(void)
 		    atomic_load_explicit(&region_state[cpu],
 					 memory_order_acquire) == 2)
 			r = cpu_region(cpu);
-	} else {
+	} else if (pcpu.mode == PCPU_THREAD) {
 		r = pcpu_thread_region;
 	}
-	if (!r || READ_ONCE(r->sample_left) >= 0)
-		return false;
-	/* Racy with other threads on this CPU: a lost update only moves
-	 * the next sample a little. */
-	WRITE_ONCE(r->sample_left, sample_interval);
-	return true;
+	if (r) {
+		sm = &r->sample;
+	} else {
+		/* No fast path counted this allocation: count it here. */
+		sm = &thread_sampler;
+		sm->left -= (int64_t)size;
+	}
+	if (likely(READ_ONCE(sm->left) >= 0))
+		return 0;
+	return sampler_due(sm);
 }
-
-/* With sampling off the countdown still runs out every
- * PCPU_TICK_BYTES allocated on a CPU: the allocation paths' maintenance
- * (purge_tick) when there is no purge thread. */
-#define PCPU_TICK_BYTES (4L << 20)
 
 void percpu_sample_rearm(void)
 {
-	int64_t want = (int64_t)kmem_opt(OPT_SAMPLE);
-
-	sample_interval = (want > 0 ? MIN(want, (int64_t)PCPU_TICK_BYTES)
-				    : PCPU_TICK_BYTES) - 1;
+	guard_rate = (int64_t)kmem_opt(OPT_SAMPLE);
+	if (guard_rate < 0 || guard_rate > SAMPLE_NEVER)
+		guard_rate = 0;
 }
 
 /* ---- setup, statistics, drain, fork ---- */

@@ -47,11 +47,24 @@ struct pcpu_chunk {
 _Static_assert(sizeof(struct pcpu_chunk) == (1u << PCPU_CHUNK_SHIFT),
 	       "a chunk fills its 2 KiB exactly");
 
+/*
+ * The countdown of bytes allocated until something is due on an
+ * allocation path (percpu_sample_due): the next guard sample, the next
+ * heap-profile sample, the next maintenance tick.  The fast paths only
+ * subtract from left; the slow path then works out which of the three
+ * came due and arms left with the nearest.
+ */
+struct pcpu_sampler {
+	int64_t left;			/* bytes until the nearest event */
+	int64_t armed;			/* what left was armed with */
+	int64_t guard_left, prof_left, tick_left;
+	uint64_t rnd;			/* xorshift state of the intervals */
+};
+
 struct pcpu_region_hdr {
-	int64_t sample_left;		/* bytes until the next sampled malloc */
+	struct pcpu_sampler sample;	/* sample.left first: the fast paths */
 	uint32_t busy;			/* thread mode: a fast path is running */
 	uint32_t activity;		/* slow paths seen (idle drain) */
-	uint64_t rnd;			/* state of the reuse randomisation */
 	uint32_t order;			/* thread mode: buddy order of the region */
 	uint32_t _pad;
 };
@@ -143,8 +156,8 @@ static __always_inline void *thread_pop(uintptr_t chunk, size_t size)
 	barrier();
 	c = thread_chunk(r, chunk);
 	cur = c->cur;
-	r->sample_left -= (int64_t)size;
-	if (likely(cur && r->sample_left >= 0)) {
+	r->sample.left -= (int64_t)size;
+	if (likely(cur && r->sample.left >= 0)) {
 		obj = c->slot[cur - 1];
 		c->cur = cur - 1;
 	}
@@ -225,9 +238,13 @@ static __always_inline bool percpu_push(uintptr_t chunk, void *obj,
  */
 void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp) __hidden;
 void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj) __hidden;
-/* The sampling countdown of this CPU or thread ran out (or was never
- * set): true once if this allocation is to be sampled; rearms it. */
-bool percpu_sample_due(void) __hidden;
+/* What came due on this allocation (percpu_sample_due). */
+#define PCPU_DUE_GUARD 1u	/* a guard sample (KMEM_SAMPLE) */
+#define PCPU_DUE_PROF 2u	/* a heap-profile sample (KMEM_PROF) */
+#define PCPU_DUE_TICK 4u	/* the allocation paths' maintenance */
+/* The countdown of this CPU or thread ran out (or was never set): what
+ * is due on this allocation of size bytes, 0 if nothing; rearms it. */
+unsigned int percpu_sample_due(size_t size) __hidden;
 
 /* "rseq (...)", "thread (...)" or "off (...)". */
 const char *percpu_mode_name(void) __hidden;

@@ -3,8 +3,8 @@
  * core/printk.c - messages and reports that never allocate.
  *
  * Layer: utility beside os.c, usable from every layer.  Owns a small
- * vsnprintf (%s %c %d %i %u %x %p %zu %lu %ld %llu %%, with width, '0' and
- * '-' flags) that formats on the caller's stack, and the report/abort
+ * vsnprintf (%s %c %d %i %u %x %p %zu %lu %ld %llu %%, with width, '0',
+ * '-' and '#' flags) that formats on the caller's stack, and the report/abort
  * policy (KMEM_ABORT).  Output goes out with one write(2) per message, so
  * concurrent reports do not interleave within a line.  struct kmem_out
  * (internal.h) writes longer texts (statistics, profiles) in pieces.
@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "options.h"
 #include "os.h"
+#include "stacktrace.h"
 
 struct outbuf {
 	char *buf;
@@ -63,7 +64,7 @@ int kmem_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	struct outbuf o = { buf, size, 0 };
 
 	for (; *fmt; fmt++) {
-		bool zero = false, left = false;
+		bool zero = false, left = false, alt = false;
 		int width = 0, lng = 0;
 
 		if (*fmt != '%') {
@@ -76,6 +77,8 @@ int kmem_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				zero = true;
 			else if (*fmt == '-')
 				left = true;
+			else if (*fmt == '#')
+				alt = true;
 			else
 				break;
 		}
@@ -125,7 +128,7 @@ int kmem_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 						   : va_arg(ap, unsigned int);
 
 			put_num(&o, v, *fmt == 'x' ? 16 : 10, false, width, zero,
-				left, NULL);
+				left, alt && *fmt == 'x' && v ? "0x" : NULL);
 			break;
 		}
 		case 'p':
@@ -277,19 +280,40 @@ void kmem_panic(const char *fmt, ...)
 	abort();
 }
 
-void kmem_report_error(const char *fmt, ...)
+static void report_vbegin(const char *fmt, va_list ap)
 {
 	char msg[768];
+
+	kmem_vsnprintf(msg, sizeof(msg), fmt, ap);
+	kmem_probe(report, "error", msg, NULL);
+	kmem_pr_err("ERROR: %s", msg);
+}
+
+void kmem_report_begin(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	kmem_vsnprintf(msg, sizeof(msg), fmt, ap);
+	report_vbegin(fmt, ap);
 	va_end(ap);
-	kmem_probe(report, "error", msg, NULL);
-	kmem_pr_err("ERROR: %s", msg);
+}
+
+void kmem_report_end(void)
+{
 	if (kmem_opt(OPT_ABORT)) {
 		os_write(2, "kmem: aborting (KMEM_ABORT=0 reports and continues)\n",
 			 53);
 		abort();
 	}
+}
+
+void kmem_report_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_vbegin(fmt, ap);
+	va_end(ap);
+	kmem_stack_print_here("detected at");
+	kmem_report_end();
 }

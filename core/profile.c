@@ -234,19 +234,20 @@ static void index_rebuild(void)
 
 /* ---- recording ---- */
 
-__noinline void __prof_record_alloc(const void *p, size_t size,
-				    size_t weight_bytes, unsigned int skip)
+void prof_record_stack(const void *p, size_t size, size_t weight_bytes,
+		       const unsigned long *ips, unsigned int n)
 {
-	unsigned long ips[KMEM_STACK_MAX];
 	struct prof_sample *s;
-	unsigned int n;
 	uint32_t v;
 
 	if (!slots || !p)
 		return;
-	/* Outside the lock: the unwinder takes its time. */
-	n = kmem_stack_capture(ips, KMEM_STACK_MAX, skip + 1);
-	kmem_lock(&prof_lock);
+	/* Never wait for the lock this thread holds (a signal handler that
+	 * interrupted the profiler) or for a fork: drop the sample. */
+	if (!kmem_lock_safe(&prof_lock)) {
+		atomic_fetch_add_explicit(&nr_dropped, 1, memory_order_relaxed);
+		return;
+	}
 	v = index_find(p, NULL);
 	if (v) {
 		/* p was freed without prof_record_free and handed out
@@ -281,6 +282,19 @@ __noinline void __prof_record_alloc(const void *p, size_t size,
 	atomic_fetch_add_explicit(&nr_recorded, 1, memory_order_relaxed);
 }
 
+__noinline void __prof_record_alloc(const void *p, size_t size,
+				    size_t weight_bytes, unsigned int skip)
+{
+	unsigned long ips[KMEM_STACK_MAX];
+	unsigned int n;
+
+	if (!slots || !p)
+		return;
+	/* Outside the lock: the unwinder takes its time. */
+	n = kmem_stack_capture(ips, KMEM_STACK_MAX, skip + 1);
+	prof_record_stack(p, size, weight_bytes, ips, n);
+}
+
 /* Frames of kmem above the recorded stack: prof_record_alloc itself and
  * the slow half that called it (__prof_record_alloc adds its own). */
 __noinline void prof_record_alloc(const void *p, size_t size,
@@ -302,9 +316,8 @@ void prof_record_free(const void *p)
 		seq = atomic_load_explicit(&index_seq, memory_order_acquire);
 		v = (seq & 1) ? 1 : index_find(p, NULL);
 	} while (atomic_load_explicit(&index_seq, memory_order_acquire) != seq);
-	if (!v)
+	if (!v || !kmem_lock_safe(&prof_lock))
 		return;
-	kmem_lock(&prof_lock);
 	v = index_find(p, &where);
 	if (v) {
 		struct prof_sample *s = &slots[v - 1];

@@ -67,6 +67,9 @@ void prof_record_alloc(const void *p, size_t size,
 /* The same, leaving out `skip` frames of kmem's own above the caller. */
 void __prof_record_alloc(const void *p, size_t size, size_t weight_bytes,
 			 unsigned int skip) __hidden;
+/* The same with a stack the caller took (ips[0..n), innermost first). */
+void prof_record_stack(const void *p, size_t size, size_t weight_bytes,
+		       const unsigned long *ips, unsigned int n) __hidden;
 /* p is freed: forget its sample if it has one. */
 void prof_record_free(const void *p) __hidden;
 

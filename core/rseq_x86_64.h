@@ -107,7 +107,7 @@ static __always_inline void *rseq_pop(ptrdiff_t rs, ptrdiff_t ix,
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]", "%l[fail]")
 		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", "%l[fail]")
-		"subq %[size], (%%rax)\n\t"		/* sample_left */
+		"subq %[size], (%%rax)\n\t"		/* sample.left */
 		"js %l[fail]\n\t"
 		"leaq (%%rax,%[chunk],8), %%rax\n\t"
 		"movl (%%rax), %k[cur]\n\t"

@@ -146,3 +146,43 @@ void kmem_stack_print(int fd, const char *prefix, const unsigned long *ips,
 			     ips[i], sym);
 	}
 }
+
+unsigned int kmem_stack_capture_from(unsigned long *ips, unsigned int max,
+				     unsigned long ip)
+{
+	unsigned int n = kmem_stack_capture(ips, max, 1), i;
+
+	for (i = 0; ip && i < n; i++)
+		if (ips[i] == ip) {
+			memmove(ips, ips + i, (n - i) * sizeof(*ips));
+			return n - i;
+		}
+	return n;
+}
+
+unsigned int kmem_stack_capture_user(unsigned long *ips, unsigned int max)
+{
+	unsigned int n = kmem_stack_capture(ips, max, 1), i = 0;
+	Dl_info self, info;
+
+	if (!dladdr((void *)kmem_stack_capture_user, &self))
+		return n;
+	while (i < n && dladdr((void *)ips[i], &info) &&
+	       info.dli_fbase == self.dli_fbase)
+		i++;
+	if (i == n)	/* kmem is linked into the program: keep it all */
+		return n;
+	memmove(ips, ips + i, (n - i) * sizeof(*ips));
+	return n - i;
+}
+
+void kmem_stack_print_here(const char *what)
+{
+	unsigned long ips[KMEM_STACK_MAX];
+	unsigned int n = kmem_stack_capture_user(ips, 32);
+
+	if (!n)
+		return;
+	kmem_pr_err("  %s (thread %d):", what, os_gettid());
+	kmem_stack_print(2, "kmem:     ", ips, n);
+}

@@ -30,6 +30,23 @@ unsigned int kmem_stack_capture(unsigned long *ips, unsigned int max,
 				unsigned int skip) __hidden;
 
 /*
+ * The same from the frame that returns to ip outwards (ip: the return
+ * address of the program's call into kmem, as the malloc entry points
+ * pass it down): kmem's own frames are left out, however deep the path
+ * that took the stack.  Everything if ip is 0 or not on the stack.
+ */
+unsigned int kmem_stack_capture_from(unsigned long *ips, unsigned int max,
+				     unsigned long ip) __hidden;
+
+/* The same without kmem's own frames (those of the module kmem is in,
+ * found with dladdr: for reports, not for hot paths). */
+unsigned int kmem_stack_capture_user(unsigned long *ips,
+				     unsigned int max) __hidden;
+/* "  <what> (thread N):" and this thread's stack, kmem's frames left
+ * out: the last lines of a report. */
+void kmem_stack_print_here(const char *what) __hidden;
+
+/*
  * "sym+0x12/0x40 (module)" for a return address, else "module+0x1234",
  * else "0x...".  Uses dladdr (no allocation; the dynamic loader's lock):
  * call it where a report is printed, not with a kmem lock held if that can

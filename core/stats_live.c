@@ -340,7 +340,7 @@ void stats_live_init(void)
 			    "are off", sig);
 		return;
 	}
-	err = os_signal_install((int)sig, live_handler);
+	err = os_signal_install((int)sig, live_handler, false);
 	if (!err)
 		live_signal = (int)sig;
 	/* EBUSY: the program's own handler stays; kmem stat says so. */

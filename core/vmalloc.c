@@ -82,6 +82,7 @@
 #include "options.h"
 #include "os.h"
 #include "purge.h"
+#include "stacktrace.h"
 #include "thp.h"
 #include "vmap_tree.h"
 
@@ -101,6 +102,7 @@ enum vm_state {
 	VM_CACHED,	/* freed, still mapped, on vmap_cache */
 	VM_FREEING,	/* freed by a context that could not take vmap_lock,
 			 * on vm_deferred until the next holder caches it */
+	VM_QUARANTINED,	/* freed, kept inaccessible on vmap_quarantine */
 };
 
 struct vm_struct {
@@ -114,6 +116,7 @@ struct vm_struct {
 	struct list_head list;	/* on vmap_live, vmap_cache or vm_free_list */
 	struct vm_struct *deferred_next; /* on vm_deferred (VM_FREEING) */
 	_Atomic int state;	/* enum vm_state */
+	bool quarantine;	/* freed: to vmap_quarantine, not the cache */
 };
 
 /* A range to unmap after dropping vmap_lock. */
@@ -126,6 +129,13 @@ static kmem_lock_t vmap_lock = KMEM_LOCK_INIT;
 static struct list_head vmap_live = LIST_HEAD_INIT(vmap_live);
 static struct list_head vmap_cache = LIST_HEAD_INIT(vmap_cache); /* newest first */
 static struct list_head vm_free_list = LIST_HEAD_INIT(vm_free_list);
+/* Freed areas of sampled blocks and of KMEM_DEBUG's large blocks: no
+ * access (a use after free faults), oldest first, within the bounds
+ * below; their pages are given back, so they cost address space only. */
+static struct list_head vmap_quarantine = LIST_HEAD_INIT(vmap_quarantine);
+static size_t nr_quarantined, quarantined_bytes;
+#define VM_QUARANTINE_MAX 256		/* areas */
+#define VM_QUARANTINE_BYTES (1UL << 30)	/* of address space */
 static size_t nr_live;			/* live areas */
 static _Atomic size_t live_bytes;	/* their rw bytes (also changed by
 					 * the owner of an area, unlocked) */
@@ -186,6 +196,41 @@ static void vm_cache_add_locked(struct vm_struct *vm, uint64_t now)
 	cached_bytes += vm->rw_len;
 }
 
+/*
+ * A freed quarantine area (off vmap_live) goes inaccessible onto
+ * vmap_quarantine; the oldest beyond the bounds are unmapped.  vmap_lock
+ * held across the system calls, so that no other thread unmaps the area
+ * (and a new mapping takes its place) before it is protected: only
+ * sampled and KMEM_DEBUG areas come here.
+ */
+static void vm_struct_put(struct vm_struct *vm);
+
+static void vm_quarantine_locked(struct vm_struct *vm, uint64_t now)
+{
+	count(&nr_purge);
+	os_purge(vm->addr, vm->rw_len);
+	vm_os_mprotect(vm->addr, vm->rw_len, OS_PROT_NONE);
+	vm->freed_ms = now;
+	atomic_store_explicit(&vm->state, VM_QUARANTINED, memory_order_release);
+	list_add_tail(&vm->list, &vmap_quarantine);
+	nr_quarantined++;
+	quarantined_bytes += vm->map_len;
+	while (nr_quarantined > VM_QUARANTINE_MAX ||
+	       quarantined_bytes > VM_QUARANTINE_BYTES) {
+		struct vm_struct *old = list_first_entry(&vmap_quarantine,
+							 struct vm_struct, list);
+
+		list_del(&old->list);
+		nr_quarantined--;
+		quarantined_bytes -= old->map_len;
+		atomic_store_explicit(vmap_tree_slot(old->addr), NULL,
+				      memory_order_release);
+		recent_free[recent_pos++ % VM_RECENT] = (uintptr_t)old->addr;
+		vm_os_munmap(old->map_start, old->map_len);
+		vm_struct_put(old);
+	}
+}
+
 /* vmap_lock held: areas freed while it was taken go to the cache (the
  * bounds are enforced by the next vfree or purge pass). */
 static void vm_drain_deferred_locked(void)
@@ -200,7 +245,10 @@ static void vm_drain_deferred_locked(void)
 		list_del(&vm->list);
 		nr_live--;
 		live_bytes -= vm->rw_len;
-		vm_cache_add_locked(vm, now);
+		if (vm->quarantine)
+			vm_quarantine_locked(vm, now);
+		else
+			vm_cache_add_locked(vm, now);
 		vm = next;
 	}
 }
@@ -522,6 +570,7 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 			cached_bytes -= vm->rw_len;
 			vm->size = len;
 			vm->caller = caller;
+			vm->quarantine = !!(gfp & __GFP_KMEM_QUARANTINE);
 			list_add(&vm->list, &vmap_live);
 			nr_live++;
 			atomic_fetch_add_explicit(&live_bytes, vm->rw_len,
@@ -584,6 +633,7 @@ fresh:
 	vm->map_len = map_len;
 	vm->caller = caller;
 	vm->freed_ms = 0;
+	vm->quarantine = !!(gfp & __GFP_KMEM_QUARANTINE);
 	WRITE_ONCE(vm->addr, p);
 	atomic_store_explicit(&vm->state, VM_LIVE, memory_order_release);
 	list_add(&vm->list, &vmap_live);
@@ -603,6 +653,13 @@ void *__vmalloc(size_t size, size_t align, gfp_t gfp)
 			      __builtin_return_address(0));
 }
 
+void *__vmalloc_ip(size_t size, size_t align, gfp_t gfp, unsigned long ip)
+{
+	return vmalloc_caller(size, align, gfp,
+			      ip ? (const void *)ip
+				 : __builtin_return_address(0));
+}
+
 /* ---- errors ---- */
 
 /* Scan live and cached areas for one whose reservation holds addr;
@@ -620,6 +677,13 @@ static bool vm_containing_locked(uintptr_t addr, struct vm_struct *out,
 			return true;
 		}
 	list_for_each_entry(vm, &vmap_cache, list)
+		if (addr >= (uintptr_t)vm->map_start &&
+		    addr < (uintptr_t)vm->map_start + vm->map_len) {
+			*out = *vm;
+			*cached = true;
+			return true;
+		}
+	list_for_each_entry(vm, &vmap_quarantine, list)
 		if (addr >= (uintptr_t)vm->map_start &&
 		    addr < (uintptr_t)vm->map_start + vm->map_len) {
 			*out = *vm;
@@ -646,7 +710,8 @@ void vmalloc_report_bad(const char *fn, const void *ptr)
 	if (found) {
 		int st = atomic_load_explicit(&vm->state, memory_order_acquire);
 
-		found = st == VM_CACHED || st == VM_FREEING;
+		found = st == VM_CACHED || st == VM_FREEING ||
+			st == VM_QUARANTINED;
 		area = *vm;
 		cached = true;
 	}
@@ -686,6 +751,49 @@ void vmalloc_report_bad(const char *fn, const void *ptr)
 	else
 		kmem_report_error("%s(): %p: pointer was never allocated by "
 				  "kmem", fn, ptr);
+}
+
+bool vmalloc_handle_fault(uintptr_t addr, bool write)
+{
+	struct vm_struct area;
+	bool cached = false, found;
+	char sym[256];
+
+	if (!kmem_lock_for(&vmap_lock, 50 * 1000 * 1000))
+		return false;
+	found = vm_containing_locked(addr, &area, &cached);
+	kmem_unlock(&vmap_lock);
+	if (!found)
+		return false;
+	if (addr < (uintptr_t)area.addr)
+		kmem_report_begin("%s of %p: underflow, %zu bytes before the "
+				  "%sblock %p-%p (%zu bytes), in its guard page",
+				  write ? "write" : "read", (void *)addr,
+				  (size_t)((uintptr_t)area.addr - addr),
+				  cached ? "freed " : "", area.addr,
+				  (char *)area.addr + area.rw_len, area.size);
+	else if (addr >= (uintptr_t)area.addr + area.rw_len)
+		kmem_report_begin("%s of %p: overflow, %zu bytes past the end "
+				  "of the %sblock %p-%p (%zu bytes), in its "
+				  "guard page", write ? "write" : "read",
+				  (void *)addr,
+				  (size_t)(addr - ((uintptr_t)area.addr +
+						   area.rw_len)),
+				  cached ? "freed " : "", area.addr,
+				  (char *)area.addr + area.rw_len, area.size);
+	else if (atomic_load_explicit(&area.state, memory_order_relaxed) ==
+		 VM_QUARANTINED)
+		kmem_report_begin("use after free: %s of %p, %zu bytes into the "
+				  "freed block %p-%p (%zu bytes)",
+				  write ? "write" : "read", (void *)addr,
+				  (size_t)(addr - (uintptr_t)area.addr),
+				  area.addr, (char *)area.addr + area.rw_len,
+				  area.size);
+	else
+		return false;	/* a fault inside the block is not ours */
+	kmem_stack_symbolize(sym, sizeof(sym), (unsigned long)area.caller);
+	kmem_pr_err("  the block was allocated at %s", sym);
+	return true;
 }
 
 /* ---- freeing ---- */
@@ -735,7 +843,9 @@ void __vfree(const void *addr)
 	list_del(&vm->list);
 	nr_live--;
 	live_bytes -= vm->rw_len;
-	if (vm->rw_len <= limit) {
+	if (vm->quarantine) {
+		vm_quarantine_locked(vm, now);
+	} else if (vm->rw_len <= limit) {
 		n = vm_cache_shrink_locked(r, 0, vm->rw_len, now);
 		vm_cache_add_locked(vm, now);
 	} else {

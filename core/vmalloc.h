@@ -19,6 +19,9 @@
  * NULL with errno unchanged on failure; the caller sets ENOMEM.
  */
 void *__vmalloc(size_t size, size_t align, gfp_t gfp) __hidden;
+/* The same, recording ip (the program's call site) as the caller. */
+void *__vmalloc_ip(size_t size, size_t align, gfp_t gfp,
+		   unsigned long ip) __hidden;
 /* Free an area by its start address; reports and aborts on a pointer that
  * is not the start of a live area. */
 void __vfree(const void *addr) __hidden;
@@ -33,6 +36,10 @@ bool is_vmalloc_addr(const void *addr) __hidden;
 /* Report fn(ptr) of a pointer that is not the start of a live area: a
  * double free, an interior or guard-page pointer, or a stranger. */
 void vmalloc_report_bad(const char *fn, const void *ptr) __hidden __cold;
+/* A fault at addr in the guard page of an area: print the first lines of
+ * the report (kmem_report_begin) and return true; else false.  From the
+ * SIGSEGV handler: waits for vmap_lock a bounded time only. */
+bool vmalloc_handle_fault(uintptr_t addr, bool write) __hidden __cold;
 /* True if addr lies anywhere inside a live area or its guard pages. */
 bool vmalloc_covers(const void *addr, size_t len) __hidden;
 /* Bytes usable at addr (the mapping's size); 0 if not a live area start. */
