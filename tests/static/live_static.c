@@ -8,9 +8,9 @@
  *   live_static hold READY      hold the lock of kmalloc-64, then wait:
  *                               a statistics request must not deadlock
  *
- * pattern: until the malloc path samples (main owns that decision),
- * traced_malloc stands in for malloc's sampled slow path, with the same
- * countdown the malloc path will keep.  Three call sites allocate 3 MB,
+ * pattern: malloc's own sampler (KMEM_PROF) records the blocks; the
+ * leaf frame of each sample is the site that called malloc.  Three call
+ * sites allocate 3 MB,
  * 1 MB and 1 MB; half of site_a's blocks are freed again.  Both modes
  * create READY and wait for SIGUSR1, which makes main return (so
  * KMEM_PROF_DUMP is written at exit).
@@ -24,49 +24,27 @@
 #include "kmalloc.h"
 #include "profile.h"
 
-static long countdown;
 static volatile sig_atomic_t done;
 void *keep_a[3000], *keep_b[1000], *keep_c[10000];
-
-__attribute__((noinline)) void *traced_malloc(size_t size)
-{
-	void *p = malloc(size);
-
-	if (!countdown)
-		countdown = (long)prof_next_interval();
-	countdown -= (long)size;
-	if (countdown <= 0) {
-		countdown = (long)prof_next_interval();
-		prof_record_alloc(p, size, prof_sample_weight(size));
-	}
-	__asm__ volatile("" ::: "memory");
-	return p;
-}
-
-__attribute__((noinline)) void traced_free(void *p)
-{
-	prof_record_free(p);
-	free(p);
-}
 
 __attribute__((noinline)) void site_a(void)
 {
 	for (int i = 0; i < 3000; i++)
-		keep_a[i] = traced_malloc(1000);
+		keep_a[i] = malloc(1000);
 	__asm__ volatile("" ::: "memory");
 }
 
 __attribute__((noinline)) void site_b(void)
 {
 	for (int i = 0; i < 1000; i++)
-		keep_b[i] = traced_malloc(1000);
+		keep_b[i] = malloc(1000);
 	__asm__ volatile("" ::: "memory");
 }
 
 __attribute__((noinline)) void site_c(void)
 {
 	for (int i = 0; i < 10000; i++)
-		keep_c[i] = traced_malloc(100);
+		keep_c[i] = malloc(100);
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -90,7 +68,7 @@ int main(int argc, char **argv)
 		site_b();
 		site_c();
 		for (int i = 0; i < 3000; i += 2)
-			traced_free(keep_a[i]);
+			free(keep_a[i]);
 	} else if (!strcmp(argv[1], "hold")) {
 		free(malloc(64));	/* kmem is up */
 		s64 = kmalloc_caches[kmalloc_size_class(64)];
