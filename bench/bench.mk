@@ -15,7 +15,8 @@ BENCH_DIR    := $(BUILD)/bench
 BENCH_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -pthread \
 	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
 	-fno-builtin-free
-BENCH_PROGS  := larson xmalloc cache_scratch frag_churn large_blocks pairs
+BENCH_PROGS  := larson xmalloc cache_scratch frag_churn large_blocks pairs \
+	mixed_stress
 BENCH_BINS   := $(BENCH_PROGS:%=$(BENCH_DIR)/%) $(BENCH_DIR)/micro \
 	$(BENCH_DIR)/libglibc_shim.so
 PYTHON       ?= python3
