@@ -16,7 +16,7 @@ BENCH_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -pthread \
 	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
 	-fno-builtin-free
 BENCH_PROGS  := larson xmalloc cache_scratch frag_churn large_blocks pairs \
-	mixed_stress
+	mixed_stress idle_return
 BENCH_BINS   := $(BENCH_PROGS:%=$(BENCH_DIR)/%) $(BENCH_DIR)/micro \
 	$(BENCH_DIR)/libglibc_shim.so
 PYTHON       ?= python3
