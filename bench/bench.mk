@@ -1,7 +1,7 @@
 # bench/bench.mk - allocator benchmarks (included by the top Makefile).
 #
 #   make bench        the full matrix -> docs/benchmarks.md, docs/benchmarks.png
-#                     (about 15 minutes on 2 cores; not part of make test)
+#                     (about 17 minutes on 2 cores; not part of make test)
 #   make bench-quick  a short smoke pass -> $(BUILD)/bench/benchmarks-quick.md;
 #                     it asserts nothing about speed, only that every
 #                     workload runs under every allocator

@@ -10,7 +10,10 @@ Every workload runs under every allocator: glibc (nothing preloaded), kmem
 objects, preloaded).  The loops are nested run -> workload -> allocator,
 so that drift of the machine (other load, thermal state, page cache) hits
 all allocators alike; each figure is the median of the runs.  Peak RSS is
-the child's ru_maxrss from wait4().  Instruction counts come from callgrind.
+the child's ru_maxrss from wait4(), its page faults from the same
+rusage; mixed-stress also gets one untimed run per allocator under
+strace -c to count madvise, munmap, mmap and mprotect calls.
+Instruction counts come from callgrind.
 
 Standard library only.  Nothing here asserts anything about speed: a
 workload that fails under an allocator is reported as "fail" with the
