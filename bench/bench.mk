@@ -1,7 +1,7 @@
 # bench/bench.mk - allocator benchmarks (included by the top Makefile).
 #
 #   make bench        the full matrix -> docs/benchmarks.md, docs/benchmarks.png
-#                     (about 15 minutes on 2 cores; not part of make test)
+#                     (about 17 minutes on 2 cores; not part of make test)
 #   make bench-quick  a short smoke pass -> $(BUILD)/bench/benchmarks-quick.md;
 #                     it asserts nothing about speed, only that every
 #                     workload runs under every allocator
@@ -15,7 +15,8 @@ BENCH_DIR    := $(BUILD)/bench
 BENCH_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -pthread \
 	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
 	-fno-builtin-free
-BENCH_PROGS  := larson xmalloc cache_scratch frag_churn large_blocks pairs
+BENCH_PROGS  := larson xmalloc cache_scratch frag_churn large_blocks pairs \
+	mixed_stress idle_return
 BENCH_BINS   := $(BENCH_PROGS:%=$(BENCH_DIR)/%) $(BENCH_DIR)/micro \
 	$(BENCH_DIR)/libglibc_shim.so
 PYTHON       ?= python3

@@ -10,7 +10,10 @@ Every workload runs under every allocator: glibc (nothing preloaded), kmem
 objects, preloaded).  The loops are nested run -> workload -> allocator,
 so that drift of the machine (other load, thermal state, page cache) hits
 all allocators alike; each figure is the median of the runs.  Peak RSS is
-the child's ru_maxrss from wait4().  Instruction counts come from callgrind.
+the child's ru_maxrss from wait4(), its page faults from the same
+rusage; mixed-stress also gets one untimed run per allocator under
+strace -c to count madvise, munmap, mmap and mprotect calls.
+Instruction counts come from callgrind.
 
 Standard library only.  Nothing here asserts anything about speed: a
 workload that fails under an allocator is reported as "fail" with the
@@ -102,18 +105,20 @@ def find_allocators(build):
 
 # ---------------------------------------------------------------- one child
 class Result:
-    def __init__(self, ok, time_s=None, usage=(None, None), extra=None,
-                 err=""):
+    def __init__(self, ok, time_s=None, usage=(None, None, None),
+                 extra=None, err=""):
         self.ok = ok              # False: failed, see err
         self.time_s = time_s      # the workload's time
         self.rss_kb = usage[0]    # peak RSS of the child
         self.cpu_s = usage[1]     # user + system time of the child
+        self.faults = usage[2] if len(usage) > 2 else None  # minor+major
         self.extra = extra or {}  # workload-specific figures
         self.err = err            # why it failed
 
 
 def run_child(cmd, env, timeout, stdin_text=None):
-    """Run cmd; return (rc, wall_s, (maxrss_kb, cpu_s), stdout, stderr).
+    """Run cmd; return (rc, wall_s, (maxrss_kb, cpu_s, faults), stdout,
+    stderr); faults are the child's minor + major page faults.
 
     The child is started as /usr/bin/time -> env LD_PRELOAD=... -> cmd:
     ru_maxrss survives fork and exec, so a child forked straight from this
@@ -130,7 +135,8 @@ def run_child(cmd, env, timeout, stdin_text=None):
             inp.write(stdin_text)
             inp.seek(0)
         t0 = time.perf_counter()
-        p = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o",
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S %R %F",
+                              "-o",
                               rss.name]
                              + wrap, env=env, stdout=out, stderr=err,
                              stdin=inp if stdin_text is not None
@@ -149,8 +155,9 @@ def run_child(cmd, env, timeout, stdin_text=None):
         err.seek(0)
         f = rss.read().splitlines()[-1:]
         f = f[0].split() if f else []
-        usage = (int(f[0]), float(f[1]) + float(f[2])) \
-            if len(f) == 3 and f[0].isdigit() else (None, None)
+        usage = (int(f[0]), float(f[1]) + float(f[2]),
+                 int(f[3]) + int(f[4])) \
+            if len(f) == 5 and f[0].isdigit() else (None, None, None)
         return p.returncode, wall, usage, out.read(), err.read()
 
 
@@ -171,19 +178,69 @@ def failure(rc, stderr, timeout):
 # ---------------------------------------------------------------- workloads
 class Workload:
     kind = "prog"
+    table = None  # (title, caption, [(label, key, unit)]): see report()
 
     def __init__(self, name, desc):
         self.name = name
         self.desc = desc
 
+    def probe(self, alloc, ctx):
+        """One extra run per allocator after the timed ones (figures that
+        the timed runs must not pay for), or None."""
+        return None
+
+
+STRACE_CALLS = ("madvise", "munmap", "mmap", "mprotect")
+
+
+def strace_counts(cmd, alloc, ctx):
+    """Calls of STRACE_CALLS made by cmd (all threads, the allocator's own
+    background threads included) under `strace -f -c`, or
+    {"why": reason}.  strace itself is not preloaded: -E hands
+    LD_PRELOAD to the traced program only."""
+    if not shutil.which("strace"):
+        return {"why": "strace not installed"}
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    with tempfile.NamedTemporaryFile("r") as so:
+        st = ["strace", "-f", "--seccomp-bpf", "-c", "-o", so.name, "-e",
+              "trace=" + ",".join(STRACE_CALLS)]
+        if alloc.lib:
+            st += ["-E", "LD_PRELOAD=" + alloc.lib]
+        rc, _, _, out, err = run_child(st + ["--"] + list(cmd), env,
+                                       ctx.timeout)
+        kv = parse_result_line(out)
+        if rc != 0 or not kv:
+            return {"why": "strace run " + failure(rc, err, ctx.timeout)}
+        counts = {"strace_" + c: 0 for c in STRACE_CALLS}
+        for line in so.read().splitlines():
+            # % time  seconds  usecs/call  calls  [errors]  syscall
+            f = line.split()
+            if len(f) >= 5 and f[-1] in STRACE_CALLS and f[3].isdigit():
+                counts["strace_" + f[-1]] = int(f[3])
+    ops = float(kv.get("ops", 0)) or None
+    counts["strace_ops"] = ops
+    for c in STRACE_CALLS:
+        counts["strace_%s_per_kop" % c] = \
+            1000.0 * counts["strace_" + c] / ops if ops else None
+    return counts
+
 
 class Program(Workload):
-    """One of our programs: time is its own elapsed_s line."""
+    """One of our programs: time is its own elapsed_s line.
 
-    def __init__(self, name, desc, cmd, extra_keys=()):
+    extra_keys: figures of its RESULT line kept for the report (medians);
+    faults_per_op (the child's page faults / its ops=) is always kept.
+    table: an extra table of them under the time and RSS tables.
+    strace_cmd: a (shorter) command line run once per allocator under
+    strace to count memory-mapping calls (strace_counts)."""
+
+    def __init__(self, name, desc, cmd, extra_keys=(), table=None,
+                 strace_cmd=None):
         super().__init__(name, desc)
         self.cmd = cmd
         self.extra_keys = extra_keys
+        self.table = table
+        self.strace_cmd = strace_cmd
 
     def run(self, alloc, ctx):
         rc, wall, rss, out, err = run_child(self.cmd, alloc.env(),
@@ -192,7 +249,17 @@ class Program(Workload):
         if rc != 0 or not kv or "elapsed_s" not in kv:
             return Result(False, err=failure(rc, err, ctx.timeout))
         extra = {k: float(kv[k]) for k in self.extra_keys if k in kv}
+        if extra.get("return_ms", 0) < 0:
+            extra["return_ms"] = math.inf  # never
+        ops = float(kv.get("ops", 0))
+        if ops and rss[2:] and rss[2] is not None:
+            extra["faults_per_op"] = rss[2] / ops
         return Result(True, float(kv["elapsed_s"]), rss, extra)
+
+    def probe(self, alloc, ctx):
+        if not self.strace_cmd:
+            return None
+        return strace_counts(self.strace_cmd, alloc, ctx)
 
 
 class Real(Workload):
@@ -319,6 +386,10 @@ def workloads(args, bindir):
     rows = 20000 if q else 200000
     sql = open(os.path.join(HERE, "sqlite_workload.sql")).read()
     sql = sql.replace("@ROWS@", str(rows))
+    ms_slots = 4096
+    ms = lambda ops: [b("mixed_stress"), "2", str(ops),  # noqa: E731
+                      str(ms_slots)]
+    ir_mib, ir_ms = (32, 1200) if q else (256, 3000)
     w = [
         Micro("micro", "Google Benchmark micro-benchmarks", b("micro"),
               0.005 if q else 0.05),
@@ -338,11 +409,60 @@ def workloads(args, bindir):
                 "between phases", [b("frag_churn"), "2",
                                    "30000" if q else "300000",
                                    "5000" if q else "20000"],
-                ("final_rss_kb", "live_kb")),
+                ("final_rss_kb", "live_kb"),
+                ("frag-churn: memory left behind (MiB, median)", None,
+                 [("peak RSS", "rss_kb", "mib"),
+                  ("RSS at the end", "final_rss_kb", "mib"),
+                  ("bytes still live at the end", "live_kb", "mib")])),
         Program("large-blocks", "256 KiB..64 MiB blocks; realloc "
                 "1 MiB -> 256 MiB", [b("large_blocks"), "2",
                                      "20" if q else "200", "1",
                                      "32" if q else "256"]),
+        Program("mixed-stress", "2 threads swap objects into %d shared "
+                "slots (atomic exchange) and free what was there, whoever "
+                "allocated it; sizes 90%% 8 B..1 KiB, 9%% ..64 KiB, "
+                "1%% ..8 MiB; %s operations"
+                % (ms_slots, "100,000" if q else "2,000,000"),
+                ms(50000 if q else 1000000), ("ops_per_s",),
+                ("mixed-stress: page faults and memory-mapping calls",
+                 "Page faults are the child's minor + major faults "
+                 "(GNU time's %%R + %%F: the whole process, start-up "
+                 "included) over its operations, median of the runs. "
+                 "System calls are counted in one extra run per allocator "
+                 "of %s operations under `strace -f --seccomp-bpf -c -e "
+                 "trace=%s` (all threads, the allocator's own included; "
+                 "the loader's few mmap calls too); n/a where strace is "
+                 "missing." % ("100,000" if q else "500,000",
+                              ",".join(STRACE_CALLS)),
+                 [("M ops/s", "ops_per_s", "M"),
+                  ("peak RSS (MiB)", "rss_kb", "mib"),
+                  ("page faults / op", "faults_per_op", "x")] +
+                 [("%s calls / 1000 ops" % c, "strace_%s_per_kop" % c, "x")
+                  for c in STRACE_CALLS] +
+                 [("madvise calls in the strace run", "strace_madvise",
+                   "n")], ("glibc", "mimalloc")),
+                strace_cmd=ms(50000 if q else 250000)),
+        Program("idle-return", "%d MiB of 4000 B blocks written and freed "
+                "(time: that phase), then %.1f s of malloc(64)+free pairs "
+                "only, RSS sampled every 10 ms" % (ir_mib, ir_ms / 1000),
+                [b("idle_return"), str(ir_mib), str(ir_ms), "4000"],
+                ("peak_rss_kb", "half_rss_kb", "final_rss_kb", "final_pct",
+                 "return_ms"),
+                ("idle-return: memory given back while the program runs on",
+                 "RSS from /proc/self/statm, sampled by the program; "
+                 "'to 15%%' is the time from the last free until the "
+                 "resident set first fell to 15%% of its peak (never: not "
+                 "within the %.1f s). kmem returns free pages "
+                 "KMEM_PURGE_DELAY_MS (1000 ms by default) after they were "
+                 "freed, from its purge thread; medians of the runs."
+                 % (ir_ms / 1000),
+                 [("peak RSS (MiB)", "peak_rss_kb", "mib"),
+                  ("RSS at %.2f s (MiB)" % (ir_ms / 2000), "half_rss_kb",
+                   "mib"),
+                  ("RSS at %.1f s (MiB)" % (ir_ms / 1000), "final_rss_kb",
+                   "mib"),
+                  ("RSS at the end, % of peak", "final_pct", "pct"),
+                  ("to 15% of peak (ms)", "return_ms", "ms")])),
         Real("cpython", "python3 json/dict/str workload, "
              "PYTHONMALLOC=malloc", ["/usr/bin/python3",
                                      os.path.join(HERE, "py_workload.py"),
@@ -521,7 +641,65 @@ plot %s
     return None
 
 
-def report(args, allocs, wls, results, cg, started, elapsed):
+def show(v, unit):
+    """A figure of an extra table: unit mib (from KiB), M (millions),
+    pct, ms (inf: never), n (a count), x (as it is)."""
+    if not isinstance(v, (int, float)):
+        return fmt(v)
+    if math.isinf(v):
+        return "never"
+    if unit == "mib":
+        return fmt(v / 1024)
+    if unit == "M":
+        return fmt(v / 1e6)
+    if unit == "pct":
+        return "%.1f%%" % v
+    if unit in ("ms", "n"):
+        return "%.0f" % v
+    return fmt(v)
+
+
+def extra_table(P, w, names, allocs, results, probes):
+    """A workload's own table (Workload.table): rows of figures from its
+    RESULT lines (medians) or from its probe run, one column per
+    allocator, then kmem / peer for the peers named."""
+    title, caption, rows = w.table[:3]
+    vs = [p for p in (w.table[3] if len(w.table) > 3 else ())
+          if p in names and p != REF]
+    P("### " + title)
+    P("")
+    if caption:
+        P(caption)
+        P("")
+    P("| | " + " | ".join(names) + "".join(
+        " | %s/%s" % (REF, p) for p in vs) + " |")
+    P("|---|" + "---:|" * (len(names) + len(vs)))
+    why = {}
+    for label, key, unit in rows:
+        val = {}
+        for a in names:
+            if allocs[a].why_missing:
+                val[a] = None
+            elif key.startswith("strace_"):
+                pr = probes.get((w.name, a)) or {}
+                val[a] = pr.get(key, "n/a")
+                if "why" in pr:
+                    why[a] = pr["why"]
+            else:
+                val[a] = med(results[(w.name, a)], key)
+        rs = [ratio(val.get(REF), val[p]) for p in vs]
+        P("| %s | %s%s |" % (label, " | ".join(show(val[a], unit)
+                                               for a in names),
+                             "".join(" | " + fmt(r) for r in rs)))
+    P("")
+    if why:
+        P("System call counts n/a: " + "; ".join(
+            "%s: %s" % (a, why[a]) for a in names if a in why) + ".")
+        P("")
+
+
+def report(args, allocs, wls, results, cg, started, elapsed, probes=None):
+    probes = probes or {}
     names = [a for a in ORDER if a in allocs]
     usable = [a for a in names if not allocs[a].why_missing]
     ref = REF if REF in usable else "glibc"
@@ -571,6 +749,14 @@ def report(args, allocs, wls, results, cg, started, elapsed):
       "`ru_maxrss` of the measured process (GNU time's %M, from "
       "`wait4()`); CPU time is its user + system time (%U + %S), which "
       "other load on a shared machine disturbs less than elapsed time.")
+    P("- Page faults are the measured process's minor + major faults "
+      "(GNU time's %R + %F). For mixed-stress they are shown per "
+      "operation, beside its madvise, munmap, mmap and mprotect calls, "
+      "which are counted in one extra, shorter run per allocator under "
+      "`strace -f -c` that is not timed.")
+    P("- idle-return's time is its allocate, write and free phase only: "
+      "its idle phase has a fixed length, and what it measures is the "
+      "resident set during it, shown as a share of the peak.")
     P("- Ratios are %s / peer: below 1 means %s is faster (or smaller). "
       "Geometric means are over the workloads that have both figures."
       % (ref, ref))
@@ -689,23 +875,9 @@ def report(args, allocs, wls, results, cg, started, elapsed):
             P("| %s | %s | %s |" % (w.name, " | ".join(cells),
                                     " | ".join(rs)))
         P("")
-    fr = [w for w in progs if "final_rss_kb" in getattr(w, "extra_keys", ())]
-    for w in fr:
-        P("### %s: memory left behind (MiB, median)" % w.name)
-        P("")
-        P("| | " + " | ".join(names) + " |")
-        P("|---|" + "---:|" * len(names))
-        for key, label in (("rss_kb", "peak RSS"),
-                           ("final_rss_kb", "RSS at the end"),
-                           ("live_kb", "bytes still live at the end")):
-            cells = []
-            for a in names:
-                v = None if allocs[a].why_missing else \
-                    med(results[(w.name, a)], key)
-                cells.append(fmt(v / 1024 if isinstance(v, (int, float))
-                                 else v))
-            P("| %s | %s |" % (label, " | ".join(cells)))
-        P("")
+    for w in progs:
+        if w.table:
+            extra_table(P, w, names, allocs, results, probes)
     for w in progs:
         if isinstance(w, Redis):
             P("### redis: requests per second (median)")
@@ -859,13 +1031,25 @@ def main():
                     run + 1, args.runs, w.name, a.name,
                     "%.3f s, %d MiB" % (r.time_s, r.rss_kb // 1024)
                     if r.ok else "FAIL " + r.err))
+    probes = {}
+    for w in wls:
+        for a in usable:
+            p = w.probe(a, args)
+            if p is not None:
+                probes[(w.name, a.name)] = p
+                log("probe %-14s %-9s %s" % (
+                    w.name, a.name, p.get("why") or " ".join(
+                        "%s=%s" % (k[7:], p[k]) for k in sorted(p)
+                        if k.startswith("strace_") and
+                        not k.endswith("_per_kop"))))
     cg = None
     if not args.no_callgrind and shutil.which("valgrind") and \
             (not args.only or "callgrind" in args.only.split(",")) or \
             (args.only and "callgrind" in args.only.split(",")):
         cg = run_callgrind(args, bindir, [allocs[a] for a in ORDER])
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    report(args, allocs, wls, results, cg, started, time.time() - t0)
+    report(args, allocs, wls, results, cg, started, time.time() - t0,
+           probes)
     log("bench: wrote %s and %s" % (args.out, args.chart))
     return 0
 
