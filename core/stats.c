@@ -22,7 +22,9 @@
 #include <stdio.h>
 
 #include "buddy.h"
+#include "kfence.h"
 #include "kmalloc.h"
+#include "options.h"
 #include "os.h"
 #include "page.h"
 #include "percpu.h"
@@ -93,6 +95,7 @@ static size_t load(_Atomic size_t *v)
 KMEM_EXPORT void kmem_stats_print(FILE *out)
 {
 	struct kmem_totals t;
+	struct kfence_stats ks;
 	struct kmem_user_maps *um = &kmem_user_maps;
 	size_t user_live;
 
@@ -110,6 +113,10 @@ KMEM_EXPORT void kmem_stats_print(FILE *out)
 	kmem_get_totals(&t);
 	fprintf(out, "---- per-cpu caches: %s, holding %zu bytes\n",
 		percpu_mode_name(), t.percpu_cached);
+	kfence_get_stats(&ks);
+	fprintf(out, "---- sampled guard blocks (KMEM_SAMPLE=%ld): %zu live, "
+		"%zu so far, %zu skipped (pool full)\n", kmem_opt(OPT_SAMPLE),
+		ks.allocated, ks.total, ks.skipped);
 	fprintf(out, "---- totals\n");
 	print_size(out, "mapped", t.mapped);
 	print_size(out, "  heap sections", t.heap_mapped);

@@ -55,6 +55,7 @@
 #include <signal.h>
 
 #include "buddy.h"
+#include "kfence.h"
 #include "kmalloc.h"
 #include "options.h"
 #include "os.h"
@@ -153,6 +154,7 @@ void stats_live_write(int fd, bool from_handler)
 	uint64_t spin = from_handler ? LIVE_SPIN_NS : ~0ull;
 	struct live_walk w = { &out, spin, 0, { NULL } };
 	struct kmem_totals t = { 0 };
+	struct kfence_stats ks;
 	struct prof_stats ps;
 	bool zones_exact = true;
 	long nvm;
@@ -225,6 +227,11 @@ void stats_live_write(int fd, bool from_handler)
 
 	kmem_out_printf(&out, "---- per-cpu caches: %s, holding %zu bytes\n",
 			percpu_mode_name(), t.percpu_cached);
+	kfence_get_stats(&ks);
+	kmem_out_printf(&out, "---- sampled guard blocks (KMEM_SAMPLE=%ld): "
+			"%zu live, %zu so far, %zu skipped (pool full)\n",
+			kmem_opt(OPT_SAMPLE), ks.allocated, ks.total,
+			ks.skipped);
 	kmem_out_printf(&out, "---- totals\n");
 	print_size(&out, "mapped", t.mapped);
 	print_size(&out, "  heap sections", t.heap_mapped);
