@@ -54,6 +54,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "debug.h"
 #include "depot.h"
 #include "fork.h"
 #include "options.h"
@@ -645,6 +646,10 @@ unsigned int percpu_sample_due(size_t size)
 void percpu_sample_rearm(void)
 {
 	guard_rate = (int64_t)kmem_opt(OPT_SAMPLE);
+	/* Under memcheck the default is off: memcheck watches every block
+	 * itself, and knows nothing of the guard pool's pages. */
+	if (debug_valgrind && !os_getenv("KMEM_SAMPLE"))
+		guard_rate = 0;
 	if (guard_rate < 0 || guard_rate > SAMPLE_NEVER)
 		guard_rate = 0;
 }
