@@ -70,8 +70,11 @@ class Alloc:
         self.why_missing = why_missing  # None when usable
         self.version = version    # for the machine section
 
+    extra_env = {}                # a variant's settings (--variant)
+
     def env(self, base=None, shim=None):
         env = dict(os.environ if base is None else base)
+        env.update(self.extra_env)
         env.pop("LD_PRELOAD", None)
         lib = self.lib or shim
         if lib:
@@ -1008,12 +1011,26 @@ def main():
     ap.add_argument("--only", default=None,
                     help="comma-separated workload names")
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--variant", action="append", default=[],
+                    metavar="NAME:VAR=VALUE[,VAR=VALUE]",
+                    help="one more kmem column, with these settings "
+                    "(e.g. kmem-nosample:KMEM_SAMPLE=0): the cost of a "
+                    "feature, side by side in the same run")
     args = ap.parse_args()
     if args.runs is None:
         args.runs = 1 if args.quick else 5
     args.timeout = 60 if args.quick else 300
     bindir = os.path.abspath(os.path.join(args.build, "bench"))
     allocs = find_allocators(args.build)
+    for v in args.variant:
+        name, _, settings = v.partition(":")
+        base = allocs["kmem"]
+        var = Alloc(name, base.lib, base.why_missing,
+                    "%s with %s" % (base.version, settings))
+        var.extra_env = dict(kv.split("=", 1)
+                             for kv in settings.split(",") if kv)
+        allocs[name] = var
+        ORDER.insert(ORDER.index(REF) + 1, name)
     for a in ORDER:
         if allocs[a].why_missing:
             log("bench: %s: n/a (%s)" % (a, allocs[a].why_missing))
