@@ -565,9 +565,19 @@ static bool free_checks(struct kmem_cache *s, struct page *slab, void *obj,
 		check_live_object(s, obj, "free", caller);
 	}
 	/* On the slab's free list already?  A walk of the slab's free list
-	 * (SLUB's on_freelist): with F, or with P where no state word
-	 * (SLAB_KMALLOC_SIZE) answers at once. */
-	if ((s->flags & SLAB_CONSISTENCY_CHECKS) ||
+	 * (SLUB's on_freelist), with P where no state word
+	 * (SLAB_KMALLOC_SIZE) answers at once, and with F unless a state
+	 * word or the red zones answered above and the object does not look
+	 * free (its first bytes are not poison: a live object's are the
+	 * program's).  The walk costs one decode per free object of the
+	 * slab; done on every free it was 14% of CPython's time under
+	 * KMEM_DEBUG=FZPU, while a double free it alone would see needs a
+	 * write after free over the state word and the red zones. */
+	bool answered = (s->flags & (SLAB_KMALLOC_SIZE | SLAB_RED_ZONE)) &&
+			!((s->flags & SLAB_POISON) &&
+			  !check_bytes(obj, POISON_FREE,
+				       MIN(s->object_size - 1, (size_t)8)));
+	if (((s->flags & SLAB_CONSISTENCY_CHECKS) && !answered) ||
 	    (s->flags & (SLAB_POISON | SLAB_KMALLOC_SIZE)) == SLAB_POISON) {
 		uintptr_t base = (uintptr_t)page_address(slab);
 		unsigned int n = 0;
