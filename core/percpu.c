@@ -519,6 +519,20 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 	flush_objects(cls, buf, n);
 }
 
+unsigned int percpu_nr_cpu_slots(void)
+{
+	return pcpu.mode == PCPU_RSEQ ? nr_regions : 0;
+}
+
+bool percpu_rseq_thread_ready(void)
+{
+	if (pcpu.mode != PCPU_RSEQ)
+		return false;
+	if (!rseq_registered() && rseq_kind != RSEQ_GLIBC && !rseq_own_tried)
+		rseq_own_register();
+	return rseq_registered() && rseq_index() < nr_regions;
+}
+
 bool percpu_sample_due(void)
 {
 	struct pcpu_region_hdr *r = NULL;
