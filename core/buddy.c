@@ -73,6 +73,8 @@ struct zone {
 	size_t purged;				/* pages given back, in all */
 	const char *name;			/* as in /proc/buddyinfo */
 	bool pinned;				/* ZONE_DMA: never purged */
+	_Atomic unsigned int purging;		/* runs off the lists for a
+						 * purge's system call */
 } ____cacheline_aligned;
 
 /* Per-CPU lists of small blocks, for ZONE_NORMAL (the kernel's pcp). */
@@ -507,6 +509,8 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 			}
 			n = purge_run_take(z, page, order, now, min_age, run,
 					   &pages, true);
+			atomic_fetch_add_explicit(&z->purging, 1,
+						  memory_order_relaxed);
 			kmem_unlock(&z->lock);
 			err = pagemap_release(page, pages);
 			kmem_probe(buddy_purge, page_address(page), pages, err);
@@ -514,8 +518,12 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 				for (unsigned int k = 0; k < n; k++)
 					zone_defer(z, run[k].page, run[k].order,
 						   !err);
+				atomic_fetch_sub_explicit(&z->purging, 1,
+							  memory_order_release);
 				return purged;
 			}
+			atomic_fetch_sub_explicit(&z->purging, 1,
+						  memory_order_relaxed);
 			/*
 			 * madvise fails on locked memory (mlockall with
 			 * MCL_FUTURE): the blocks still hold their data, so
@@ -1044,11 +1052,26 @@ static void zone_fill_stats(int zid, struct zone_stats *st)
 		st->nr_free_blocks[o] = READ_ONCE(z->free_area[o].nr_free);
 }
 
+/*
+ * Exact counts: a purge in flight has a run off the lists while it makes
+ * its system call (zone_purge), so wait a little for it to put the run
+ * back (and take the deferred frees in: zone_lock_wait); after about
+ * 100 ms the counts are taken as they are.
+ */
 bool zone_get_stats(int zid, struct zone_stats *st)
 {
 	struct zone *z = &zones[zid];
 
-	kmem_lock(&z->lock);
+	for (int tries = 0;; tries++) {
+		_Atomic uint32_t nap = 0;
+
+		zone_lock_wait(z);
+		if (!atomic_load_explicit(&z->purging, memory_order_acquire) ||
+		    tries >= 100)
+			break;
+		kmem_unlock(&z->lock);
+		os_futex_wait_ms(&nap, 0, 1);	/* 1 ms: nobody wakes it */
+	}
 	zone_fill_stats(zid, st);
 	kmem_unlock(&z->lock);
 	return st->managed != 0;
