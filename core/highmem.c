@@ -202,7 +202,9 @@ KMEM_EXPORT void kmem_kunmap(struct page *page)
 		return;
 	kmem_lock(&kmap_lock);
 	i = pkmap_find(page);
-	if (i >= 0 && pkmap[i].count > 0 && --pkmap[i].count == 0) {
+	if (i >= 0 && pkmap[i].count == 0)
+		i = -1;		/* mapped once, but no kmap in force */
+	if (i >= 0 && --pkmap[i].count == 0) {
 		nr_pkmap_used--;
 		if (kmap_waiters) {
 			atomic_fetch_add_explicit(&kmap_wake_seq, 1,
