@@ -72,23 +72,23 @@ struct pkmap_slot {
 static kmem_lock_t kmap_lock = KMEM_LOCK_INIT;
 static struct pkmap_slot pkmap[LAST_PKMAP];
 static uintptr_t pkmap_base;		/* LAST_PKMAP pages of windows */
-static unsigned int pkmap_hand;		/* where the search for a window starts */
+static unsigned int pkmap_hand;		/* a window search starts here */
 static unsigned int nr_pkmap_used;	/* windows with count > 0 */
 static unsigned int kmap_waiters;	/* kmaps waiting for a window */
-static _Atomic uint32_t kmap_wake_seq;	/* futex word: a window came free */
+static _Atomic uint32_t kmap_wake_seq;	/* futex word: a window is free */
 
 /* The calling thread's local slots. */
 struct kmap_local {
-	uintptr_t base;			/* KM_MAX_IDX pages, or 0: none yet */
+	uintptr_t base;			/* KM_MAX_IDX pages, or 0 */
 	int depth;			/* slots in use: [0, depth) */
-	int reg;			/* its entry in local_regions + 1, or 0 */
+	int reg;			/* local_regions index + 1, or 0 */
 	struct page *pages[KM_MAX_IDX];	/* what each slot maps */
 };
 static __thread struct kmap_local kmap_local
 	__attribute__((tls_model("initial-exec")));
 /* Every thread's slots, for the fork child to unmap. */
 static _Atomic uintptr_t local_regions[KMAP_LOCAL_REGIONS];
-static pthread_key_t local_key;		/* its destructor unmaps the slots */
+static pthread_key_t local_key;		/* destructor unmaps the slots */
 static bool local_key_ok;
 
 static bool page_is_highmem(const struct page *page)
@@ -153,7 +153,8 @@ KMEM_EXPORT void *kmem_kmap(struct page *page)
 			break;
 		}
 		if (!pkmap_base) {
-			void *p = os_mmap(NULL, (size_t)LAST_PKMAP << PAGE_SHIFT,
+			void *p = os_mmap(NULL,
+					  (size_t)LAST_PKMAP << PAGE_SHIFT,
 					  OS_PROT_NONE, false, &err);
 
 			if (!p)
@@ -173,7 +174,8 @@ KMEM_EXPORT void *kmem_kmap(struct page *page)
 			break;
 		}
 		/* Every window is in use: wait for a kunmap. */
-		seq = atomic_load_explicit(&kmap_wake_seq, memory_order_relaxed);
+		seq = atomic_load_explicit(&kmap_wake_seq,
+					   memory_order_relaxed);
 		kmap_waiters++;
 		kmem_unlock(&kmap_lock);
 		os_futex_wait(&kmap_wake_seq, seq);
@@ -327,10 +329,10 @@ KMEM_EXPORT void kmem_kunmap_local(const void *addr)
 		return;
 	idx = (int)((a - c->base) >> PAGE_SHIFT);
 	if (idx != c->depth - 1) {
-		kmem_report_error("kunmap_local(%p): not the last local mapping "
-				  "of this thread (slot %d, %d in use): undo "
-				  "them in the reverse order", addr, idx,
-				  c->depth);
+		kmem_report_error("kunmap_local(%p): not the last local "
+				  "mapping of this thread (slot %d, %d in "
+				  "use): undo them in the reverse order",
+				  addr, idx, c->depth);
 		return;
 	}
 	os_mmap_none((void *)a, PAGE_SIZE);
@@ -412,11 +414,13 @@ void highmem_fork_child(void)
 			atomic_store(&local_regions[i], 0);
 		}
 	}
-	for (int k = 0; c->base && k < c->depth; k++)
+	for (int k = 0; c->base && k < c->depth; k++) {
+		void *slot = (void *)(c->base + ((uintptr_t)k << PAGE_SHIFT));
+
 		if (c->pages[k] &&
-		    !os_mmap_file((void *)(c->base + ((uintptr_t)k << PAGE_SHIFT)),
-				  PAGE_SIZE, fd,
+		    !os_mmap_file(slot, PAGE_SIZE, fd,
 				  pagemap_highmem_offset(c->pages[k]), NULL))
 			kmem_panic("fork: cannot map local slot %d again in "
 				   "the child", k);
+	}
 }

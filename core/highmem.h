@@ -12,8 +12,8 @@
 #include "internal.h"
 
 struct highmem_stats {
-	unsigned int windows_used;	/* kmap windows with a kmap in force */
-	unsigned int windows_mapped;	/* windows that map a page (used or not) */
+	unsigned int windows_used;	/* windows with a kmap in force */
+	unsigned int windows_mapped;	/* windows that map a page */
 	unsigned int waiters;		/* kmaps waiting for a window */
 };
 void highmem_stats(struct highmem_stats *st) __hidden;

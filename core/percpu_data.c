@@ -59,8 +59,9 @@ static __thread unsigned int thread_slot
 static kmem_lock_t pcpu_data_lock = KMEM_LOCK_INIT;
 static uintptr_t area;			/* the reservation, or 0 */
 static uint64_t granule_used[NR_GRANULES / 64];
-static uint16_t alloc_granules[NR_GRANULES];	/* at an allocation's start */
-static unsigned int cpu_slots;		/* rseq mode: nr_regions; else 0 */
+/* Granules of the allocation that starts at a granule, or 0. */
+static uint16_t alloc_granules[NR_GRANULES];
+static unsigned int cpu_slots;		/* rseq: nr_regions, else 0 */
 static unsigned int slot_base;		/* first thread slot */
 static _Atomic uint64_t slot_taken[SLOT_WORDS];
 static _Atomic unsigned int slots_hw;	/* highest slot used + 1 */
@@ -235,8 +236,9 @@ static void *overflow_ptr(const void *p)
 
 static void *rseq_ptr(const void *p)
 {
-	uint32_t idx = READ_ONCE(*(uint32_t *)((char *)__builtin_thread_pointer()
-					       + kmem_pcpu_fast.rseq_idx_off));
+	char *tp = __builtin_thread_pointer();
+	uint32_t idx = READ_ONCE(*(uint32_t *)(tp +
+					       kmem_pcpu_fast.rseq_idx_off));
 
 	return (char *)p + ((uintptr_t)idx << KMEM_PCPU_UNIT_SHIFT);
 }
@@ -254,43 +256,31 @@ KMEM_EXPORT void *kmem_this_cpu_ptr(const void *p)
 	}
 }
 
+/* The update as one atomic operation (the overflow slot, shared). */
+#define ATOMIC_OP(T)                                                       \
+	do {                                                               \
+		if (add)                                                   \
+			atomic_fetch_add_explicit((_Atomic T *)q, (T)v,    \
+						  memory_order_relaxed);   \
+		else                                                       \
+			atomic_store_explicit((_Atomic T *)q, (T)v,        \
+					      memory_order_relaxed);       \
+	} while (0)
+
 static void atomic_op(void *q, long long v, unsigned int size, bool add)
 {
 	switch (size) {
 	case 1:
-		if (add)
-			atomic_fetch_add_explicit((_Atomic uint8_t *)q, (uint8_t)v,
-						  memory_order_relaxed);
-		else
-			atomic_store_explicit((_Atomic uint8_t *)q, (uint8_t)v,
-					      memory_order_relaxed);
+		ATOMIC_OP(uint8_t);
 		break;
 	case 2:
-		if (add)
-			atomic_fetch_add_explicit((_Atomic uint16_t *)q,
-						  (uint16_t)v,
-						  memory_order_relaxed);
-		else
-			atomic_store_explicit((_Atomic uint16_t *)q, (uint16_t)v,
-					      memory_order_relaxed);
+		ATOMIC_OP(uint16_t);
 		break;
 	case 4:
-		if (add)
-			atomic_fetch_add_explicit((_Atomic uint32_t *)q,
-						  (uint32_t)v,
-						  memory_order_relaxed);
-		else
-			atomic_store_explicit((_Atomic uint32_t *)q, (uint32_t)v,
-					      memory_order_relaxed);
+		ATOMIC_OP(uint32_t);
 		break;
 	case 8:
-		if (add)
-			atomic_fetch_add_explicit((_Atomic uint64_t *)q,
-						  (uint64_t)v,
-						  memory_order_relaxed);
-		else
-			atomic_store_explicit((_Atomic uint64_t *)q, (uint64_t)v,
-					      memory_order_relaxed);
+		ATOMIC_OP(uint64_t);
 		break;
 	}
 }

@@ -224,8 +224,8 @@ START_TEST(dma_rlimit_gives_enomem)
 	errno = 0;
 	n = dma_fill(v, 256);
 	ck_assert_int_eq(errno, ENOMEM);
-	printf("dma: RLIMIT_MEMLOCK 2 MiB: %zu blocks of 64 KiB, VmLck %ld kB\n",
-	       n, vm_kb("VmLck"));
+	printf("dma: RLIMIT_MEMLOCK 2 MiB: %zu blocks of 64 KiB, "
+	       "VmLck %ld kB\n", n, vm_kb("VmLck"));
 	ck_assert_uint_ge(n, 8);
 	ck_assert_uint_le(n, 32);
 	ck_assert_int_le(vm_kb("VmLck"), 2048);
@@ -349,7 +349,8 @@ START_TEST(highmem_more_than_the_pool)
 
 		ck_assert_ptr_nonnull(a);
 		for (size_t k = 0; k < PAGE_SIZE / 4; k += 64)
-			ck_assert_uint_eq(a[k], (uint32_t)i * 7919u + (uint32_t)k);
+			ck_assert_uint_eq(a[k], (uint32_t)i * 7919u +
+						(uint32_t)k);
 		if (i & 1)
 			kunmap(pg[i]);
 		else
