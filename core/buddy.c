@@ -25,6 +25,20 @@
  * for KMEM_PURGE_DELAY_MS are returned to the OS with madvise, checked
  * whenever the zone lock is taken to free and by kmem_trim().
  *
+ * Zones (see <kmem.h> and docs/zones.md): DMA32 and NORMAL as above;
+ * HIGHMEM the same, its memory in page.c's memfd, so that "purging" a
+ * block punches a hole in the file and __GFP_ZERO does the same instead
+ * of a memset (the pages have no mapping); DMA grows by pinned runs
+ * (pagemap_dma_grow) and is never purged: its watermarks are 0 and its
+ * free blocks stay locked for the next DMA allocation.  An allocation
+ * walks its zonelist (zonelists[]): the preferred zone, which may grow,
+ * then the free pages of lower zones, which are not grown for it
+ * (ZONE_NORMAL excepted, the zone ordinary memory comes from).
+ *
+ * The exported API keeps the head page's reference count (page->refcount,
+ * 1 from alloc_pages): get_page and put_page change it with
+ * compare-and-swap, and the put that takes it from 1 to 0 frees the block.
+ *
  * Locks, in order: pcp->lock (trylock only), zone->lock, then page.c's
  * section lock.  No system call is made with a zone or pcp lock held.
  */
@@ -58,6 +72,9 @@ struct zone {
 						 * ones stayed (zone_reclaim_dirty) */
 	size_t purged;				/* pages given back, in all */
 	const char *name;			/* as in /proc/buddyinfo */
+	bool pinned;				/* ZONE_DMA: never purged */
+	_Atomic unsigned int purging;		/* runs off the lists for a
+						 * purge's system call */
 } ____cacheline_aligned;
 
 /* Per-CPU lists of small blocks, for ZONE_NORMAL (the kernel's pcp). */
@@ -91,13 +108,44 @@ static const char *const zone_names[MAX_NR_ZONES] = {
 	[ZONE_NORMAL] = "Normal", [ZONE_HIGHMEM] = "HighMem",
 };
 
+/*
+ * Where an allocation may come from, in order (-1 ends a list), as the
+ * kernel's zonelists; ZONE_DMA is in no other zone's list (kmem.h says
+ * why).
+ */
+static const int8_t zonelists[MAX_NR_ZONES][MAX_NR_ZONES] = {
+	[ZONE_DMA] = { ZONE_DMA, -1, -1, -1 },
+	[ZONE_DMA32] = { ZONE_DMA32, -1, -1, -1 },
+	[ZONE_NORMAL] = { ZONE_NORMAL, ZONE_DMA32, -1, -1 },
+	[ZONE_HIGHMEM] = { ZONE_HIGHMEM, ZONE_NORMAL, ZONE_DMA32, -1 },
+};
+
 int gfp_zone(gfp_t gfp)
 {
-	if (gfp & (__GFP_DMA | __GFP_HIGHMEM))
-		return -1;	/* not implemented: see docs/ARCHITECTURE.md */
-	if (gfp & __GFP_DMA32)
+	switch (gfp & GFP_ZONEMASK) {
+	case 0:
+		return ZONE_NORMAL;
+	case __GFP_DMA:
+		return ZONE_DMA;
+	case __GFP_DMA32:
 		return ZONE_DMA32;
-	return ZONE_NORMAL;
+	case __GFP_HIGHMEM:
+		return ZONE_HIGHMEM;
+	default:
+		return -1;	/* two zones at once: the kernel's GFP_ZONE_BAD */
+	}
+}
+
+bool zone_satisfies(int zid, gfp_t gfp)
+{
+	int want = gfp_zone(gfp);
+
+	if (want < 0 || zid < 0)
+		return false;
+	for (const int8_t *zl = zonelists[want]; *zl >= 0; zl++)
+		if (*zl == zid)
+			return true;
+	return false;
 }
 
 static struct zone *page_zone(struct page *page)
@@ -305,22 +353,31 @@ static bool zone_lock_ctx(struct zone *z, bool safe)
  * should; called with no lock held. */
 static void zone_note_dirty(struct zone *z)
 {
-	if (READ_ONCE(z->nr_dirty) > z->watermark[WMARK_HIGH])
+	if (!z->pinned && READ_ONCE(z->nr_dirty) > z->watermark[WMARK_HIGH])
 		purge_kick();
 }
 
 /* ---- growth and purging (no lock held on entry) ---- */
 
-static bool zone_grow(struct zone *z, gfp_t gfp)
+/* A section more (ZONE_DMA: a pinned run of at least 2^order pages). */
+static bool zone_grow(struct zone *z, gfp_t gfp, unsigned int order)
 {
 	int zid = (int)(z - zones), err = 0;
-	void *base = pagemap_add_section(zid, zid == ZONE_DMA32, gfp, &err);
 	size_t n = PAGES_PER_SECTION - SECTION_META_PAGES;
 	struct page *first;
 
-	if (!base)
-		return false;
-	first = virt_to_page(base) + SECTION_META_PAGES;
+	if (zid == ZONE_DMA) {
+		first = pagemap_dma_grow(order, gfp, &n, &err);
+		if (!first)
+			return false;
+	} else {
+		void *base = pagemap_add_section(zid, zid == ZONE_DMA32, gfp,
+						 &err);
+
+		if (!base)
+			return false;
+		first = virt_to_page(base) + SECTION_META_PAGES;
+	}
 	atomic_fetch_add_explicit(&z->managed, n, memory_order_relaxed);
 	if (!zone_lock(z, gfp)) {
 		/* The section is ours already: hand its blocks over later,
@@ -328,13 +385,13 @@ static bool zone_grow(struct zone *z, gfp_t gfp)
 		uintptr_t pfn = page_to_pfn(first);
 
 		for (size_t left = n; left;) {
-			unsigned int order = MAX_ORDER;
+			unsigned int o = MAX_ORDER;
 
-			while ((pfn & ((1UL << order) - 1)) || (1UL << order) > left)
-				order--;
-			zone_defer(z, pfn_to_page(pfn), order, true);
-			pfn += 1UL << order;
-			left -= 1UL << order;
+			while ((pfn & ((1UL << o) - 1)) || (1UL << o) > left)
+				o--;
+			zone_defer(z, pfn_to_page(pfn), o, true);
+			pfn += 1UL << o;
+			left -= 1UL << o;
 		}
 		return true;
 	}
@@ -452,15 +509,21 @@ static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
 			}
 			n = purge_run_take(z, page, order, now, min_age, run,
 					   &pages, true);
+			atomic_fetch_add_explicit(&z->purging, 1,
+						  memory_order_relaxed);
 			kmem_unlock(&z->lock);
-			err = os_purge(page_address(page), pages << PAGE_SHIFT);
+			err = pagemap_release(page, pages);
 			kmem_probe(buddy_purge, page_address(page), pages, err);
 			if (!zone_lock_ctx(z, safe)) {
 				for (unsigned int k = 0; k < n; k++)
 					zone_defer(z, run[k].page, run[k].order,
 						   !err);
+				atomic_fetch_sub_explicit(&z->purging, 1,
+							  memory_order_release);
 				return purged;
 			}
+			atomic_fetch_sub_explicit(&z->purging, 1,
+						  memory_order_relaxed);
 			/*
 			 * madvise fails on locked memory (mlockall with
 			 * MCL_FUTURE): the blocks still hold their data, so
@@ -501,7 +564,7 @@ static void zone_reclaim_dirty(struct zone *z, unsigned int order)
 {
 	size_t debt;
 
-	if (READ_ONCE(z->nr_dirty) <= z->watermark[WMARK_HIGH])
+	if (z->pinned || READ_ONCE(z->nr_dirty) <= z->watermark[WMARK_HIGH])
 		return;
 	debt = atomic_fetch_add_explicit(&z->reclaim_debt, 1UL << order,
 					 memory_order_relaxed) + (1UL << order);
@@ -525,7 +588,10 @@ static void zone_pay_debt(struct zone *z, uint64_t now, bool safe)
 
 /* ---- zone allocation ---- */
 
-static struct page *zone_alloc(struct zone *z, unsigned int order, gfp_t gfp)
+/* may_grow: the zone may map more memory for this request (the zone it
+ * asked for, or ZONE_NORMAL); else only its free pages above min serve. */
+static struct page *zone_alloc(struct zone *z, unsigned int order, gfp_t gfp,
+			       bool may_grow)
 {
 	size_t reserve = (gfp & __GFP_HIGH) ? 0 : z->watermark[WMARK_MIN];
 	int grows = 0;
@@ -541,15 +607,15 @@ static struct page *zone_alloc(struct zone *z, unsigned int order, gfp_t gfp)
 		low = z->nr_free < z->watermark[WMARK_LOW];
 		kmem_unlock(&z->lock);
 		if (page) {
-			if (low)
-				zone_grow(z, gfp); /* replenish; failure is fine */
+			if (low && may_grow)
+				zone_grow(z, gfp, 0); /* replenish; failure is fine */
 			if (order > PCP_MAX_ORDER && !(gfp & __GFP_NOBLOCK) &&
 			    (page_flags(page) & PG_zero) && !(gfp & __GFP_ZERO))
 				zone_reclaim_dirty(z, order);
 			return page;
 		}
 		/* Other threads may take what a growth added: retry a little. */
-		if (grows++ >= 3 || !zone_grow(z, gfp))
+		if (!may_grow || grows++ >= 3 || !zone_grow(z, gfp, order))
 			return NULL;
 	}
 }
@@ -629,7 +695,7 @@ static struct page *pcp_alloc(struct zone *z, unsigned int order, gfp_t gfp)
 	struct page *page = NULL;
 
 	if (!kmem_trylock(&pcp->lock))
-		return zone_alloc(z, order, gfp);
+		return zone_alloc(z, order, gfp, true);
 	if (list_empty(list))
 		rmqueue_bulk(z, pcp, order, gfp);
 	if (!list_empty(list)) {
@@ -639,7 +705,7 @@ static struct page *pcp_alloc(struct zone *z, unsigned int order, gfp_t gfp)
 		set_page_flags(page, page_flags(page) & PG_zero);
 	}
 	kmem_unlock(&pcp->lock);
-	return page ? page : zone_alloc(z, order, gfp);
+	return page ? page : zone_alloc(z, order, gfp, true);
 }
 
 static void pcp_free(struct zone *z, struct page *page, unsigned int order)
@@ -684,22 +750,36 @@ void buddy_drain_pcp(void)
 struct page *__alloc_pages(gfp_t gfp, unsigned int order)
 {
 	int zid = gfp_zone(gfp);
-	struct zone *z;
-	struct page *page;
+	struct page *page = NULL;
+	const int8_t *zl;
 
 	if (order > MAX_ORDER || zid < 0)
 		return NULL;
-	z = &zones[zid];
-	if (zid == ZONE_NORMAL && order <= PCP_MAX_ORDER)
-		page = pcp_alloc(z, order, gfp);
-	else
-		page = zone_alloc(z, order, gfp);
+	for (zl = zonelists[zid]; !page && *zl >= 0; zl++) {
+		struct zone *z = &zones[*zl];
+
+		if (*zl == ZONE_NORMAL && order <= PCP_MAX_ORDER)
+			page = pcp_alloc(z, order, gfp);
+		else
+			page = zone_alloc(z, order, gfp, *zl == zid ||
+							 *zl == ZONE_NORMAL);
+	}
 	if (!page)
 		return NULL;
-	if ((gfp & __GFP_ZERO) && !(page_flags(page) & PG_zero))
-		memset(page_address(page), 0, PAGE_SIZE << order);
+	if ((gfp & __GFP_ZERO) && !(page_flags(page) & PG_zero)) {
+		if (pagemap_zone_of(page_address(page)) == ZONE_HIGHMEM) {
+			/* No mapping to memset: a hole reads as zero. */
+			if (pagemap_release(page, 1UL << order)) {
+				__free_pages_ok(page, order);
+				return NULL;
+			}
+		} else {
+			memset(page_address(page), 0, PAGE_SIZE << order);
+		}
+	}
 	set_page_flags(page, PG_alloc);
 	page->order = (uint8_t)order;
+	atomic_store_explicit(&page->refcount, 1, memory_order_relaxed);
 	return page;
 }
 
@@ -736,10 +816,6 @@ KMEM_EXPORT struct page *kmem_alloc_pages(gfp_t gfp, unsigned int order)
 	struct page *page;
 
 	kmem_init();
-	if (order > MAX_ORDER) {
-		errno = EINVAL;
-		return NULL;
-	}
 	page = __alloc_pages(gfp, order);
 	if (!page)
 		errno = ENOMEM;
@@ -748,7 +824,15 @@ KMEM_EXPORT struct page *kmem_alloc_pages(gfp_t gfp, unsigned int order)
 
 KMEM_EXPORT unsigned long kmem_get_free_pages(gfp_t gfp, unsigned int order)
 {
-	struct page *page = kmem_alloc_pages(gfp, order);
+	struct page *page;
+
+	/* A highmem page has no address to return (the kernel's
+	 * __get_free_pages refuses __GFP_HIGHMEM too). */
+	if (gfp & __GFP_HIGHMEM) {
+		errno = ENOMEM;
+		return 0;
+	}
+	page = kmem_alloc_pages(gfp, order);
 
 	return page ? (unsigned long)page_address(page) : 0;
 }
@@ -773,11 +857,15 @@ static const char *bad_state(uint32_t f, unsigned int order, unsigned int had)
 	return "the address is inside a block, not at the start of one";
 }
 
-/* Validate a free of the block at addr, then free it. */
+/*
+ * Drop a reference to the block at addr (__free_pages, free_pages,
+ * put_page), after checking that it is an alloc_pages block of this
+ * order; the last reference frees it.
+ */
 static void free_pages_checked(const char *fn, void *addr, unsigned int order)
 {
 	struct page *page;
-	uint32_t f;
+	uint32_t f, rc;
 
 	if (order > MAX_ORDER) {
 		kmem_report_error("%s(%p, order %u): order above MAX_ORDER (%d)",
@@ -797,18 +885,36 @@ static void free_pages_checked(const char *fn, void *addr, unsigned int order)
 	}
 	page = virt_to_page(addr);
 	f = page_flags(page);
-	for (;;) {
-		if ((f & PG_STATE_MASK) != PG_alloc || page->order != order) {
-			kmem_report_error("%s(%p, order %u): %s%s%u", fn, addr, order,
-					  bad_state(f, order, page->order),
-					  (f & PG_alloc) ? "; it was allocated with order " : "; order on record ",
-					  page->order);
+	if ((f & PG_STATE_MASK) != PG_alloc || page->order != order) {
+		kmem_report_error("%s(%p, order %u): %s%s%u", fn, addr, order,
+				  bad_state(f, order, page->order),
+				  (f & PG_alloc) ? "; it was allocated with order " : "; order on record ",
+				  page->order);
+		return;
+	}
+	/* The put that takes the count to 0 owns the free: a get_page that
+	 * comes later finds 0 and is refused. */
+	rc = atomic_load_explicit(&page->refcount, memory_order_relaxed);
+	do {
+		if (rc == 0) {
+			kmem_report_error("%s(%p, order %u): racing free (the "
+					  "reference count is 0 already)", fn,
+					  addr, order);
 			return;
 		}
-		if (atomic_compare_exchange_weak_explicit(&page->flags, &f, 0,
-							  memory_order_acq_rel,
-							  memory_order_relaxed))
-			break;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&page->refcount, &rc, rc - 1, memory_order_acq_rel,
+		memory_order_relaxed));
+	if (rc > 1)
+		return;		/* others hold it still */
+	f = PG_alloc;
+	if (!atomic_compare_exchange_strong_explicit(&page->flags, &f, 0,
+						     memory_order_acq_rel,
+						     memory_order_relaxed)) {
+		kmem_report_error("%s(%p, order %u): the page changed state "
+				  "(%#x) while it was freed", fn, addr, order,
+				  f);
+		return;
 	}
 	__free_pages_ok(page, order);
 }
@@ -820,15 +926,101 @@ KMEM_EXPORT void kmem_free_pages(struct page *page, unsigned int order)
 	if (!page)
 		return;
 	kmem_init();	/* KMEM_ABORT must be read before any report */
-	addr = page_address(page);
-	if (!kmem_addr_in_heap(page) || virt_to_page(addr) != page ||
-	    ((uintptr_t)page & (sizeof(struct page) - 1))) {
+	if (!kmem_page_valid(page)) {
 		kmem_report_error("__free_pages(%p, order %u): not a struct page "
 				  "of kmem", (void *)page, order);
 		return;
 	}
+	addr = page_address(page);
 	free_pages_checked("__free_pages", addr, order);
 	purge_maybe_start();
+}
+
+/* ---- references and page frame numbers ---- */
+
+KMEM_EXPORT int kmem_page_count(const struct page *page)
+{
+	struct page *head;
+	uint32_t f;
+
+	if (!kmem_page_valid(page))
+		return 0;
+	f = page_flags(page);
+	if (f & PG_alloc)
+		return (int)atomic_load_explicit(&((struct page *)page)->refcount,
+						 memory_order_relaxed);
+	head = compound_head((struct page *)page);
+	f = page_flags(head);
+	if (f & (PG_slab | PG_large | PG_meta | PG_atomic | PG_head))
+		return 1;	/* a slab, a kmalloc block, kmem's own */
+	return 0;		/* free, or inside an alloc_pages block */
+}
+
+KMEM_EXPORT void kmem_get_page(struct page *page)
+{
+	uint32_t rc;
+
+	kmem_init();
+	if (!kmem_page_valid(page) ||
+	    (page_flags(page) & PG_STATE_MASK) != PG_alloc) {
+		kmem_report_error("get_page(%p): not the first page of a block "
+				  "from alloc_pages (page state %#x)",
+				  (void *)page, kmem_page_valid(page) ?
+				  page_flags(page) : 0);
+		return;
+	}
+	rc = atomic_load_explicit(&page->refcount, memory_order_relaxed);
+	do {
+		if (rc == 0 || rc == UINT32_MAX) {
+			kmem_report_error("get_page(%p): reference count %u: "
+					  "the page is being freed, or the "
+					  "count would overflow", (void *)page,
+					  rc);
+			return;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(
+		&page->refcount, &rc, rc + 1, memory_order_relaxed,
+		memory_order_relaxed));
+}
+
+KMEM_EXPORT void kmem_put_page(struct page *page)
+{
+	if (!page)
+		return;
+	kmem_init();
+	if (!kmem_page_valid(page) ||
+	    (page_flags(page) & PG_STATE_MASK) != PG_alloc) {
+		kmem_report_error("put_page(%p): not the first page of a block "
+				  "from alloc_pages (page state %#x)",
+				  (void *)page, kmem_page_valid(page) ?
+				  page_flags(page) : 0);
+		return;
+	}
+	free_pages_checked("put_page", page_address(page), page->order);
+	purge_maybe_start();
+}
+
+KMEM_EXPORT unsigned long kmem_page_to_pfn(const struct page *page)
+{
+	return kmem_page_valid(page) ? (unsigned long)page_to_pfn(page) : 0;
+}
+
+KMEM_EXPORT struct page *kmem_pfn_to_page(unsigned long pfn)
+{
+	if (pfn >= (1UL << (VA_BITS - PAGE_SHIFT)) ||
+	    !kmem_addr_in_heap((void *)(pfn << PAGE_SHIFT)))
+		return NULL;
+	return pfn_to_page(pfn);
+}
+
+KMEM_EXPORT int kmem_page_zone(const struct page *page)
+{
+	int zid;
+
+	if (!kmem_page_valid(page))
+		return -1;
+	zid = pagemap_zone_of(page_address(page));
+	return zid < MAX_NR_ZONES ? zid : ZONE_NORMAL;	/* the reserve */
 }
 
 KMEM_EXPORT void kmem_free_pages_addr(unsigned long addr, unsigned int order)
@@ -860,11 +1052,26 @@ static void zone_fill_stats(int zid, struct zone_stats *st)
 		st->nr_free_blocks[o] = READ_ONCE(z->free_area[o].nr_free);
 }
 
+/*
+ * Exact counts: a purge in flight has a run off the lists while it makes
+ * its system call (zone_purge), so wait a little for it to put the run
+ * back (and take the deferred frees in: zone_lock_wait); after about
+ * 100 ms the counts are taken as they are.
+ */
 bool zone_get_stats(int zid, struct zone_stats *st)
 {
 	struct zone *z = &zones[zid];
 
-	kmem_lock(&z->lock);
+	for (int tries = 0;; tries++) {
+		_Atomic uint32_t nap = 0;
+
+		zone_lock_wait(z);
+		if (!atomic_load_explicit(&z->purging, memory_order_acquire) ||
+		    tries >= 100)
+			break;
+		kmem_unlock(&z->lock);
+		os_futex_wait_ms(&nap, 0, 1);	/* 1 ms: nobody wakes it */
+	}
 	zone_fill_stats(zid, st);
 	kmem_unlock(&z->lock);
 	return st->managed != 0;
@@ -913,7 +1120,8 @@ size_t buddy_trim(void)
 
 	buddy_drain_pcp();
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
-		if (atomic_load_explicit(&zones[zid].managed, memory_order_relaxed))
+		if (!zones[zid].pinned &&
+		    atomic_load_explicit(&zones[zid].managed, memory_order_relaxed))
 			purged += zone_purge(&zones[zid], os_now_ms(), 0, 0,
 					     false, false, NULL);
 	return purged;
@@ -927,7 +1135,8 @@ uint64_t buddy_purge_expired(uint64_t now, bool safe)
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++) {
 		struct zone *z = &zones[zid];
 
-		if (!atomic_load_explicit(&z->managed, memory_order_relaxed))
+		if (z->pinned ||
+		    !atomic_load_explicit(&z->managed, memory_order_relaxed))
 			continue;
 		zone_pay_debt(z, now, safe);
 		if (READ_ONCE(z->nr_dirty) <= z->watermark[WMARK_HIGH])
@@ -964,6 +1173,11 @@ int buddy_init(void)
 		z->watermark[WMARK_LOW] = WMARK_LOW_PAGES;
 		z->watermark[WMARK_HIGH] = WMARK_HIGH_PAGES;
 	}
+	/* Pinned memory is a budget: no reserve held back from it, no
+	 * growth ahead of need, nothing purged. */
+	zones[ZONE_DMA].pinned = true;
+	for (int w = 0; w < NR_WMARK; w++)
+		zones[ZONE_DMA].watermark[w] = 0;
 	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
 		for (int o = 0; o <= PCP_MAX_ORDER; o++)
 			INIT_LIST_HEAD(&pcp_lists[cpu].lists[o]);
@@ -977,6 +1191,11 @@ void buddy_fork_prepare(void)
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
 		kmem_fork_lock(&zones[zid].lock);
 	pagemap_fork_prepare();
+}
+
+void buddy_fork_child(void)
+{
+	pagemap_fork_child();
 }
 
 void buddy_fork_release(void)

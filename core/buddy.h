@@ -18,19 +18,15 @@
 
 #include "page.h"
 
-enum zone_type {
-	ZONE_DMA,	/* locked memory for I/O buffers (not implemented yet) */
-	ZONE_DMA32,	/* addresses below 4 GiB */
-	ZONE_NORMAL,	/* everything else: the default */
-	ZONE_HIGHMEM,	/* memfd-backed, kmap'ed windows (not implemented yet) */
-	MAX_NR_ZONES
-};
-_Static_assert(MAX_NR_ZONES == MAX_NR_ZONES_PAGE, "page.h knows the zones");
-
 enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
 
-/* Zone that a gfp mask asks for, or -1 if that zone does not exist. */
+#define GFP_ZONEMASK (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32)
+
+/* Zone that a gfp mask asks for, or -1 if it names two. */
 int gfp_zone(gfp_t gfp) __hidden;
+/* True if memory of zone zid meets what gfp asks for (zid is in the
+ * zonelist of gfp's zone). */
+bool zone_satisfies(int zid, gfp_t gfp) __hidden;
 
 struct page *__alloc_pages(gfp_t gfp, unsigned int order) __hidden;
 void __free_pages_ok(struct page *page, unsigned int order) __hidden;
@@ -76,5 +72,7 @@ bool buddy_pcp_holds_pages(void) __hidden;
 int buddy_init(void) __hidden;
 void buddy_fork_prepare(void) __hidden;
 void buddy_fork_release(void) __hidden;
+/* In a forked child, after the release: page.c's child work. */
+void buddy_fork_child(void) __hidden;
 
 #endif /* KMEM_BUDDY_H */

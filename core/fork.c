@@ -55,8 +55,10 @@
 #include "buddy.h"
 #include "debug.h"
 #include "depot.h"
+#include "highmem.h"
 #include "os.h"
 #include "percpu.h"
+#include "percpu_data.h"
 #include "profile.h"
 #include "purge.h"
 #include "slab.h"
@@ -111,6 +113,8 @@ void kmem_fork_prepare(void)
 		atomic_store_explicit(&kmem_fork_token, kmem_self(),
 				      memory_order_seq_cst);
 	}
+	percpu_data_fork_prepare();
+	highmem_fork_prepare();
 	percpu_fork_prepare();
 	slab_fork_prepare();
 	depot_fork_prepare();
@@ -131,6 +135,8 @@ static void fork_release(bool child)
 	depot_fork_release();
 	slab_fork_release();
 	percpu_fork_release();
+	highmem_fork_release();
+	percpu_data_fork_release();
 	if (child)
 		io_list_held = false;
 	if (--fork_level == 0) {
@@ -155,7 +161,11 @@ void kmem_fork_child(void)
 	if (!kmem_is_up() || !fork_level)
 		return;
 	fork_release(true);
-	/* What the child must not inherit: other threads are gone. */
+	/* What the child must not inherit: other threads are gone, and
+	 * high memory's file would be shared with the parent. */
+	buddy_fork_child();
+	highmem_fork_child();
+	percpu_data_fork_child();
 	percpu_fork_child();
 	debug_fork_child();
 	purge_fork_child();

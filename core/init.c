@@ -16,10 +16,12 @@
 #include "internal.h"
 
 #include "buddy.h"
+#include "highmem.h"
 #include "kmalloc.h"
 #include "options.h"
 #include "os.h"
 #include "fault.h"
+#include "percpu_data.h"
 #include "profile.h"
 #include "reserve.h"
 #include "slab.h"
@@ -52,6 +54,8 @@ void __kmem_init(void)
 		vmalloc_init();
 		if (slab_init() || kmalloc_init())
 			kmem_panic("cannot create the kmalloc caches");
+		percpu_data_init();
+		highmem_init();
 		/* Without its reserve kmem still works; only allocations that
 		 * cannot wait for a lock then fail. */
 		if (reserve_init())

@@ -51,6 +51,20 @@
  * take the caller's return address from the layer above (preload/); the
  * plain ones use their own caller's.
  *
+ * Zones: a request with __GFP_DMA32 or __GFP_DMA is met at every size
+ * from its zone, or fails.  Up to 32 KiB from the zone's own caches
+ * ("dma32-kmalloc-64", "dma-kmalloc-1k": the kernel's dma-kmalloc-*),
+ * made the first time a class is asked for (slab.c's
+ * kmem_cache_create_once: a GFP_ATOMIC caller that finds the list of
+ * caches busy gets NULL) and used without a per-CPU cache, as rare
+ * requests; above, page runs from the zone up to the largest buddy block
+ * (4 MiB, the kernel's KMALLOC_MAX_SIZE): vmalloc areas have no zone, so
+ * larger zoned requests fail, as does __GFP_HIGHMEM (high memory has no
+ * permanent address to return) and any request naming two zones.  The
+ * atomic reserve has no zone either: a zoned request never takes from
+ * it.  krealloc keeps a block in place only if it lies in the zone asked
+ * for.
+ *
  * Locks: none of its own; large_bytes is an atomic counter.
  */
 #include "kmalloc.h"
@@ -86,6 +100,12 @@ struct kmem_cache *kmalloc_caches[NR_KMALLOC_CLASSES];
 uint16_t kmalloc_size_chunk[(KMALLOC_MAX_CACHE_SIZE >> KMALLOC_SHIFT_LOOKUP) + 1];
 _Static_assert(NR_KMALLOC_CLASSES <= PCPU_MAX_CLASSES,
 	       "every class has a chunk in a per-CPU region");
+
+/* The caches of the zones kmalloc serves besides ZONE_NORMAL, made on
+ * first use (kmalloc_zone_cache). */
+enum { KMALLOC_DMA, KMALLOC_DMA32, NR_KMALLOC_ZONES };
+static struct kmem_cache *_Atomic kmalloc_zone_caches[NR_KMALLOC_ZONES]
+						      [NR_KMALLOC_CLASSES];
 
 /* Alignment every object of a class has (kmem_cache_obj_align). */
 static size_t kmalloc_class_align[NR_KMALLOC_CLASSES];
@@ -251,17 +271,21 @@ static void mark_run(struct page *page, size_t nr, size_t size)
 static void *__kmalloc_large(size_t size, size_t align, gfp_t gfp,
 			     unsigned long ip)
 {
+	bool zoned = gfp & GFP_ZONEMASK;	/* no vmalloc: it has no zone */
 	size_t nr, span;
 	unsigned int order;
 	struct page *page;
 
-	if (size >= vmalloc_threshold || align > (PAGE_SIZE << MAX_ORDER))
+	if (!zoned && (size >= vmalloc_threshold ||
+		       align > (PAGE_SIZE << MAX_ORDER)))
 		return __vmalloc_ip(size, MAX(align, PAGE_SIZE), gfp | large_gfp,
 				    ip);
 	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	if (nr == 0)
 		nr = 1;
 	span = MAX(nr, align >> PAGE_SHIFT);
+	if (zoned && span > (1UL << MAX_ORDER))
+		return NULL;
 	order = order_of_pages(span);
 	if (order > MAX_ORDER)
 		return __vmalloc_ip(size, MAX(align, PAGE_SIZE), gfp, ip);
@@ -384,7 +408,10 @@ static __noinline void *kmalloc_fallback(size_t size, size_t align, gfp_t gfp,
 
 	if (!kmem_bailed && !(gfp & __GFP_NOBLOCK))
 		return NULL;
-	p = reserve_alloc(size ? size : 1, MAX(align, (size_t)16));
+	/* The reserve's memory is in no zone. */
+	p = (gfp & GFP_ZONEMASK) ? NULL
+				 : reserve_alloc(size ? size : 1,
+						 MAX(align, (size_t)16));
 	if (p) {
 		if (gfp & __GFP_ZERO)
 			memset(p, 0, size);
@@ -398,12 +425,77 @@ static __noinline void *kmalloc_fallback(size_t size, size_t align, gfp_t gfp,
 	return p;
 }
 
+/* The cache of class cls for zone kz, made if it is not there yet;
+ * NULL if it cannot be made now (gfp may not wait, no memory). */
+static struct kmem_cache *kmalloc_zone_cache(int kz, unsigned int cls,
+					     gfp_t gfp)
+{
+	struct kmem_cache *s = atomic_load_explicit(
+		&kmalloc_zone_caches[kz][cls], memory_order_acquire);
+	unsigned int size = kmalloc_class_size[cls];
+	const char *zname = kz == KMALLOC_DMA ? "dma" : "dma32";
+	char name[KMEM_CACHE_NAME_LEN];
+
+	if (likely(s))
+		return s;
+	if (size >= 1024 && size % 1024 == 0)
+		kmem_snprintf(name, sizeof(name), "%s-kmalloc-%uk", zname,
+			      size / 1024);
+	else
+		kmem_snprintf(name, sizeof(name), "%s-kmalloc-%u", zname, size);
+	return kmem_cache_create_once(&kmalloc_zone_caches[kz][cls], name, size,
+				      KMALLOC_MIN_SIZE,
+				      SLAB_KMALLOC | (kz == KMALLOC_DMA
+						      ? SLAB_CACHE_DMA
+						      : SLAB_CACHE_DMA32),
+				      gfp);
+}
+
+/*
+ * A request that names a zone: the zone's caches up to 32 KiB, page runs
+ * of the zone above, never vmalloc or the reserve (top of the file).
+ */
+static __noinline void *kmalloc_zone(size_t size, size_t align, gfp_t gfp,
+				     unsigned long ip)
+{
+	int zid = gfp_zone(gfp);
+	int kz = zid == ZONE_DMA ? KMALLOC_DMA : KMALLOC_DMA32;
+
+	if (zid != ZONE_DMA && zid != ZONE_DMA32)
+		return NULL;	/* highmem, or two zones */
+	if (size <= KMALLOC_MAX_CACHE_SIZE && align <= KMALLOC_MAX_CACHE_SIZE) {
+		for (unsigned int c = kmalloc_size_class(size);
+		     c < NR_KMALLOC_CLASSES; c++) {
+			struct kmem_cache *s = kmalloc_zone_cache(kz, c, gfp);
+
+			if (!s)
+				return NULL;
+			if (kmem_cache_obj_align(s) >= align)
+				return __kmem_cache_alloc_track(
+					s, gfp, size, ip ? ip : _RET_IP_);
+		}
+	}
+	return kmalloc_large(MAX(size, 1), MAX(align, PAGE_SIZE), gfp,
+			     ip ? ip : _RET_IP_);
+}
+
+/* May the block p of kmalloc's stay where it is for a request of gfp? */
+static bool kmalloc_zone_ok(const void *p, gfp_t gfp)
+{
+	if (likely(!(gfp & GFP_ZONEMASK)))
+		return true;
+	return kmem_addr_in_heap(p) && !reserve_owns(p) &&
+	       zone_satisfies(pagemap_zone_of(p), gfp);
+}
+
 /* The slab classes, page runs or vmalloc, for size bytes aligned to
  * align (16: any size; larger: a power of two). */
 static void *kmalloc_try(size_t size, size_t align, gfp_t gfp,
 			 unsigned long ip)
 {
 	kmem_bailed = BAIL_NONE;
+	if (unlikely(gfp & GFP_ZONEMASK))
+		return kmalloc_zone(size, align, gfp, ip);
 	if (align > KMALLOC_MIN_SIZE) {
 		if (size <= KMALLOC_MAX_CACHE_SIZE &&
 		    align <= KMALLOC_MAX_CACHE_SIZE)
@@ -638,7 +730,7 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 		old = debug_object_size(s, p);
 		/* A checked object always moves: its size and red zone are
 		 * set at allocation, and a stale pointer hits poison. */
-		if (cache_debug(s))
+		if (cache_debug(s) || !kmalloc_zone_ok(p, gfp))
 			break;
 		if (s->kmalloc_class >= 0 ? (new_size <= KMALLOC_MAX_CACHE_SIZE &&
 					     kmalloc_size_class(new_size) ==
@@ -649,7 +741,8 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 	case KM_LARGE:
 		old = page->nr_pages << PAGE_SHIFT;
 		if (new_size > KMALLOC_MAX_CACHE_SIZE &&
-		    new_size < vmalloc_threshold && new_size <= old) {
+		    (new_size < vmalloc_threshold || (gfp & GFP_ZONEMASK)) &&
+		    new_size <= old && kmalloc_zone_ok(p, gfp)) {
 			/* Shrink in place: the tail pages go back. */
 			if (unlikely(debug_valgrind))
 				VALGRIND_RESIZEINPLACE_BLOCK(p, page->large_size,
@@ -661,7 +754,7 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 		break;
 	case KM_VMALLOC:
 		old = vmalloc_usable_size(p);
-		if (new_size >= vmalloc_threshold) {
+		if (new_size >= vmalloc_threshold && !(gfp & GFP_ZONEMASK)) {
 			kmem_bailed = BAIL_NONE;
 			q = __vrealloc(p, new_size);
 			if (q && q != p && prof_enabled())
@@ -686,7 +779,7 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 		old = reserve_usable_size(p, "krealloc");
 		if (!old)
 			return NULL;
-		if (new_size <= old)
+		if (new_size <= old && !(gfp & GFP_ZONEMASK))
 			return p;
 		break;
 	default:

@@ -53,6 +53,8 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"transparent huge pages for kmem's memory: large (vmalloc areas >= 2 MiB, heap beyond 64 MiB), always, never, system (the kernel's setting)" },
 	[OPT_FAULT_REPORT] = { "KMEM_FAULT_REPORT", OPT_BOOL, 1, NULL,
 		"a SIGSEGV on one of kmem's guard pages (sampled blocks, large blocks) is reported, naming the block, before the process dies (only if the program has no SIGSEGV handler)" },
+	[OPT_DMA_LIMIT] = { "KMEM_DMA_LIMIT", OPT_STRING, 0, "rlimit",
+		"bytes of pinned memory ZONE_DMA (GFP_DMA, SLAB_CACHE_DMA) may hold; rlimit: RLIMIT_MEMLOCK as it is at the zone's first use" },
 };
 
 /* Before options_init() runs, errors abort. */
@@ -80,7 +82,7 @@ static bool parse_bool(const char *s, long *out)
 	return true;
 }
 
-static bool parse_size(const char *s, long *out)
+bool kmem_parse_size(const char *s, long *out)
 {
 	unsigned long v = 0;
 	const char *p = s;
@@ -122,7 +124,8 @@ void options_init(void)
 			kmem_option_strings[i] = v;
 			continue;
 		}
-		ok = d->type == OPT_BOOL ? parse_bool(v, &val) : parse_size(v, &val);
+		ok = d->type == OPT_BOOL ? parse_bool(v, &val)
+					 : kmem_parse_size(v, &val);
 		if (ok)
 			kmem_option_values[i] = val;
 		else

@@ -33,6 +33,7 @@ enum kmem_option {
 	OPT_SIGNAL,		/* signal answered with live statistics; 0 = off */
 	OPT_THP,		/* string: system | never | always | large */
 	OPT_FAULT_REPORT,	/* bool: report faults on kmem's guard pages */
+	OPT_DMA_LIMIT,		/* string: "rlimit" or bytes ZONE_DMA may pin */
 	NR_KMEM_OPTIONS
 };
 
@@ -52,6 +53,10 @@ extern const char *kmem_option_strings[NR_KMEM_OPTIONS] __hidden;
 
 /* Read the environment; called once from __kmem_init(). */
 void options_init(void) __hidden;
+
+/* A size as the table's sizes are written (k/m/g suffix); false if s is
+ * not one. */
+bool kmem_parse_size(const char *s, long *out) __hidden;
 
 static inline long kmem_opt(enum kmem_option o)
 {

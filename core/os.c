@@ -3,9 +3,10 @@
  * core/os.c - the only door to the kernel.
  *
  * Layer: bottom.  Owns every system call kmem makes (mmap, munmap,
- * mprotect, madvise, mremap, mlock, futex, open, read, write, sigaction,
- * getrandom, ...), the environment and the rseq area lookup.  Calls nothing in kmem but
- * printk.c for its own failure messages.
+ * mprotect, madvise, mremap, mlock, memfd_create, fallocate, futex, open,
+ * read, write, sigaction, getrandom, ...), the environment and the rseq
+ * area lookup.  Calls nothing in kmem but printk.c for its own failure
+ * messages.
  *
  * Memory calls use raw syscall(2): the program's mmap/munmap/mremap are
  * interposed by preload/, and the allocator must never go through them.
@@ -15,12 +16,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -164,6 +167,166 @@ int os_mlock(void *addr, size_t len)
 	long r = raw(SYS_mlock, (long)addr, (long)len, 0, 0, 0, 0);
 
 	return is_err(r) ? (int)-r : 0;
+}
+
+size_t os_memlock_limit(void)
+{
+	struct rlimit rl;
+
+	if (is_err(raw(SYS_getrlimit, RLIMIT_MEMLOCK, (long)&rl, 0, 0, 0, 0)))
+		return 0;
+	return rl.rlim_cur == RLIM_INFINITY ? SIZE_MAX : (size_t)rl.rlim_cur;
+}
+
+/* ---- memfd: the backing of ZONE_HIGHMEM ---- */
+
+/* Descriptors kmem keeps are moved up to here, out of the way of the
+ * low numbers programs dup2() onto. */
+#define OS_FD_HIGH 512
+
+int os_memfd_create(const char *name, int *err)
+{
+	long fd = raw(SYS_memfd_create, (long)name, MFD_CLOEXEC, 0, 0, 0, 0);
+	long hi;
+
+	if (is_err(fd)) {
+		*err = (int)-fd;
+		return -1;
+	}
+	hi = raw(SYS_fcntl, fd, F_DUPFD_CLOEXEC, OS_FD_HIGH, 0, 0, 0);
+	if (!is_err(hi)) {
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		fd = hi;
+	}
+	return (int)fd;
+}
+
+int os_ftruncate(int fd, uint64_t len)
+{
+	long r = raw(SYS_ftruncate, fd, (long)len, 0, 0, 0, 0);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
+void *os_mmap_file(void *fixed, size_t len, int fd, uint64_t off, int *err)
+{
+	long r = os_raw_mmap(fixed, len, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_FIXED, fd, (long)off);
+
+	if (is_err(r)) {
+		if (err)
+			*err = (int)-r;
+		return NULL;
+	}
+	return (void *)r;
+}
+
+int os_mmap_none(void *fixed, size_t len)
+{
+	long r = os_raw_mmap(fixed, len, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+			     MAP_NORESERVE, -1, 0);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
+int os_punch_hole(int fd, uint64_t off, uint64_t len)
+{
+	long r = raw(SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE |
+		     FALLOC_FL_KEEP_SIZE, (long)off, (long)len, 0, 0);
+
+	return is_err(r) ? (int)-r : 0;
+}
+
+/* Copy [off, off + len) of in to the same offset of out, through a
+ * buffer on the stack (copy_file_range refused). */
+static int copy_range_slow(int in, int out, uint64_t off, uint64_t len)
+{
+	char buf[16384];
+
+	while (len) {
+		long n = raw(SYS_pread64, in, (long)buf,
+			     (long)MIN(len, sizeof(buf)), (long)off, 0, 0);
+
+		if (n == -EINTR)
+			continue;
+		if (is_err(n) || n == 0)
+			return is_err(n) ? (int)-n : EIO;
+		for (long done = 0; done < n;) {
+			long w = raw(SYS_pwrite64, out, (long)(buf + done),
+				     n - done, (long)(off + (uint64_t)done), 0, 0);
+
+			if (w == -EINTR)
+				continue;
+			if (is_err(w) || w == 0)
+				return is_err(w) ? (int)-w : EIO;
+			done += w;
+		}
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+int os_memfd_clone(int fd, uint64_t size, int *err)
+{
+	int out = os_memfd_create("kmem-highmem", err);
+	int e = 0;
+	loff_t pos = 0;
+
+	if (out < 0)
+		return -1;
+	if ((e = os_ftruncate(out, size)) != 0)
+		goto fail;
+	/* Only the extents that hold data: holes stay holes. */
+	while ((uint64_t)pos < size) {
+		long data = raw(SYS_lseek, fd, (long)pos, SEEK_DATA, 0, 0, 0);
+		long hole;
+		loff_t in_off, out_off;
+
+		if (data == -ENXIO)
+			break;		/* nothing but holes from pos on */
+		if (is_err(data)) {
+			e = (int)-data;
+			goto fail;
+		}
+		hole = raw(SYS_lseek, fd, data, SEEK_HOLE, 0, 0, 0);
+		if (is_err(hole)) {
+			e = (int)-hole;
+			goto fail;
+		}
+		in_off = out_off = data;
+		while (in_off < hole) {
+			long n = raw(SYS_copy_file_range, fd, (long)&in_off, out,
+				     (long)&out_off, hole - in_off, 0);
+
+			if (n == -EINTR)
+				continue;
+			if (is_err(n) || n == 0) {
+				e = copy_range_slow(fd, out, (uint64_t)in_off,
+						    (uint64_t)(hole - in_off));
+				if (e)
+					goto fail;
+				break;
+			}
+		}
+		pos = hole;
+	}
+	return out;
+fail:
+	raw(SYS_close, out, 0, 0, 0, 0, 0);
+	*err = e;
+	return -1;
+}
+
+int os_dup_onto(int fd, int target)
+{
+	long r = raw(SYS_dup3, fd, target, O_CLOEXEC, 0, 0, 0);
+
+	if (is_err(r))
+		return (int)-r;
+	raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	return 0;
 }
 
 void *os_mremap(void *old, size_t old_len, size_t new_len, bool may_move,

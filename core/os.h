@@ -39,6 +39,29 @@ int os_purge(void *addr, size_t len) __hidden;
 int os_purge_lazy(void *addr, size_t len) __hidden;
 /* Lock pages in memory (ZONE_DMA). */
 int os_mlock(void *addr, size_t len) __hidden;
+/* RLIMIT_MEMLOCK's soft limit in bytes (SIZE_MAX: unlimited). */
+size_t os_memlock_limit(void) __hidden;
+
+/*
+ * memfd, the backing file of ZONE_HIGHMEM.  os_memfd_create returns a
+ * close-on-exec descriptor (moved to a high number, away from the ones
+ * programs dup2 onto) or -1 with *err set.  os_mmap_file maps
+ * [off, off + len) of fd shared and read-write at exactly fixed,
+ * replacing what was there; os_mmap_none puts a PROT_NONE anonymous
+ * mapping back over [fixed, fixed + len).  os_punch_hole frees the file's
+ * pages in a range (they read as zero after).  os_memfd_clone makes a new
+ * memfd of size bytes with fd's contents (holes stay holes: only the
+ * extents that hold data are copied); os_dup_onto moves fd onto the
+ * number target (closing what target was) and closes fd.
+ */
+int os_memfd_create(const char *name, int *err) __hidden;
+int os_ftruncate(int fd, uint64_t len) __hidden;
+void *os_mmap_file(void *fixed, size_t len, int fd, uint64_t off,
+		   int *err) __hidden;
+int os_mmap_none(void *fixed, size_t len) __hidden;
+int os_punch_hole(int fd, uint64_t off, uint64_t len) __hidden;
+int os_memfd_clone(int fd, uint64_t size, int *err) __hidden;
+int os_dup_onto(int fd, int target) __hidden;
 /*
  * mremap: grow or shrink [old, old+old_len) to new_len.  With may_move the
  * kernel may move the pages (no copy); with fixed, to exactly new_addr.

@@ -89,6 +89,25 @@ struct page {
 		struct {			/* PG_tail */
 			struct page *head;	/* head page of the slab/run */
 		};
+		struct {			/* PG_alloc (alloc_pages): buddy.c */
+			uint64_t _free_words[3]; /* lru and freed_at of a free
+						  * block: never overlapped */
+			/* Head page: page_count(), get_page/put_page. */
+			_Atomic uint32_t refcount;
+			/* Any page of ZONE_HIGHMEM: window + 1 of the kmap
+			 * pool that last mapped it (highmem.c checks it
+			 * against the pool: stale values are harmless). */
+			uint32_t kmap_hint;
+		};
+		struct {			/* PG_meta, a section's first page:
+						 * page.c's record of the section */
+			uint64_t hm_offset;	/* ZONE_HIGHMEM: the section's
+						 * offset in the memfd */
+			struct page *dma_next;	/* ZONE_DMA: the section mapped
+						 * before this one (a list) */
+			uint32_t dma_claimed;	/* ZONE_DMA: pages [0, this) are
+						 * the mem_map, then pinned */
+		};
 		uint64_t _pad[5];
 	};
 	/*
@@ -120,6 +139,10 @@ struct page {
 _Static_assert(sizeof(struct page) == (1 << STRUCT_PAGE_SHIFT),
 	       "struct page must be exactly 64 bytes");
 
+_Static_assert(offsetof(struct page, refcount) >=
+		       offsetof(struct page, freed_at) + sizeof(uint64_t),
+	       "a free block's lru and freed_at leave refcount alone");
+
 /* section_map[addr >> SECTION_SHIFT] is the zone id + 1, or 0. */
 extern _Atomic(uint8_t) section_map[NR_SECTIONS] __hidden;
 
@@ -141,7 +164,8 @@ static __always_inline void *page_address(const struct page *page)
 			 << PAGE_SHIFT));
 }
 
-/* Absolute page frame number: the address >> PAGE_SHIFT. */
+/* Absolute page frame number: the address >> PAGE_SHIFT (for a highmem
+ * page, the address its section reserves for it). */
 static __always_inline uintptr_t page_to_pfn(const struct page *page)
 {
 	return (uintptr_t)page_address(page) >> PAGE_SHIFT;
@@ -173,6 +197,15 @@ static __always_inline void set_page_flags(struct page *page, uint32_t flags)
 	atomic_store_explicit(&page->flags, flags, memory_order_relaxed);
 }
 
+/* True if page points at a struct page of kmem's heap (the mem_map of a
+ * section, at a multiple of its size). */
+static __always_inline bool kmem_page_valid(const struct page *page)
+{
+	return page && kmem_addr_in_heap(page) &&
+	       !((uintptr_t)page & (sizeof(struct page) - 1)) &&
+	       virt_to_page(page_address(page)) == page;
+}
+
 /* The head page of the slab or kmalloc run that page belongs to. */
 static __always_inline struct page *compound_head(struct page *page)
 {
@@ -181,24 +214,88 @@ static __always_inline struct page *compound_head(struct page *page)
 	return page;
 }
 
+/* The first struct page of the section that page (any page) is in. */
+static __always_inline struct page *section_meta(const struct page *page)
+{
+	return (struct page *)((uintptr_t)page & ~SECTION_MASK);
+}
+
 /* Map the section table (once, at init).  Returns 0 or an errno value. */
 int pagemap_init(void) __hidden;
 /*
  * Map one new section for zone_id and describe its pages.  The mem_map
  * pages are marked PG_meta; the rest are left zeroed (flags == 0) for the
  * zone to take.  Returns the section's base address, or NULL (*err set).
+ *
+ * What a section is depends on its zone (the ids are buddy.h's):
+ *   ZONE_DMA32   mapped below 4 GiB (below_4g);
+ *   ZONE_NORMAL  mapped anywhere, next to the last one if it can;
+ *   ZONE_HIGHMEM only the mem_map is memory: the rest of the 64 MiB is a
+ *                PROT_NONE reservation (it keeps virt_to_page arithmetic
+ *                and the buddy rule, and no one else's mapping can land
+ *                there), and the pages' contents live in one memfd at
+ *                pagemap_highmem_offset(page), reached through kmap
+ *                windows (highmem.c);
+ *   ZONE_DMA     not here: pagemap_dma_grow.
  */
 void *pagemap_add_section(int zone_id, bool below_4g, gfp_t gfp,
 			  int *err) __hidden;
+/*
+ * ZONE_DMA grows in pinned runs: at least 2^order pages (the caller's
+ * block), up to DMA_GROW_PAGES at a time, taken from the end of the
+ * current DMA section's claimed part (a new section when it is full),
+ * mlock'ed, and counted against the bound: KMEM_DMA_LIMIT, or
+ * RLIMIT_MEMLOCK as it is at the first call.  kmem enforces the bound
+ * itself (root's mlock ignores the rlimit).  Returns the run's first
+ * struct page and its length in *nr (pages a multiple of nothing in
+ * particular: the caller frees it as aligned blocks), or NULL with *err
+ * set (ENOMEM: the bound is reached, or mlock failed).
+ */
+#define DMA_GROW_PAGES 256		/* 1 MiB pinned at a time */
+struct page *pagemap_dma_grow(unsigned int order, gfp_t gfp, size_t *nr,
+			      int *err) __hidden;
+/* Bytes pinned for ZONE_DMA, and the bound (SIZE_MAX: none; 0 before
+ * the first growth read it). */
+size_t pagemap_dma_pinned(void) __hidden;
+size_t pagemap_dma_limit(void) __hidden;
+
+/* ZONE_HIGHMEM: the memfd (-1 until the first highmem section) and where
+ * in it the contents of a highmem page lie. */
+int pagemap_highmem_fd(void) __hidden;
+static __always_inline uint64_t pagemap_highmem_offset(const struct page *page)
+{
+	return section_meta(page)->hm_offset +
+	       ((((uintptr_t)page & SECTION_MASK) >> STRUCT_PAGE_SHIFT)
+		<< PAGE_SHIFT);
+}
+/* Bytes of memfd reserved for highmem sections so far. */
+size_t pagemap_highmem_bytes(void) __hidden;
+/*
+ * Give the memory of nr free pages from page (one section) back to the
+ * OS: madvise for mapped sections, a hole punched in the memfd for
+ * ZONE_HIGHMEM.  Either way they read as zero after.  Never for ZONE_DMA,
+ * whose memory stays pinned.  Returns 0 or an errno value.
+ */
+int pagemap_release(struct page *page, size_t nr) __hidden;
+
 /* Zone of a heap address (its section's), or -1 if not kmem's. */
 int pagemap_zone_of(const void *addr) __hidden;
-/* Sections mapped so far for the buddy zones (zone ids below this; the
+/* Sections mapped so far for the buddy zones, high memory aside (its
+ * sections are address space, not memory: pagemap_highmem_bytes); the
  * atomic reserve's own section has the id MAX_NR_ZONES and is not
- * counted). */
-#define MAX_NR_ZONES_PAGE 4
+ * counted. */
+#define MAX_NR_ZONES 4
 size_t pagemap_nr_sections(void) __hidden;
 
 void pagemap_fork_prepare(void) __hidden;
 void pagemap_fork_release(void) __hidden;
+/*
+ * In a forked child: ZONE_DMA's runs are locked again (mlock is not
+ * inherited), and ZONE_HIGHMEM gets a memfd of its own with a copy of the
+ * parent's (a shared file would let the two processes write each
+ * other's high memory), under the same descriptor number.  The caller
+ * (highmem.c) then maps its windows again, onto the new file.
+ */
+void pagemap_fork_child(void) __hidden;
 
 #endif /* KMEM_PAGE_H */

@@ -538,6 +538,20 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 	flush_objects(cls, buf, n);
 }
 
+unsigned int percpu_nr_cpu_slots(void)
+{
+	return pcpu.mode == PCPU_RSEQ ? nr_regions : 0;
+}
+
+bool percpu_rseq_thread_ready(void)
+{
+	if (pcpu.mode != PCPU_RSEQ)
+		return false;
+	if (!rseq_registered() && rseq_kind != RSEQ_GLIBC && !rseq_own_tried)
+		rseq_own_register();
+	return rseq_registered() && rseq_index() < nr_regions;
+}
+
 /* With nothing else due the countdown still runs out every
  * PCPU_TICK_BYTES allocated on a CPU: the allocation paths' maintenance
  * (purge_tick) when there is no purge thread. */

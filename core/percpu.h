@@ -246,6 +246,13 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj) __hidden;
  * is due on this allocation of size bytes, 0 if nothing; rearms it. */
 unsigned int percpu_sample_due(size_t size) __hidden;
 
+/* For percpu_data.c (this_cpu_*), whose rseq sections index the same
+ * way: the number of CPU slots (0 unless the mode is rseq), and whether
+ * the calling thread can run rseq sections now (registering it where
+ * kmem registers threads itself). */
+unsigned int percpu_nr_cpu_slots(void) __hidden;
+bool percpu_rseq_thread_ready(void) __hidden;
+
 /* "rseq (...)", "thread (...)" or "off (...)". */
 const char *percpu_mode_name(void) __hidden;
 enum pcpu_mode percpu_mode(void) __hidden;

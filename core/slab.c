@@ -32,10 +32,11 @@
  * they take no lock while caches come and go; kmem_cache_destroy waits
  * for them with synchronize_rcu(), never called on an alloc/free path.
  *
- * SLAB_CACHE_DMA asks for __GFP_DMA pages: until ZONE_DMA exists
- * (buddy.c's gfp_zone() answers -1) such a cache is created but every
- * allocation from it fails (NULL, ENOMEM; SLAB_PANIC aborts).
- * SLAB_CACHE_DMA32 works (ZONE_DMA32, addresses below 4 GiB).
+ * SLAB_CACHE_DMA takes its slabs from ZONE_DMA (pinned memory: an
+ * allocation past KMEM_DMA_LIMIT / RLIMIT_MEMLOCK fails with ENOMEM, and
+ * SLAB_PANIC aborts), SLAB_CACHE_DMA32 from ZONE_DMA32 (below 4 GiB).  A
+ * kmem_cache_alloc whose gfp names a zone the cache's objects are not in
+ * fails (ENOMEM), as nothing of kmem ignores a zone it was asked for.
  */
 #include "slab.h"
 
@@ -170,7 +171,7 @@ static int kmem_cache_open(struct kmem_cache *s, const char *name,
 	s->ctor = ctor;
 	s->kmalloc_class = -1;	/* kmalloc.c sets it after creation */
 	if (flags & SLAB_CACHE_DMA)
-		s->gfp |= __GFP_DMA;	/* NULL until ZONE_DMA exists */
+		s->gfp |= __GFP_DMA;
 	if (flags & SLAB_CACHE_DMA32)
 		s->gfp |= __GFP_DMA32;
 	return calculate_sizes(s, size, align);
@@ -750,6 +751,35 @@ fail:
 	return NULL;
 }
 
+struct kmem_cache *kmem_cache_create_once(struct kmem_cache *_Atomic *slot,
+					  const char *name, size_t size,
+					  size_t align, slab_flags_t flags,
+					  gfp_t gfp)
+{
+	struct kmem_cache *s;
+
+	if (!kmem_lock_gfp(&slab_mutex, gfp))
+		return NULL;
+	s = atomic_load_explicit(slot, memory_order_relaxed);
+	if (s)
+		goto out;
+	s = __kmem_cache_alloc(&kmem_cache_boot,
+			       gfp & (__GFP_NOBLOCK | __GFP_HIGH));
+	if (!s)
+		goto out;
+	if (kmem_cache_open(s, name, size, align, flags, NULL,
+			    flags & SLAB_KMALLOC)) {
+		__kmem_cache_free(&kmem_cache_boot, s);
+		s = NULL;
+		goto out;
+	}
+	cds_list_add_tail_rcu(&s->list, &slab_caches);
+	atomic_store_explicit(slot, s, memory_order_release);
+out:
+	kmem_unlock(&slab_mutex);
+	return s;
+}
+
 KMEM_EXPORT struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 						 size_t align,
 						 slab_flags_t flags,
@@ -831,6 +861,11 @@ KMEM_EXPORT void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 	kmem_init();
 	if (unlikely(!s)) {
 		errno = EINVAL;
+		return NULL;
+	}
+	if (unlikely((gfp & GFP_ZONEMASK) &&
+		     !zone_satisfies(gfp_zone(s->gfp), gfp))) {
+		errno = ENOMEM;	/* the cache's objects are not in that zone */
 		return NULL;
 	}
 	obj = __kmem_cache_alloc_track(s, gfp, s->object_size, _RET_IP_);

@@ -173,6 +173,18 @@ void __kmem_cache_free_checked(struct kmem_cache *s, void *obj) __hidden;
 void slab_for_each_cache(void (*fn)(struct kmem_cache *s, void *arg),
 			 void *arg) __hidden;
 
+/*
+ * Make a cache and publish it at *slot (release), unless a cache is
+ * there already, which is returned: one cache per slot whatever the
+ * races (kmalloc's zone caches).  The list lock is taken as gfp allows
+ * (__GFP_NOBLOCK: a trylock), so NULL may mean "busy" as well as "no
+ * memory".
+ */
+struct kmem_cache *kmem_cache_create_once(struct kmem_cache *_Atomic *slot,
+					  const char *name, size_t size,
+					  size_t align, slab_flags_t flags,
+					  gfp_t gfp) __hidden;
+
 /* kmem_cache_create without the public wrapper's errno and kmem_init. */
 struct kmem_cache *__kmem_cache_create(const char *name, size_t size,
 				       size_t align, slab_flags_t flags,

@@ -6,7 +6,8 @@
  * Layer: top of core/ (beside kmalloc.c).  It may call every layer's
  * statistics and trim entry points: kmalloc_get_stats, percpu_*,
  * kmem_slabinfo / kmem_cache_shrink_all, vmalloc_*, buddy's zone_get_stats
- * / kmem_buddyinfo / buddy_trim, pagemap_nr_sections, os_rss_bytes.  It
+ * / kmem_buddyinfo / buddy_trim, pagemap_nr_sections, pagemap_dma_* and
+ * pagemap_highmem_bytes, highmem_stats, os_rss_bytes.  It
  * owns the counters of the program's own mappings (struct kmem_user_maps),
  * which preload/mmap.c increments.
  *
@@ -23,6 +24,7 @@
 
 #include "buddy.h"
 #include "kfence.h"
+#include "highmem.h"
 #include "kmalloc.h"
 #include "options.h"
 #include "os.h"
@@ -129,6 +131,19 @@ KMEM_EXPORT void kmem_stats_print(FILE *out)
 	print_size(out, "slabs (kmalloc)", t.slab_bytes);
 	print_size(out, "free in zones", t.buddy_free);
 	print_size(out, "  of which resident", t.buddy_dirty);
+	if (pagemap_dma_pinned() || pagemap_highmem_bytes()) {
+		struct highmem_stats hs;
+
+		highmem_stats(&hs);
+		fprintf(out, "---- zones: DMA and HighMem\n");
+		print_size(out, "DMA pinned", pagemap_dma_pinned());
+		if (pagemap_dma_limit() != SIZE_MAX)
+			print_size(out, "  bound", pagemap_dma_limit());
+		print_size(out, "HighMem file", pagemap_highmem_bytes());
+		fprintf(out, "  kmap windows: %u in use, %u mapped, %u "
+			"waiting, of %d\n", hs.windows_used, hs.windows_mapped,
+			hs.waiters, LAST_PKMAP);
+	}
 	user_live = load(&um->bytes_mapped) - load(&um->bytes_unmapped);
 	fprintf(out, "---- program's own mappings: %zu mmap, %zu munmap, "
 		"%zu mremap, %zu refused\n", load(&um->nr_mmap),

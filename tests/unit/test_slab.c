@@ -496,10 +496,18 @@ START_TEST(gfp_zero_and_dma_zones)
 	ck_assert_ptr_nonnull(q);
 	ck_assert_uint_lt((uintptr_t)q, 1ULL << 32);
 	kmem_cache_free(d32, q);
-	/* ZONE_DMA does not exist yet: allocations fail cleanly. */
+	/* SLAB_CACHE_DMA: pinned memory (ZONE_DMA); a zone the cache's
+	 * objects are not in fails. */
+	q = kmem_cache_alloc(dma, 0);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(kmem_page_zone(kmem_virt_to_page(q)), ZONE_DMA);
+	kmem_cache_free(dma, q);
 	errno = 0;
-	ck_assert_ptr_null(kmem_cache_alloc(dma, 0));
+	ck_assert_ptr_null(kmem_cache_alloc(s, GFP_DMA32));
 	ck_assert_int_eq(errno, ENOMEM);
+	q = kmem_cache_alloc(d32, GFP_DMA32);
+	ck_assert_ptr_nonnull(q);
+	kmem_cache_free(d32, q);
 	kmem_cache_destroy(s);
 	kmem_cache_destroy(d32);
 	kmem_cache_destroy(dma);
