@@ -36,7 +36,7 @@ $(BUILD)/tests/api/%: tests/api/%.c $(BUILD)/libkmem.so $(wildcard tests/*.h) \
 	$(CC) $(TEST_CFLAGS) $< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lkmem $(TEST_LIBS)
 
 # Helper programs for shell tests: plain programs, kmem comes by LD_PRELOAD.
-$(BUILD)/tests/progs/%: tests/progs/%.c $(FLAGS_FILE)
+$(BUILD)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -pthread $(CFLAGS) $< \
 		-o $@ -lm $(LDFLAGS)
