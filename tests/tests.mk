@@ -41,6 +41,17 @@ $(BUILD)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) $(FLAGS_FILE
 	$(CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -pthread $(CFLAGS) $< \
 		-o $@ -lm $(LDFLAGS)
 
+# Programs linked with the core alone, as the unit tests are, run by a
+# shell test (tests/scripts/nodeadlock_atomic_signal.sh: kmalloc with
+# GFP_ATOMIC from signal handlers).
+STATIC_SRCS := tests/static/atomic_signal.c
+STATIC_BINS := $(STATIC_SRCS:tests/static/%.c=$(BUILD)/tests/static/%)
+
+$(BUILD)/tests/static/%: tests/static/%.c $(BUILD)/libkmem-core.a \
+		$(wildcard tests/progs/*.h) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(BUILD)/libkmem-core.a $(TEST_LIBS)
+
 # Under AddressSanitizer the sanitizer owns malloc: test the core only
 # (the preload scripts skip themselves when libkmem.so carries ASan).
 # (and API test binaries left in $(BUILD) by another build go, so that
@@ -52,7 +63,7 @@ API_BINS :=
 endif
 
 .PHONY: tests fastpath-doc
-tests: lib $(UNIT_BINS) $(API_BINS) $(HELPER_BINS)
+tests: lib $(UNIT_BINS) $(API_BINS) $(HELPER_BINS) $(STATIC_BINS)
 ifneq ($(NO_API_BINS),)
 	@rm -f $(NO_API_BINS)
 endif
