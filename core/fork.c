@@ -229,7 +229,10 @@ void kmem_fork_child(void)
 	if (!kmem_is_up() || !fork_level)
 		return;
 	fork_release(true);
-	/* What the child must not inherit: other threads are gone. */
+	/* What the child must not inherit: other threads are gone (and
+	 * with them every waiter for fork_mutex). */
+	for (int i = 0; i < FORK_WAITER_SLOTS; i++)
+		atomic_store_explicit(&fork_waiters[i], 0, memory_order_relaxed);
 	percpu_fork_child();
 	debug_fork_child();
 	purge_fork_child();
