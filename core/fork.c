@@ -107,7 +107,9 @@ extern void _IO_list_unlock(void) __attribute__((weak));
 
 void kmem_fork_lock(kmem_lock_t *l)
 {
-	if (kmem_lock_mine(l) || fork_blocker)
+	/* fork_blocker: level 1 is backing off and takes nothing more (a
+	 * nested fork that interrupted it takes everything, as always). */
+	if (kmem_lock_mine(l) || (fork_blocker && fork_level == 1))
 		return;
 	if (fork_level == 1) {
 		/* Wait, unless the owner waits for fork_mutex (see top). */
