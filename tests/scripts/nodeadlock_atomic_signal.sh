@@ -7,7 +7,9 @@
 # kfrees with GFP_ATOMIC and GFP_NOWAIT (never NULL there); then a handler
 # that interrupted a thread holding every kmem lock (as a fork's prepare
 # does) uses the atomic reserve up and must get a clear NULL (ENOMEM),
-# a freed block serves again, and nothing is left in use.  Once per
+# a freed block serves again, and nothing is left in use; last, 200 ms
+# of kmalloc(GFP_KERNEL)/kfree in a handler over a holder of every lock
+# (each lock its own thread's: the reserve serves).  Once per
 # per-CPU mode, KMEM_TEST_SECONDS (default 2) of the first part; one still
 # running after 90 s more (KMEM_TEST_WATCHDOG) is a hang: "HANG", every
 # thread's stack, failure.
@@ -29,4 +31,14 @@ for mode in $(percpu_modes); do
 		fail "KMEM_PERCPU=$mode: no stress summary"
 	grep -q '^atomic_signal: exhaustion: .* then NULL (errno 12 and 12), .* a freed block served again; after: 0 bytes in use$' \
 		"$tmp/out" || fail "KMEM_PERCPU=$mode: no exhaustion summary"
+	# Part 3: GFP_KERNEL in a handler over a holder of every lock, with
+	# no purge thread (allocation paths purge themselves).
+	run_watched $dog "$tmp/out" "$tmp/err" env KMEM_PERCPU=$mode \
+		KMEM_PURGE_THREAD=0 KMEM_PURGE_DELAY_MS=40 nice -n 10 "$prog" held
+	rc=$?
+	sed "s/^/  KMEM_PERCPU=$mode: /" "$tmp/out" | grep -v 'per-CPU mode'
+	[ $rc = 124 ] && fail "KMEM_PERCPU=$mode: atomic_signal held hung (stacks above)"
+	[ $rc = 0 ] || { tail -20 "$tmp/err"; fail "KMEM_PERCPU=$mode: atomic_signal held failed (rc $rc)"; }
+	grep -q '^atomic_signal: held: .*, all served and intact; 0 bytes of the reserve in use after$' \
+		"$tmp/out" || fail "KMEM_PERCPU=$mode: no summary of part 3"
 done

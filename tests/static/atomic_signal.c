@@ -4,7 +4,8 @@
  * signal handlers, linked with the core alone (build/libkmem-core.a; see
  * tests/tests.mk), driven by tests/scripts/nodeadlock_atomic_signal.sh.
  *
- *   atomic_signal [seconds]            (default 3)
+ *   atomic_signal [seconds]            (default 3): parts 1 and 2
+ *   atomic_signal held                 part 3
  *
  * 1. Stress: two threads kmalloc/krealloc/kfree, vmalloc/vfree and
  *    alloc_pages/free_pages (GFP_KERNEL), each with a 10 kHz timer whose
@@ -24,6 +25,9 @@
  *    serves the next request of its size.  The handler frees everything;
  *    kmem_fork_parent gives the locks back; normal allocation works and
  *    the reserve has nothing in use.
+ *
+ * 3. atomic_signal held: kmalloc(GFP_KERNEL) in a handler over a holder
+ *    of every lock (see held() below).
  *
  * No timeout here: the driver script's watchdog turns a hang into a
  * failure with every thread's stack.  Prints the per-CPU mode and one
@@ -349,9 +353,76 @@ static int exhaust(void)
 	return 0;
 }
 
+/* ---- part 3: GFP_KERNEL from a handler over a holder of every lock ---- */
+
+static unsigned long held_ops;
+static const char *held_error;
+
+static void on_usr2(int sig)
+{
+	static const size_t sizes[] = { 16, 64, 200, 1000, 4096, 30000,
+					100000, 700000 };
+	unsigned char *p[64];
+	double t0 = now_s();
+
+	(void)sig;
+	while (now_s() - t0 < 0.2) {
+		for (int i = 0; i < 64; i++) {
+			size_t n = sizes[(i + held_ops) % 8];
+
+			p[i] = kmalloc(n, GFP_KERNEL);
+			if (!p[i]) {
+				held_error = "kmalloc(GFP_KERNEL) returned NULL";
+				return;
+			}
+			fill(p[i], n, (unsigned char)i);
+		}
+		for (int i = 0; i < 64; i++) {
+			size_t n = sizes[(i + held_ops) % 8];
+
+			if (check_fill(p[i], n, (unsigned char)i)) {
+				held_error = "a block was corrupted";
+				return;
+			}
+			kfree(p[i]);
+		}
+		held_ops += 64;
+	}
+}
+
+/*
+ * atomic_signal held: 200 ms of kmalloc(GFP_KERNEL)/kfree in a handler
+ * that interrupted a thread holding every kmem lock.  Every lock is the
+ * thread's own: kmem_lock_safe gives up at once and the atomic reserve
+ * serves; whatever else an allocation path does on the way (run with
+ * KMEM_PURGE_THREAD=0, it purges itself every few milliseconds) must not
+ * wait for those locks either.
+ */
+static int held(void)
+{
+	struct reserve_stats st;
+
+	kfree(kmalloc(16, GFP_KERNEL));
+	printf("atomic_signal: per-CPU mode %s\n", percpu_mode_name());
+	signal(SIGUSR2, on_usr2);
+	kmem_fork_prepare();
+	raise(SIGUSR2);
+	kmem_fork_parent();
+	reserve_get_stats(&st);
+	printf("atomic_signal: held: %lu kmalloc(GFP_KERNEL)/kfree pairs of "
+	       "16 bytes to 700 KB in a handler over a holder of every lock, "
+	       "%s; %zu bytes of the reserve in use after\n", held_ops,
+	       held_error ? held_error : "all served and intact", st.in_use);
+	return held_error || held_ops < 64 || st.in_use ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	double secs = argc > 1 ? atof(argv[1]) : 3;
+	double secs;
+
+	if (argc > 1 && !strcmp(argv[1], "held"))
+		return held();
+	secs = argc > 1 ? atof(argv[1]) : 3;
 	struct reserve_stats st0, st1;
 	struct sigaction sa;
 	pthread_t th[2];
