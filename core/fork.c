@@ -41,10 +41,19 @@
  * thread means a nested fork, which takes a new level, and releases only
  * the locks its own level took.
  *
+ * Such a handler's fork waits for fork_mutex with a kmem lock held by the
+ * code it interrupted, and the thread that holds fork_mutex may be waiting
+ * for that very lock in its prepare: a cycle.  So every thread waiting
+ * for fork_mutex is listed (fork_waiters), and a first-level prepare that
+ * finds a lock held by a listed thread backs off: it gives back what it
+ * took and fork_mutex, waits until that thread has had its turn, and
+ * starts again.  (A nested fork cannot give fork_mutex back: it waits.)
+ *
  * Lock order (every path takes at most one of them at a time, except the
  * prepare handler, which takes them all in this order):
  *
- *   fork_mutex -> percpu drain_lock -> slab_mutex -> depot locks
+ *   fork_mutex -> pcpu_data_lock -> kmap_lock (both leaves on every
+ *   other path) -> percpu drain_lock -> slab_mutex -> depot locks
  *   -> kmem_cache locks -> debug locks -> vmap_lock -> pcp locks
  *   -> zone locks -> prof_lock -> section_lock
  */
@@ -68,6 +77,32 @@ _Atomic uint32_t kmem_fork_token;
 static kmem_lock_t fork_mutex = KMEM_LOCK_INIT;
 static uint32_t fork_level;	/* under fork_mutex: nested forks */
 static bool io_list_held;	/* level 1 took glibc's stdio list lock */
+static uint32_t fork_blocker;	/* under fork_mutex: token of the listed
+				 * waiter whose lock made level 1 back off */
+
+/* Tokens of the threads waiting for fork_mutex (0: a free slot). */
+#define FORK_WAITER_SLOTS 64
+static _Atomic uint32_t fork_waiters[FORK_WAITER_SLOTS];
+
+static int fork_waiter_add(uint32_t token)
+{
+	for (int i = 0; i < FORK_WAITER_SLOTS; i++) {
+		uint32_t free_slot = 0;
+
+		if (atomic_compare_exchange_strong(&fork_waiters[i], &free_slot,
+						   token))
+			return i;
+	}
+	return -1;	/* all taken: this waiter cannot be backed off for */
+}
+
+static bool fork_waiting(uint32_t token)
+{
+	for (int i = 0; i < FORK_WAITER_SLOTS; i++)
+		if (atomic_load(&fork_waiters[i]) == token)
+			return true;
+	return false;
+}
 
 /* glibc's (exported since 2.2.5); weak, in case of another C library. */
 extern void _IO_list_lock(void) __attribute__((weak));
@@ -75,9 +110,24 @@ extern void _IO_list_unlock(void) __attribute__((weak));
 
 void kmem_fork_lock(kmem_lock_t *l)
 {
-	if (kmem_lock_mine(l))
+	/* fork_blocker: level 1 is backing off and takes nothing more (a
+	 * nested fork that interrupted it takes everything, as always). */
+	if (kmem_lock_mine(l) || (fork_blocker && fork_level == 1))
 		return;
-	kmem_lock(l);
+	if (fork_level == 1) {
+		/* Wait, unless the owner waits for fork_mutex (see top). */
+		while (!kmem_lock_for(l, 1000000)) {
+			uint32_t owner = atomic_load_explicit(
+				&l->val, memory_order_relaxed) & ~1u;
+
+			if (owner && fork_waiting(owner)) {
+				fork_blocker = owner;
+				return;
+			}
+		}
+	} else {
+		kmem_lock(l);
+	}
 	l->fork_level = fork_level;
 	if (atomic_load_explicit(&l->val, memory_order_relaxed) & 1)
 		os_futex_wake(&l->val, INT_MAX);
@@ -97,22 +147,8 @@ static bool kmem_is_up(void)
 	       KMEM_UP;
 }
 
-void kmem_fork_prepare(void)
+static void fork_lock_all(void)
 {
-	if (!kmem_is_up())
-		return;
-	if (kmem_lock_mine(&fork_mutex)) {
-		fork_level++;		/* a fork from a signal handler */
-	} else {
-		kmem_lock(&fork_mutex);
-		fork_level = 1;
-		if (_IO_list_lock) {
-			_IO_list_lock();
-			io_list_held = true;
-		}
-		atomic_store_explicit(&kmem_fork_token, kmem_self(),
-				      memory_order_seq_cst);
-	}
 	percpu_data_fork_prepare();
 	highmem_fork_prepare();
 	percpu_fork_prepare();
@@ -122,6 +158,47 @@ void kmem_fork_prepare(void)
 	vmalloc_fork_prepare();
 	buddy_fork_prepare();
 	prof_fork_prepare();
+}
+
+static void fork_release(bool child);
+
+void kmem_fork_prepare(void)
+{
+	uint32_t self, blocker;
+
+	if (!kmem_is_up())
+		return;
+	if (kmem_lock_mine(&fork_mutex)) {
+		fork_level++;		/* a fork from a signal handler */
+		fork_lock_all();
+		return;
+	}
+	self = kmem_self();
+	for (;;) {
+		int slot = fork_waiter_add(self);
+
+		kmem_lock(&fork_mutex);
+		if (slot >= 0)
+			atomic_store(&fork_waiters[slot], 0);
+		fork_level = 1;
+		fork_blocker = 0;
+		if (_IO_list_lock) {
+			_IO_list_lock();
+			io_list_held = true;
+		}
+		atomic_store_explicit(&kmem_fork_token, self,
+				      memory_order_seq_cst);
+		fork_lock_all();
+		if (!fork_blocker)
+			return;
+		/* A waiter for fork_mutex holds a lock we need: its turn
+		 * first (see top), then take everything again. */
+		blocker = fork_blocker;
+		fork_blocker = 0;
+		fork_release(false);
+		for (unsigned int i = 0; i < 100000 && fork_waiting(blocker); i++)
+			os_yield();
+	}
 }
 
 /* Release what this level took, bottom up.  child: in the new process,
@@ -161,8 +238,11 @@ void kmem_fork_child(void)
 	if (!kmem_is_up() || !fork_level)
 		return;
 	fork_release(true);
-	/* What the child must not inherit: other threads are gone, and
-	 * high memory's file would be shared with the parent. */
+	/* What the child must not inherit: other threads are gone (and
+	 * with them every waiter for fork_mutex), and high memory's file
+	 * would be shared with the parent. */
+	for (int i = 0; i < FORK_WAITER_SLOTS; i++)
+		atomic_store_explicit(&fork_waiters[i], 0, memory_order_relaxed);
 	buddy_fork_child();
 	highmem_fork_child();
 	percpu_data_fork_child();

@@ -764,9 +764,16 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 				VALGRIND_FREELIKE_BLOCK(p, 0);
 				VALGRIND_MALLOCLIKE_BLOCK(q, new_size, 0, 1);
 			}
-			if (q || kmem_bailed == BAIL_NONE)
+			if (q)
 				return q;
-			/* No lock for the area: move it like a small one. */
+			/*
+			 * No lock for the area, or mremap could not move it
+			 * (EFAULT in a forked child: fork gives each VMA its
+			 * own anon_vma, so pieces of an area that the parent
+			 * mapped at different times stay separate VMAs, and
+			 * mremap refuses a range over two VMAs): move it like
+			 * a small one.  Out of memory, that fails too.
+			 */
 		}
 		break;
 	case KM_GUARD:

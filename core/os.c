@@ -413,6 +413,16 @@ bool __kmem_lock_slow(kmem_lock_t *l, bool safe)
 		}
 		fork = atomic_load_explicit(&kmem_fork_token,
 					    memory_order_acquire);
+		/*
+		 * This thread is forking: a signal handler interrupted its
+		 * fork, and the owner of l may be waiting for the fork_mutex
+		 * that this thread holds (a handler's fork of its own).
+		 * Never wait for it.
+		 */
+		if (safe && fork == me && !kmem_wait_fork) {
+			kmem_bailed = BAIL_FORK;
+			return false;
+		}
 		if (safe && fork && fork != me && !kmem_wait_fork) {
 			uint64_t now = os_now_ms();
 

@@ -95,15 +95,28 @@ static bool caches_hold_objects(void)
  * purge thread, which may wait for locks and also decays the caches; else
  * an allocation path (purge_tick), whose locks give up rather than wait.
  */
-static uint64_t purge_pass(uint64_t now, bool thread)
+/* Bytes purged so far, all zones.  An allocation path (!thread) may be a
+ * signal handler that interrupted a holder of a zone lock: it takes no
+ * lock it cannot have at once (the figure is then read unlocked). */
+static size_t purged_bytes_now(bool thread)
 {
-	size_t before = 0, after = 0;
 	struct zone_stats zs;
-	uint64_t next, v;
+	size_t sum = 0;
+	bool exact = true;
 
 	for (int z = 0; z < MAX_NR_ZONES; z++)
-		if (zone_get_stats(z, &zs))
-			before += zs.purged_bytes;
+		if (thread ? zone_get_stats(z, &zs)
+			   : zone_get_stats_try(z, &zs, 0, &exact))
+			sum += zs.purged_bytes;
+	return sum;
+}
+
+static uint64_t purge_pass(uint64_t now, bool thread)
+{
+	size_t before, after;
+	uint64_t next, v;
+
+	before = purged_bytes_now(thread);
 	if (thread && now - last_cache_decay >= PURGE_CACHE_PERIOD_MS) {
 		last_cache_decay = now;
 		percpu_drain_idle();
@@ -116,9 +129,7 @@ static uint64_t purge_pass(uint64_t now, bool thread)
 		next = v;
 	if (caches_hold_objects() && now + PURGE_CACHE_PERIOD_MS < next)
 		next = now + PURGE_CACHE_PERIOD_MS;
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		if (zone_get_stats(z, &zs))
-			after += zs.purged_bytes;
+	after = purged_bytes_now(thread);
 	atomic_fetch_add_explicit(&nr_passes, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&bytes_purged, after - before,
 				  memory_order_relaxed);

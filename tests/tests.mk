@@ -36,10 +36,21 @@ $(BUILD)/tests/api/%: tests/api/%.c $(BUILD)/libkmem.so $(wildcard tests/*.h) \
 	$(CC) $(TEST_CFLAGS) $< -o $@ -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lkmem $(TEST_LIBS)
 
 # Helper programs for shell tests: plain programs, kmem comes by LD_PRELOAD.
-$(BUILD)/tests/progs/%: tests/progs/%.c $(FLAGS_FILE)
+$(BUILD)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -pthread $(CFLAGS) $< \
 		-o $@ -lm $(LDFLAGS)
+
+# Programs linked with the core alone, as the unit tests are, run by a
+# shell test (tests/scripts/nodeadlock_atomic_signal.sh: kmalloc with
+# GFP_ATOMIC from signal handlers).
+STATIC_SRCS := tests/static/atomic_signal.c
+STATIC_BINS := $(STATIC_SRCS:tests/static/%.c=$(BUILD)/tests/static/%)
+
+$(BUILD)/tests/static/%: tests/static/%.c $(BUILD)/libkmem-core.a \
+		$(wildcard tests/progs/*.h) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(BUILD)/libkmem-core.a $(TEST_LIBS)
 
 # Under AddressSanitizer the sanitizer owns malloc: test the core only
 # (the preload scripts skip themselves when libkmem.so carries ASan).
@@ -52,7 +63,7 @@ API_BINS :=
 endif
 
 .PHONY: tests fastpath-doc
-tests: lib $(UNIT_BINS) $(API_BINS) $(HELPER_BINS)
+tests: lib $(UNIT_BINS) $(API_BINS) $(HELPER_BINS) $(STATIC_BINS)
 ifneq ($(NO_API_BINS),)
 	@rm -f $(NO_API_BINS)
 endif

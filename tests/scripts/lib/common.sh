@@ -104,3 +104,90 @@ same() {
 	fi
 	note "$3: identical under glibc and kmem ($(wc -c <"$1") bytes)"
 }
+
+# ---- watchdog: a hang is a failure, shown with every thread's stack ----
+
+# descendants PID: the pids of every process below PID, parents first.
+descendants() {
+	local c
+	for c in $(pgrep -P "$1" 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# backtraces PID...: every thread's stack in each process, by gdb (at most
+# KMEM_TEST_GDB_MAX processes, default 6), or a note that gdb is missing.
+backtraces() {
+	local p n=0
+	if ! command -v gdb >/dev/null 2>&1; then
+		note "(gdb is not installed: no backtraces)"
+		return
+	fi
+	for p in "$@"; do
+		n=$((n + 1))
+		if [ $n -gt "${KMEM_TEST_GDB_MAX:-6}" ]; then
+			note "($(($# - n + 1)) more processes not shown)"
+			break
+		fi
+		echo "---- gdb -batch -ex 'thread apply all bt' -p $p:" \
+			"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-100)"
+		timeout 120 gdb -batch -nx -ex 'set pagination off' \
+			-ex 'thread apply all bt' -p "$p" </dev/null 2>&1 |
+			grep -v '^\[New LWP\|^\[Thread debugging\|^Using host libthread_db\|^$'
+	done
+}
+
+# run_watched SECS OUT ERR CMD...: run CMD (as it is: put env LD_PRELOAD=...
+# in it, or use run_watched_kmem) with stdout in OUT and stderr in ERR.
+# If it has not ended after SECS seconds, print "HANG: ...", the last
+# lines it wrote, the stacks of every thread of it and of every process
+# below it (its forked children), kill them all and return 124.  Else
+# CMD's status.  SECS must be generous (several times a normal run on a
+# loaded 2-core machine): only a real hang may reach it.
+run_watched() {
+	local secs=$1 out=$2 err=$3 pid dog done_pid rc pids
+	shift 3
+	"$@" >"$out" 2>"$err" &
+	pid=$!
+	sleep "$secs" &
+	dog=$!
+	wait -n -p done_pid "$pid" "$dog"
+	rc=$?
+	if [ "${done_pid:-}" = "$pid" ]; then
+		kill "$dog" 2>/dev/null
+		wait "$dog" 2>/dev/null
+		return $rc
+	fi
+	pids="$pid $(descendants "$pid" | tr '\n' ' ')"
+	echo "HANG: still running after ${secs}s: $*"
+	echo "HANG: processes (pid, then its descendants): $pids"
+	echo "---- last lines of stdout:"
+	tail -5 "$out"
+	echo "---- last lines of stderr:"
+	tail -10 "$err"
+	# shellcheck disable=SC2086
+	backtraces $pids
+	# shellcheck disable=SC2086
+	kill -KILL $pids $(descendants "$pid") 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
+}
+
+# run_watched_kmem SECS OUT ERR CMD...: run_watched with kmem preloaded
+# and its statistics at exit (KMEM_STATS=1, for check_loaded).
+run_watched_kmem() {
+	local secs=$1 out=$2 err=$3
+	shift 3
+	run_watched "$secs" "$out" "$err" env LD_PRELOAD="$KMEM_LIB" \
+		KMEM_STATS=1 "$@"
+}
+
+# percpu_modes: the per-CPU modes a stress test runs in, KMEM_PERCPU's if
+# it names one (CI runs the suite once per mode), else rseq and thread.
+percpu_modes() {
+	case ${KMEM_PERCPU:-} in
+	'' | auto) echo rseq thread ;;
+	*) echo "$KMEM_PERCPU" ;;
+	esac
+}
