@@ -620,12 +620,16 @@ static _Atomic int reader_rounds;
 static void *churner(void *arg)
 {
 	struct kmem_cache *live[CHURN_LIVE] = { NULL };
-	int i;
+	int i, first = atomic_load(&reader_rounds);
 
-	/* At least 300 caches, and on until the reader has read 50 times;
-	 * each lives while the next few are created (a destroy waits for
-	 * the readers, so a cache destroyed at once would hardly be seen). */
-	for (i = 0; i < 300 || atomic_load(&reader_rounds) < 50; i++) {
+	/* At least 300 caches, and on until the reader has read 50 times,
+	 * 20 of them since the churn began (on a loaded machine this thread
+	 * may start after the reader's first 50 readings, and run its 300
+	 * caches in one time slice); each lives while the next few are
+	 * created (a destroy waits for the readers, so a cache destroyed at
+	 * once would hardly be seen). */
+	for (i = 0; i < 300 || atomic_load(&reader_rounds) < 50 ||
+		    atomic_load(&reader_rounds) - first < 20; i++) {
 		struct kmem_cache *s = kmem_cache_create("churn", 32 + i % 64,
 							 0, 0, NULL);
 		void *o = kmem_cache_alloc(s, 0);
