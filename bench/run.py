@@ -739,8 +739,10 @@ def report(args, allocs, wls, results, cg, started, elapsed, probes=None):
     P("## Method")
     P("")
     P("- %d run(s) of everything, nested run → workload → allocator, so "
-      "that drift of the machine hits all allocators alike; every figure "
-      "is the median of the runs." % args.runs)
+      "that drift of the machine hits all allocators alike, the "
+      "allocators' order turned by one at every workload and run, so that "
+      "none always runs in the same place; every figure is the median of "
+      "the runs." % args.runs)
     P("- Allocators are switched by `LD_PRELOAD` of the shared object into "
       "the measured process only; glibc means nothing preloaded. The "
       "programs are built with plain `-O2` and linked with the C "
@@ -1011,6 +1013,9 @@ def main():
     ap.add_argument("--only", default=None,
                     help="comma-separated workload names")
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--allocators", default=None,
+                    help="comma-separated columns to run (default: all), "
+                    "e.g. kmem,kmem-nosample for an A/B of one feature")
     ap.add_argument("--variant", action="append", default=[],
                     metavar="NAME:VAR=VALUE[,VAR=VALUE]",
                     help="one more kmem column, with these settings "
@@ -1031,6 +1036,9 @@ def main():
                              for kv in settings.split(",") if kv)
         allocs[name] = var
         ORDER.insert(ORDER.index(REF) + 1, name)
+    if args.allocators:
+        keep = args.allocators.split(",")
+        ORDER[:] = [a for a in ORDER if a in keep]
     for a in ORDER:
         if allocs[a].why_missing:
             log("bench: %s: n/a (%s)" % (a, allocs[a].why_missing))
@@ -1040,8 +1048,12 @@ def main():
     started = datetime.datetime.now().astimezone()
     t0 = time.time()
     for run in range(args.runs):
-        for w in wls:
-            for a in usable:
+        for wi, w in enumerate(wls):
+            # The allocators' order turns by one at every workload and run,
+            # so that no column always runs right after the same one (a
+            # column that always ran second measured 1.25x in one run).
+            k = (run + wi) % len(usable)
+            for a in usable[k:] + usable[:k]:
                 r = w.run(a, args)
                 results[(w.name, a.name)].append(r)
                 log("run %d/%d %-14s %-9s %s" % (
