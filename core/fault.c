@@ -44,6 +44,14 @@ static void fault_handler(int sig, void *info, void *ucontext)
 	bool ours;
 
 	(void)sig;
+	if (si->si_code <= 0) {
+		/* Sent (kill, raise, sigqueue), not a fault: si_addr means
+		 * nothing.  The default action, as without kmem: returning
+		 * alone would swallow the signal. */
+		os_signal_default(SIGSEGV);
+		os_signal_resend(SIGSEGV);
+		return;
+	}
 	ours = kfence_handle_fault(addr, write, pc);
 	if (ours && !kmem_opt(OPT_ABORT)) {
 		/* Report and continue: open the page (KFENCE does). */

@@ -753,6 +753,15 @@ void os_signal_default(int sig)
 	errno = saved;
 }
 
+void os_signal_resend(int sig)
+{
+	int saved = errno;
+
+	raw(SYS_tgkill, (long)raw(SYS_getpid, 0, 0, 0, 0, 0, 0),
+	    (long)os_gettid(), sig, 0, 0, 0);
+	errno = saved;
+}
+
 int os_thp_advise(void *addr, size_t len, bool huge)
 {
 	long r = raw(SYS_madvise, (long)addr, (long)len,

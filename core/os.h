@@ -155,6 +155,8 @@ int os_signal_install(int sig, void (*fn)(int, void *, void *),
 bool os_signal_is(int sig, void (*fn)(int, void *, void *)) __hidden;
 /* Back to SIG_DFL. */
 void os_signal_default(int sig) __hidden;
+/* Send sig to this thread again (tgkill): pending until the handler returns. */
+void os_signal_resend(int sig) __hidden;
 
 /* Transparent huge pages for [addr, addr+len): MADV_HUGEPAGE (huge) or
  * MADV_NOHUGEPAGE (!huge).  Returns 0 or an errno value. */
