@@ -361,4 +361,14 @@ static __always_inline void kmem_init(void)
 		__kmem_init();
 }
 
+/* One step of Marsaglia's xorshift64 (x != 0): the cheap random numbers
+ * of the sampling countdowns (percpu.c, profile.c).  Not for secrets. */
+static inline uint64_t kmem_xorshift64(uint64_t x)
+{
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
 #endif /* KMEM_INTERNAL_H */

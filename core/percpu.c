@@ -564,9 +564,7 @@ static uint64_t sampler_random(struct pcpu_sampler *sm)
 
 	if (!x)
 		x = os_random_u64() | 1;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
+	x = kmem_xorshift64(x);
 	sm->rnd = x;
 	return x;
 }

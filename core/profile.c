@@ -80,9 +80,7 @@ static uint64_t rng_next(void)
 
 	if (unlikely(!x))
 		x = os_random_u64() ^ ((uint64_t)os_gettid() << 32) ^ 1;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
+	x = kmem_xorshift64(x);
 	rng_state = x;
 	return x * 0x2545F4914F6CDD1DULL;
 }
