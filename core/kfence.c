@@ -307,7 +307,7 @@ bool kfence_handle_fault(uintptr_t addr, bool write, unsigned long pc)
 static void check_canaries(struct kfence_meta *m, const char *caller,
 			   unsigned long ip)
 {
-	uintptr_t page = (m->addr - !m->size) & ~(PAGE_SIZE - 1), a;
+	uintptr_t page = (m->addr - !m->size) & ~(PAGE_SIZE - 1), a, first;
 
 	a = canary_first_bad(page, m->addr);
 	if (a < m->addr) {
@@ -317,17 +317,12 @@ static void check_canaries(struct kfence_meta *m, const char *caller,
 				  (size_t)(m->addr - a), m->size);
 		goto report;
 	}
-	if (canary_first_bad(m->addr + m->size, page + PAGE_SIZE) <
-	    page + PAGE_SIZE) {
+	first = canary_first_bad(m->addr + m->size, page + PAGE_SIZE);
+	if (first < page + PAGE_SIZE) {
 		/* the last corrupted byte */
-		for (a = page + PAGE_SIZE; a-- > m->addr + m->size;)
+		for (a = page + PAGE_SIZE; a-- > first;)
 			if (*(uint8_t *)a != canary(a))
 				break;
-		/* the first corrupted byte from the block's end */
-		uintptr_t first = m->addr + m->size;
-
-		while (first < a && *(uint8_t *)first == canary(first))
-			first++;
 		kmem_report_begin("%s(%p): memory corrupted %zu bytes right of "
 				  "the sampled block (%u bytes): overflow of "
 				  "%zu bytes", caller, (void *)m->addr,
