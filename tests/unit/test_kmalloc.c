@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "kfence.h"
 #include "kmalloc.h"
 #include "slab.h"
 
@@ -117,7 +118,10 @@ START_TEST(every_size_gets_a_big_enough_block)
 		CHECK(p != NULL, "kmalloc(%zu)", size);
 		usable = ksize(p);
 		CHECK(usable >= size, "ksize %zu < %zu", usable, size);
-		if (size <= KMALLOC_MAX_CACHE_SIZE)
+		if (kfence_owns(p))	/* a guard sample (KMEM_SAMPLE) */
+			CHECK(usable == size, "sampled: ksize(%zu) = %zu",
+			      size, usable);
+		else if (size <= KMALLOC_MAX_CACHE_SIZE)
 			CHECK(usable == kmalloc_class_size[kmalloc_size_class(size)],
 			      "ksize(%zu) = %zu", size, usable);
 		memset(p, 0x5c, usable);
