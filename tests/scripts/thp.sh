@@ -59,6 +59,6 @@ pid=$!
 cleanup_hooks+=("kill $pid 2>/dev/null")
 for _ in $(seq 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
 grep -q 'KMEM_THP=bogus: not one of' "$tmp/err" || fail "no message for KMEM_THP=bogus: $(cat "$tmp/err")"
-"$root/bin/kmem" stat $pid | grep -q '^---- transparent huge pages: KMEM_THP=large$' ||
+"$root/bin/kmem" stat $pid | grep -q '^---- transparent huge pages: KMEM_THP=system$' ||
 	fail "kmem stat does not show the default mode"
-note "KMEM_THP=bogus reported; kmem stat shows KMEM_THP=large"
+note "KMEM_THP=bogus reported; kmem stat shows KMEM_THP=system"
