@@ -96,6 +96,9 @@ struct per_cpu_pages {
 #define PURGE_RUN_BLOCKS 64		/* neighbouring blocks per madvise */
 #define PURGE_RUN_MAX (PAGES_PER_SECTION / 4) /* pages per madvise */
 #define PURGE_RUN_MIN 16		/* shorter runs wait (zone_purge) */
+#define RECLAIM_SLACK_SHIFT 3	/* dirty pages tolerated before a reclaim:
+					 * 1/8 of the pages in use (or
+					 * WMARK_HIGH_PAGES, if more) */
 #define RECLAIM_RUN_MIN 16		/* a reclaim debt is paid in runs of
 					 * 64 KiB or more, else forgiven */
 #define RECLAIM_BATCH 64		/* pages of reclaim debt paid at once */
@@ -560,11 +563,21 @@ out:
  * pass, largest runs first.  Only above the WMARK_HIGH pages a zone keeps
  * resident anyway; __GFP_ZERO takes clean blocks on purpose.
  */
+static size_t zone_reclaim_keep(const struct zone *z)
+{
+	size_t managed = atomic_load_explicit(&z->managed,
+					      memory_order_relaxed);
+	size_t free = READ_ONCE(z->nr_free);
+	size_t used = managed > free ? managed - free : 0;
+
+	return MAX(z->watermark[WMARK_HIGH], used >> RECLAIM_SLACK_SHIFT);
+}
+
 static void zone_reclaim_dirty(struct zone *z, unsigned int order)
 {
 	size_t debt;
 
-	if (z->pinned || READ_ONCE(z->nr_dirty) <= z->watermark[WMARK_HIGH])
+	if (z->pinned || READ_ONCE(z->nr_dirty) <= zone_reclaim_keep(z))
 		return;
 	debt = atomic_fetch_add_explicit(&z->reclaim_debt, 1UL << order,
 					 memory_order_relaxed) + (1UL << order);
@@ -577,7 +590,7 @@ static void zone_pay_debt(struct zone *z, uint64_t now, bool safe)
 {
 	size_t debt = atomic_exchange_explicit(&z->reclaim_debt, 0,
 					       memory_order_relaxed);
-	size_t dirty = READ_ONCE(z->nr_dirty), keep = z->watermark[WMARK_HIGH];
+	size_t dirty = READ_ONCE(z->nr_dirty), keep = zone_reclaim_keep(z);
 
 	if (!debt || dirty <= keep)
 		return;

@@ -206,6 +206,9 @@ struct kmalloc_stats {
 void kmalloc_get_stats(struct kmalloc_stats *st) __hidden;
 /* Bytes of live page runs (an atomic counter: no lock). */
 size_t kmalloc_large_bytes(void) __hidden;
+/* Fix the vmalloc threshold at bytes (KMEM_VMALLOC_THRESHOLD,
+ * mallopt(M_MMAP_THRESHOLD)): it no longer rises with the areas freed. */
+void kmalloc_set_vmalloc_threshold(size_t bytes) __hidden;
 
 int kmalloc_init(void) __hidden;
 

@@ -25,7 +25,7 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"bytes of free objects one CPU (or thread) cache may hold" },
 	[OPT_VMALLOC_THRESHOLD] = { "KMEM_VMALLOC_THRESHOLD", OPT_SIZE, 512 << 10, NULL,
 		"requests of this many bytes or more get their own mapping (vmalloc)" },
-	[OPT_VMALLOC_CACHE] = { "KMEM_VMALLOC_CACHE", OPT_SIZE, 64 << 20, NULL,
+	[OPT_VMALLOC_CACHE] = { "KMEM_VMALLOC_CACHE", OPT_SIZE, 128 << 20, NULL,
 		"bytes of freed large areas kept mapped for reuse" },
 	[OPT_DEBUG] = { "KMEM_DEBUG", OPT_STRING, 0, "",
 		"slub_debug letters for the malloc caches: F checks, Z red zones, P poison, U callers; optional ,cache,... limits them" },
@@ -59,6 +59,7 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 
 /* Before options_init() runs, errors abort. */
 long kmem_option_values[NR_KMEM_OPTIONS] = { [OPT_ABORT] = 1 };
+bool kmem_option_given[NR_KMEM_OPTIONS];
 const char *kmem_option_strings[NR_KMEM_OPTIONS];
 
 static bool streq(const char *a, const char *b)
@@ -120,6 +121,7 @@ void options_init(void)
 		kmem_option_strings[i] = d->defstr;
 		if (!v)
 			continue;
+		kmem_option_given[i] = true;
 		if (d->type == OPT_STRING) {
 			kmem_option_strings[i] = v;
 			continue;

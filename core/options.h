@@ -50,6 +50,8 @@ struct kmem_option_desc {
 extern const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] __hidden;
 extern long kmem_option_values[NR_KMEM_OPTIONS] __hidden;
 extern const char *kmem_option_strings[NR_KMEM_OPTIONS] __hidden;
+/* Whether the environment set the option (else it has its default). */
+extern bool kmem_option_given[NR_KMEM_OPTIONS] __hidden;
 
 /* Read the environment; called once from __kmem_init(). */
 void options_init(void) __hidden;

@@ -476,6 +476,7 @@ KMEM_EXPORT int mallopt(int param, int value)
 		if (value < (int)PAGE_SIZE)
 			return 0;
 		kmem_option_values[OPT_VMALLOC_THRESHOLD] = value;
+		kmalloc_set_vmalloc_threshold((size_t)value);
 		return 1;
 	case M_PERTURB:
 		/* The fast paths do not fill memory: with M_PERTURB on,

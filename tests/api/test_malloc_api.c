@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -828,6 +829,107 @@ START_TEST(test_malloc_stats_and_info)
 }
 END_TEST
 
+/* The mapping (from /proc/self/maps) that holds p: its length, or 0. */
+static size_t vma_len_of(const void *p)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi;
+	char line[512];
+	size_t len = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+		    lo <= (uintptr_t)p && (uintptr_t)p < hi) {
+			len = hi - lo;
+			break;
+		}
+	fclose(f);
+	return len;
+}
+
+#define MIB (1UL << 20)
+
+/* Whether p (of size bytes) is a vmalloc area: a mapping of its own, its
+ * pages (a cached area reused for a smaller request: its old size) and
+ * nothing more, the guard pages being PROT_NONE mappings beside it; else
+ * it lies in a heap section (64 MiB or more). */
+static bool own_mapping(const void *p, size_t size)
+{
+	size_t len = vma_len_of(p);
+
+	ck_assert_msg(len >= size, "%p (%zu bytes) lies in a mapping of %zu "
+		      "bytes", p, size, len);
+	return len < 64 * MIB;
+}
+
+static void expect_area(void *p, size_t size, bool area,
+			const char *what)
+{
+	bool own;
+
+	ck_assert_ptr_nonnull(p);
+	own = own_mapping(p, size);
+	ck_assert_msg(own == area, "%s", what);
+}
+
+/*
+ * The vmalloc threshold rises as glibc's mmap threshold does: a freed
+ * area of n bytes (under 4 MiB, the largest page run) sends later
+ * requests up to n to the heap; mallopt(M_MMAP_THRESHOLD) fixes it.
+ * In a child, so that the threshold of the other tests stays as it was.
+ */
+static void vmalloc_threshold_child(void)
+{
+	char *p = malloc(3 * MIB), *q;
+
+	expect_area(p, 3 * MIB, true, "3 MiB: not a vmalloc area at first");
+	memset(p, 1, 3 * MIB);
+	free(p);
+	q = malloc(3 * MIB);
+	expect_area(q, 3 * MIB, false, "3 MiB after a 3 MiB free: still a vmalloc area");
+	p = malloc(2 * MIB);
+	expect_area(p, 2 * MIB, false, "2 MiB after a 3 MiB free: still a vmalloc area");
+	memset(q, 2, 3 * MIB);
+	memset(p, 3, 2 * MIB);
+	ck_assert_int_eq(count_bytes((unsigned char *)q, 3 * MIB, 2), 3 * MIB);
+	free(q);
+	free(p);
+	/* Above the largest page run: always an area, and it raises nothing. */
+	p = malloc(6 * MIB);
+	expect_area(p, 6 * MIB, true, "6 MiB: not a vmalloc area");
+	free(p);
+	p = malloc(5 * MIB);
+	expect_area(p, 5 * MIB, true, "5 MiB after a 6 MiB free: not a vmalloc area");
+	free(p);
+	/* Fixed by mallopt: 2 MiB is an area again, and stays one. */
+	ck_assert_int_eq(mallopt(M_MMAP_THRESHOLD, 1 << 20), 1);
+	p = malloc(3 * MIB);
+	expect_area(p, 3 * MIB, true, "3 MiB after mallopt: not a vmalloc area");
+	free(p);
+	p = malloc(2 * MIB);
+	expect_area(p, 2 * MIB, true, "2 MiB after mallopt and a 3 MiB free: not a vmalloc area");
+	free(p);
+	exit(0);
+}
+
+START_TEST(test_vmalloc_threshold_rises)
+{
+	pid_t pid;
+	int st;
+
+	if (getenv("KMEM_VMALLOC_THRESHOLD") || getenv("KMEM_DEBUG"))
+		return;	/* fixed there: nothing rises */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		vmalloc_threshold_child();
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "the child failed (status %#x)", st);
+}
+END_TEST
+
 START_TEST(test_mallopt)
 {
 	ck_assert_int_eq(mallopt(M_ARENA_MAX, 1), 1);
@@ -951,6 +1053,7 @@ static Suite *malloc_api_suite(void)
 	tcase_add_test(tc, test_mallinfo_and_trim);
 	tcase_add_test(tc, test_malloc_stats_and_info);
 	tcase_add_test(tc, test_mallopt);
+	tcase_add_test(tc, test_vmalloc_threshold_rises);
 	tcase_add_test(tc, test_munmap_of_heap_refused);
 	tcase_add_test(tc, test_cross_thread_free);
 	suite_add_tcase(s, tc);
