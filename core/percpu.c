@@ -43,6 +43,20 @@
  * KMEM_PERCPU_BYTES; regions whose slow paths saw no activity for a
  * second are drained by the purge thread.
  *
+ * Capacities grow (chunk_grow): a class's chunk in a region starts at cap
+ * 0, so its first push or pop takes the slow path, which sets the cap to
+ * about PCPU_START_BYTES of objects; every later refill of an empty stack
+ * and every overflow of a full one doubles it, up to cap[c], and batches
+ * are half the chunk's cap (at most PCPU_MAX_BATCH).  A class a program
+ * uses now and then keeps a few KiB per CPU, a busy one reaches its full
+ * cap within a handful of slow paths; a drained region starts over.  Before
+ * (every cap at its maximum from the start, batches of up to 64 objects)
+ * a program's first malloc of a size took 32 KiB of objects per CPU, and
+ * setting a region up touched every chunk (80 KiB per CPU or thread).
+ * Only the slow paths write cap, by compare-and-swap and only upwards
+ * (a fast path that reads a stale cap merely takes the slow path), and a
+ * region drain, which owns the region, puts it back to 0.
+ *
  * Locks: drain_lock serialises remote drains (never on an allocation
  * path).  Region set-up is a compare-and-swap, so a signal handler or a
  * fork never waits for it.
@@ -63,6 +77,7 @@
 #include "slab.h"
 
 #define PCPU_MAX_BATCH 64	/* objects moved per refill or drain */
+#define PCPU_START_BYTES 4096	/* a class's first capacity in a region */
 #define PCPU_MAX_REGIONS 1024	/* possible CPUs beyond: thread mode */
 #define PCPU_DRAIN_TRIES 16	/* lock-and-fence rounds of a remote drain */
 
@@ -100,6 +115,7 @@ static struct kmem_cache *class_cache[PCPU_MAX_CLASSES];
 static size_t class_size[PCPU_MAX_CLASSES];
 static uint32_t class_cap[PCPU_MAX_CLASSES];
 static uint32_t class_batch[PCPU_MAX_CLASSES];
+static uint32_t class_start[PCPU_MAX_CLASSES];	/* a chunk's first cap */
 static size_t region_max_cached;	/* bytes of objects a region may hold */
 static int64_t guard_rate;	/* KMEM_SAMPLE: mean bytes between guard samples */
 /* Without a region (mode off, or a thread without one): a countdown of
@@ -136,16 +152,14 @@ static struct pcpu_chunk *region_chunk(struct pcpu_region_hdr *r,
 }
 
 /*
- * Set the capacities (and the countdown).  A CPU region starts as zero
- * pages, which read as "empty and full" (cur == cap == 0), so every
- * operation on a region not yet set up takes the slow path; only cap is
- * written, since a thread that migrated onto this CPU may already be
- * using the region.
+ * Set the countdown.  A region starts as zero pages (a CPU region's fresh
+ * mapping, a thread region's __GFP_ZERO block), which read as "empty and
+ * full" (cur == cap == 0) in every class, so the first operation of each
+ * class takes the slow path, which gives the class its first capacity
+ * (chunk_grow); the chunks of classes never used stay untouched.
  */
 static void region_init(struct pcpu_region_hdr *r)
 {
-	for (unsigned int c = 0; c < nr_classes; c++)
-		WRITE_ONCE(region_chunk(r, c)->cap, class_cap[c]);
 	sampler_init(&r->sample);
 }
 
@@ -173,6 +187,8 @@ static size_t region_flush(struct pcpu_region_hdr *r)
 
 		flush_objects(c, ch->slot, cur);
 		n += cur;
+		if (READ_ONCE(ch->cap))	/* untouched chunks stay untouched */
+			WRITE_ONCE(ch->cap, 0);	/* grows again from the start */
 		atomic_store_explicit((_Atomic uint32_t *)&ch->cur, 0,
 				      memory_order_release);
 	}
@@ -405,6 +421,52 @@ static void slow_path_done(enum pcpu_mode m)
 	}
 }
 
+/* The chunk of class cls in the region m we hold (slow path), or NULL. */
+static struct pcpu_chunk *held_chunk(enum pcpu_mode m, unsigned int cls)
+{
+	uint32_t cpu;
+
+	if (m == PCPU_THREAD)
+		return region_chunk(pcpu_thread_region, cls);
+	if (m != PCPU_RSEQ || (cpu = rseq_index()) >= nr_regions)
+		return NULL;
+	return region_chunk(cpu_region(cpu), cls);
+}
+
+/*
+ * Grow the capacity of class cls in the region m we hold: from 0 (not
+ * used yet, or drained) to class_start, else doubled, up to class_cap.
+ * Returns the capacity it has now.  In rseq mode the thread may have
+ * moved to another CPU since it looked the region up: then it grows that
+ * CPU's chunk, which does no harm (caps only go up, a drain puts them
+ * back).
+ */
+static uint32_t chunk_grow(enum pcpu_mode m, unsigned int cls)
+{
+	struct pcpu_chunk *c = held_chunk(m, cls);
+	_Atomic uint32_t *capp;
+	uint32_t cap, want;
+
+	if (!c)
+		return 0;
+	capp = (_Atomic uint32_t *)&c->cap;
+	cap = atomic_load_explicit(capp, memory_order_relaxed);
+	do {
+		want = cap ? MIN(cap * 2, class_cap[cls]) : class_start[cls];
+		if (want <= cap)
+			return cap;
+	} while (!atomic_compare_exchange_weak_explicit(capp, &cap, want,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return want;
+}
+
+/* Objects moved at once for a chunk of capacity cap. */
+static uint32_t chunk_batch(unsigned int cls, uint32_t cap)
+{
+	return MAX(MIN(class_batch[cls], cap / 2), 1u);
+}
+
 /* Objects for class cls: the depot first, then the slabs. */
 static unsigned int take_batch(struct kmem_cache *s, unsigned int cls,
 			       gfp_t gfp, void **buf, unsigned int n)
@@ -476,14 +538,18 @@ void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp)
 	void *buf[PCPU_MAX_BATCH];
 	enum pcpu_mode m;
 	unsigned int got;
-	uint32_t taken = 0;
+	uint32_t taken = 0, cap = 0;
 	void *obj = NULL;
 
 	/* The fast path may have failed only because the region was not
-	 * set up yet, or for the sampling countdown: try the stack once. */
+	 * set up yet, or for the sampling countdown: try the stack once.
+	 * Empty: the stack may hold more from now on (chunk_grow). */
 	m = slow_path_setup();
-	if (m != PCPU_OFF && class_cap[cls])
+	if (m != PCPU_OFF && class_cap[cls]) {
 		obj = region_pop(m, cls);
+		if (!obj)
+			cap = chunk_grow(m, cls);
+	}
 	slow_path_done(m);
 	if (obj)
 		return obj;
@@ -492,7 +558,7 @@ void *percpu_alloc(struct kmem_cache *s, unsigned int cls, gfp_t gfp)
 
 	/* Refill: a batch from the depot or the slabs, taken with no
 	 * region claimed; one object for the caller, the rest stacked. */
-	got = take_batch(s, cls, gfp, buf, class_batch[cls]);
+	got = take_batch(s, cls, gfp, buf, chunk_batch(cls, cap));
 	if (!got)
 		return NULL;
 	/* Hand the batch out in its own order (the slab's: ascending
@@ -528,9 +594,16 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 	(void)s;
 	m = slow_path_setup();
 	if (m != PCPU_OFF && class_cap[cls]) {
-		n = region_pop_batch(m, cls, buf, class_batch[cls]);
-		if (!region_push_batch(m, cls, &obj, 1))
-			buf[n++] = obj;
+		/* Full (or not used yet): room for more first, else half of
+		 * it goes to the depot. */
+		uint32_t cap = chunk_grow(m, cls);
+
+		if (!region_push_batch(m, cls, &obj, 1)) {
+			n = region_pop_batch(m, cls, buf,
+					     chunk_batch(cls, cap));
+			if (!region_push_batch(m, cls, &obj, 1))
+				buf[n++] = obj;
+		}
 	} else {
 		buf[n++] = obj;
 	}
@@ -875,6 +948,8 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 		class_cap[c] = (uint32_t)cap;
 		class_batch[c] = (uint32_t)MAX(MIN(cap / 2, (size_t)PCPU_MAX_BATCH),
 					       (size_t)1);
+		class_start[c] = (uint32_t)MIN(MAX(PCPU_START_BYTES / sizes[c],
+						   (size_t)2), cap);
 		region_max_cached += cap * sizes[c];
 	}
 	percpu_sample_rearm();

@@ -514,6 +514,55 @@ START_TEST(mode_is_the_one_asked_for)
 }
 END_TEST
 
+/*
+ * Capacities grow (percpu.c, chunk_grow): a class's first allocation on a
+ * CPU takes a few KiB of objects, not a full batch; a program that keeps
+ * allocating and freeing the class grows its stack towards the full cap;
+ * a drained region starts small again.  The thread pins itself to one CPU
+ * so that in rseq mode one region sees it all.
+ */
+START_TEST(capacities_start_small_and_grow)
+{
+	enum { N = 2000, SIZE = 512 };
+	static void *objs[N];
+	cpu_set_t set;
+	size_t first, grown, again;
+
+	if (getenv("KMEM_PERCPU") && !strcmp(getenv("KMEM_PERCPU"), "off"))
+		return;	/* no caches */
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu(), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	kfree(kmalloc(16, GFP_KERNEL));	/* initialise */
+	percpu_drain_all();
+	ck_assert_uint_eq(percpu_cached_bytes(), 0);
+	objs[0] = kmalloc(SIZE, GFP_KERNEL);
+	first = percpu_cached_bytes();
+	/* At most the first cap (4 KiB of objects); 63 objects before. */
+	ck_assert_msg(first <= 4096, "one malloc(%d) cached %zu bytes", SIZE,
+		      first);
+	kfree(objs[0]);
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < N; i++) {
+			objs[i] = kmalloc(SIZE, GFP_KERNEL);
+			ck_assert_ptr_nonnull(objs[i]);
+		}
+		for (int i = 0; i < N; i++)
+			kfree(objs[i]);
+	}
+	grown = percpu_cached_bytes();
+	ck_assert_msg(grown >= 16 * SIZE && grown > 4 * first,
+		      "after 8000 pairs: %zu bytes cached (first %zu)", grown,
+		      first);
+	percpu_drain_all();
+	ck_assert_uint_eq(percpu_cached_bytes(), 0);
+	objs[0] = kmalloc(SIZE, GFP_KERNEL);
+	again = percpu_cached_bytes();
+	ck_assert_msg(again <= 4096, "after a drain: %zu bytes cached", again);
+	kfree(objs[0]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("percpu");
@@ -527,6 +576,7 @@ int main(void)
 	tcase_add_test(tc, signal_storm_restarts_sections_safely);
 	tcase_add_test(tc, thread_exit_returns_cached_objects);
 	tcase_add_test(tc, producer_consumer_frees_are_local);
+	tcase_add_test(tc, capacities_start_small_and_grow);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
