@@ -108,7 +108,7 @@ struct percpu_fast {
 	uintptr_t cpu_regions;		/* one region per possible CPU */
 	ptrdiff_t rseq_off;		/* of the rseq area from the thread pointer */
 	ptrdiff_t rseq_idx_off;		/* rseq_off + offset of mm_cid or cpu_id */
-};
+} ____cacheline_aligned;	/* a line of its own: nothing written shares it */
 extern struct percpu_fast pcpu __hidden;
 
 /* This thread's region in thread mode (NULL: none yet, or exited). */

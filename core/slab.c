@@ -20,8 +20,8 @@
  *   page->objects - page->inuse = length of page->freelist.
  *
  * page->freelist is a plain pointer (it lives outside the heap); the free
- * pointers inside free objects are encoded with slab_secret and their own
- * address (slab.h), so an overflow cannot plant a pointer simply.  A new
+ * pointers inside free objects are encoded with slab_secrets.freeptr and
+ * their own address (slab.h), so an overflow cannot plant a pointer simply.  A new
  * slab's free list is a random permutation of its objects.  The
  * constructor runs once per object when the slab is made.
  *
@@ -56,13 +56,14 @@
 #define SLAB_MAX_MIN_OBJECTS 16		/* ... and at most */
 #define SLAB_TARGET_BYTES (PAGE_SIZE << 3) /* min_objects = this / size */
 
-uintptr_t slab_secret;
-uintptr_t slab_tag_secret;
+struct slab_secrets slab_secrets;	/* slab.h */
 
 static kmem_lock_t slab_mutex = KMEM_LOCK_INIT;	/* protects slab_caches */
 static CDS_LIST_HEAD(slab_caches);		/* every cache, RCU */
 static struct kmem_cache kmem_cache_boot;	/* cache of struct kmem_cache */
-static _Atomic uint64_t slab_seed_ctr;		/* varies shuffle seeds */
+/* Varies shuffle seeds: this thread's slabs made so far (a slab's
+ * address and the secret do the rest). */
+static __thread uint64_t slab_seed_ctr __attribute__((tls_model("initial-exec")));
 
 /* ---- geometry ---- */
 
@@ -210,9 +211,9 @@ static void *build_freelist(struct kmem_cache *s, void *base, unsigned int n)
 		perm[k] = (uint16_t)k;
 	if (s->shuffle_group) {
 		/* Fisher-Yates over the groups. */
-		seed = slab_secret ^ (uintptr_t)base ^
-		       atomic_fetch_add_explicit(&slab_seed_ctr, 1,
-						 memory_order_relaxed);
+		seed = slab_secrets.freeptr ^ (uintptr_t)base ^
+		       (++slab_seed_ctr * 0x9e3779b97f4a7c15ULL) ^
+		       (uintptr_t)&slab_seed_ctr;
 		for (k = ng - 1; k > 0; k--) {
 			uint32_t j = (uint32_t)(((splitmix64(&seed) &
 						  0xffffffffULL) * (k + 1)) >> 32);
@@ -946,8 +947,8 @@ int slab_init(void)
 {
 	int err;
 
-	slab_secret = (uintptr_t)os_random_u64();
-	slab_tag_secret = (uintptr_t)os_random_u64() | 1;
+	slab_secrets.freeptr = (uintptr_t)os_random_u64();
+	slab_secrets.tag = (uintptr_t)os_random_u64() | 1;
 	debug_init();
 	err = kmem_cache_open(&kmem_cache_boot, "kmem_cache",
 			      sizeof(struct kmem_cache), CACHE_LINE_SIZE,
