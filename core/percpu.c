@@ -5,10 +5,11 @@
  *
  * Layer: between kmalloc.c (above) and depot.c / slab.c (below).  Owns the
  * per-CPU regions, the per-thread regions, the sampling countdowns in
- * their headers, and the policy that moves batches between a region and
- * the depot (depot.c), which stands in front of the slabs.  The region
- * layout and the inline fast paths are in percpu.h; the rseq critical
- * sections in rseq_x86_64.h.
+ * their headers (when they fall due is sampler.c's policy), and the
+ * policy that moves batches between a region and the depot (depot.c),
+ * which stands in front of the slabs.  The region layout and the inline
+ * fast paths are in percpu.h; the rseq critical sections in
+ * rseq_x86_64.h.
  *
  * Modes (KMEM_PERCPU, shown by percpu_mode_name()):
  *   rseq    one region per possible CPU, indexed by the rseq area's mm_cid
@@ -73,7 +74,7 @@
 #include "fork.h"
 #include "options.h"
 #include "os.h"
-#include "profile.h"
+#include "sampler.h"
 #include "slab.h"
 
 #define PCPU_MAX_BATCH 64	/* objects moved per refill or drain */
@@ -117,12 +118,10 @@ static uint32_t class_cap[PCPU_MAX_CLASSES];
 static uint32_t class_batch[PCPU_MAX_CLASSES];
 static uint32_t class_start[PCPU_MAX_CLASSES];	/* a chunk's first cap */
 static size_t region_max_cached;	/* bytes of objects a region may hold */
-static int64_t guard_rate;	/* KMEM_SAMPLE: mean bytes between guard samples */
 /* Without a region (mode off, or a thread without one): a countdown of
  * this thread's own, decremented by percpu_sample_due itself. */
 static __thread struct pcpu_sampler thread_sampler
 	__attribute__((tls_model("initial-exec")));
-static void sampler_init(struct pcpu_sampler *sm);
 
 /* CPU regions: 0 untouched, 1 being set up, 2 ready. */
 static _Atomic uint8_t region_state[PCPU_MAX_REGIONS];
@@ -625,82 +624,6 @@ bool percpu_rseq_thread_ready(void)
 	return rseq_registered() && rseq_index() < nr_regions;
 }
 
-/* With nothing else due the countdown still runs out every
- * PCPU_TICK_BYTES allocated on a CPU: the allocation paths' maintenance
- * (purge_tick) when there is no purge thread. */
-#define PCPU_TICK_BYTES (4L << 20)
-#define SAMPLE_NEVER (INT64_MAX / 4)
-
-static uint64_t sampler_random(struct pcpu_sampler *sm)
-{
-	uint64_t x = sm->rnd;
-
-	if (!x)
-		x = os_random_u64() | 1;
-	x = kmem_xorshift64(x);
-	sm->rnd = x;
-	return x;
-}
-
-/* Uniform in [1, 2 * guard_rate]: mean guard_rate, and where the next
- * sample falls cannot be predicted (GWP-ASan draws the same way). */
-static int64_t guard_interval(struct pcpu_sampler *sm)
-{
-	if (!guard_rate)
-		return SAMPLE_NEVER;
-	return 1 + (int64_t)(sampler_random(sm) % (2 * (uint64_t)guard_rate));
-}
-
-static int64_t prof_interval(void)
-{
-	return prof_enabled() ? (int64_t)prof_next_interval() : SAMPLE_NEVER;
-}
-
-static void sampler_arm(struct pcpu_sampler *sm)
-{
-	int64_t next = MIN(sm->tick_left, MIN(sm->guard_left, sm->prof_left));
-
-	next = MAX(next, (int64_t)1);
-	sm->armed = next;
-	WRITE_ONCE(sm->left, next - 1);	/* due once it goes below 0 */
-}
-
-static void sampler_init(struct pcpu_sampler *sm)
-{
-	sm->tick_left = PCPU_TICK_BYTES;
-	sm->guard_left = guard_interval(sm);
-	sm->prof_left = prof_interval();
-	sampler_arm(sm);
-}
-
-/* The countdown ran out: which events are due (racy between threads on
- * one CPU: a lost update only moves the next event a little). */
-static unsigned int sampler_due(struct pcpu_sampler *sm)
-{
-	int64_t used = sm->armed - READ_ONCE(sm->left);
-	unsigned int due = 0;
-
-	if (!sm->armed) {	/* never armed: left counted from 0 */
-		sm->tick_left = PCPU_TICK_BYTES;
-		sm->guard_left = guard_interval(sm);
-		sm->prof_left = prof_interval();
-	}
-	if ((sm->tick_left -= used) <= 0) {
-		due |= PCPU_DUE_TICK;
-		sm->tick_left = PCPU_TICK_BYTES;
-	}
-	if ((sm->guard_left -= used) <= 0) {
-		due |= PCPU_DUE_GUARD;
-		sm->guard_left = guard_interval(sm);
-	}
-	if ((sm->prof_left -= used) <= 0) {
-		due |= PCPU_DUE_PROF;
-		sm->prof_left = prof_interval();
-	}
-	sampler_arm(sm);
-	return due;
-}
-
 unsigned int percpu_sample_due(size_t size)
 {
 	struct pcpu_region_hdr *r = NULL;
@@ -726,17 +649,6 @@ unsigned int percpu_sample_due(size_t size)
 	if (likely(READ_ONCE(sm->left) >= 0))
 		return 0;
 	return sampler_due(sm);
-}
-
-void percpu_sample_rearm(void)
-{
-	guard_rate = (int64_t)kmem_opt(OPT_SAMPLE);
-	/* Under memcheck the default is off: memcheck watches every block
-	 * itself, and knows nothing of the guard pool's pages. */
-	if (debug_valgrind && !os_getenv("KMEM_SAMPLE"))
-		guard_rate = 0;
-	if (guard_rate < 0 || guard_rate > SAMPLE_NEVER)
-		guard_rate = 0;
 }
 
 /* ---- setup, statistics, drain, fork ---- */
@@ -952,7 +864,7 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 						   (size_t)2), cap);
 		region_max_cached += cap * sizes[c];
 	}
-	percpu_sample_rearm();
+	sampler_setup();
 	err = depot_init(caches, sizes, class_batch, nr);
 	if (err)
 		return err;

@@ -278,8 +278,6 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 		 unsigned int nr) __hidden;
 /* Bytes of objects one region may hold at most. */
 size_t percpu_region_limit(void) __hidden;
-/* Rearm every countdown with the current sampling interval. */
-void percpu_sample_rearm(void) __hidden;
 void percpu_fork_prepare(void) __hidden;
 void percpu_fork_release(void) __hidden;
 void percpu_fork_child(void) __hidden;
