@@ -39,6 +39,7 @@
 #include "options.h"
 #include "fork.h"
 #include "os.h"
+#include "sitestack.h"
 
 #define RIGHT_RED_MIN 8		/* bytes of right red zone at least */
 #define DUMP_BYTES 64		/* bytes dumped around the first bad one */
@@ -276,6 +277,7 @@ static void print_track(const char *what, const struct track *t, uint64_t now)
 	symbolize(sym, sizeof(sym), t->addr);
 	kmem_pr_err("  %s at %s by thread %d on cpu %d, %lu ms ago", what, sym,
 		    t->tid, t->cpu, (unsigned long)(now - t->when));
+	site_stack_print(2, "kmem:     ", t->addr);
 }
 
 /* Abort, or (KMEM_ABORT=0) return to let the caller go on. */
@@ -419,6 +421,8 @@ static void set_track(struct kmem_cache *s, void *obj, enum track_item item,
 	struct track *t = get_track(s, obj, item);
 
 	t->addr = addr;
+	if (addr)
+		site_stack_note(addr);	/* once per distinct site */
 	t->tid = addr ? current_tid() : 0;
 	t->cpu = addr ? (int)os_current_cpu() : 0;
 	t->when = addr ? os_now_ms() : 0;
@@ -805,6 +809,7 @@ unsigned long debug_leak_report(int fd, unsigned int max_lines)
 		symbolize(sym, sizeof(sym), best->addr);
 		kmem_dprintf(fd, "kmem:   %lu objects, %lu bytes allocated at "
 			     "%s\n", best->objects, best->bytes, sym);
+		site_stack_print(fd, "kmem:     ", best->addr);
 		best->objects = 0;
 		nsites--;
 	}

@@ -386,6 +386,13 @@ START_TEST(leak_report_groups_live_objects_by_call_site)
 	small = strstr(buf, "leak_site_small");
 	ck_assert_msg(big < small, "sorted by bytes:\n%s", buf);
 	ck_assert_msg(!strstr(buf, "5000"), "freed block reported:\n%s", buf);
+	/* Each site's line is followed by the whole stack through it
+	 * (sitestack.c): frame #0 in the site's function, then its callers. */
+	small = strstr(small, "\n");
+	ck_assert_msg(small && !strncmp(small + 1, "kmem:     #0 0x", 15) &&
+		      strstr(small, "leak_site_small") &&
+		      strstr(small, "\nkmem:     #1 0x"),
+		      "no stack under the site:\n%s", buf);
 }
 END_TEST
 
