@@ -796,6 +796,44 @@ struct page *__alloc_pages(gfp_t gfp, unsigned int order)
 	return page;
 }
 
+/*
+ * Grow an allocated block in place: page heads a block of 2^order pages,
+ * which becomes one of 2^new_order pages if it is the lower part of such a
+ * block and every buddy above it (orders order .. new_order - 1) is free
+ * in the zone's lists now.  No split, no copy: krealloc of a page run
+ * that doubles takes its free upper half, which the split that made the
+ * run put on the list.  Fails (false, nothing changed) if a buddy is in
+ * use, on a per-CPU list or off the lists for a purge, or if the zone
+ * lock is busy.
+ */
+bool __grow_pages(struct page *page, unsigned int order, unsigned int new_order,
+		  gfp_t gfp)
+{
+	struct zone *z = page_zone(page);
+	uintptr_t pfn = page_to_pfn(page);
+
+	if (new_order > MAX_ORDER || new_order <= order ||
+	    (pfn & ((1UL << new_order) - 1)) || !zone_lock(z, gfp))
+		return false;
+	for (unsigned int o = order; o < new_order; o++) {
+		struct page *b = pfn_to_page(pfn + (1UL << o));
+
+		if (!(page_flags(b) & PG_buddy) || b->order != o) {
+			kmem_unlock(&z->lock);
+			return false;
+		}
+	}
+	for (unsigned int o = order; o < new_order; o++) {
+		struct page *b = pfn_to_page(pfn + (1UL << o));
+
+		del_from_free_list(z, b, o);
+		set_page_flags(b, 0);
+	}
+	kmem_unlock(&z->lock);
+	page->order = (uint8_t)new_order;
+	return true;
+}
+
 void __free_pages_ok(struct page *page, unsigned int order)
 {
 	struct zone *z = page_zone(page);

@@ -30,6 +30,11 @@ bool zone_satisfies(int zid, gfp_t gfp) __hidden;
 
 struct page *__alloc_pages(gfp_t gfp, unsigned int order) __hidden;
 void __free_pages_ok(struct page *page, unsigned int order) __hidden;
+/* Grow the allocated block page of 2^order pages in place to 2^new_order
+ * pages, if it is the lower part of such a block and the rest is free in
+ * the zone now; false (nothing changed) otherwise. */
+bool __grow_pages(struct page *page, unsigned int order, unsigned int new_order,
+		  gfp_t gfp) __hidden;
 /*
  * Free nr_pages pages starting at page, a run that is not itself a
  * buddy block (the tail of an exact allocation): it is freed as the

@@ -135,6 +135,10 @@ static size_t kmalloc_class_align[NR_KMALLOC_CLASSES];
  */
 static _Atomic size_t vmalloc_threshold = 1UL << 20;
 static size_t vmalloc_threshold_max;
+/* Where it started (the option, or mallopt's value): a vmalloc area that
+ * grows by realloc stays an area (mremap, no copy) whatever the threshold
+ * has risen to. */
+static size_t vmalloc_threshold_base;
 
 static __always_inline size_t vmalloc_threshold_now(void)
 {
@@ -382,9 +386,10 @@ static __always_inline void vmalloc_threshold_note_free(const void *p)
 void kmalloc_set_vmalloc_threshold(size_t bytes)
 {
 	vmalloc_threshold_max = 0;
-	atomic_store_explicit(&vmalloc_threshold,
-			      MIN(MAX(bytes, (size_t)KMALLOC_MAX_CACHE_SIZE + 1),
-				  (PAGE_SIZE << MAX_ORDER) + 1),
+	vmalloc_threshold_base = MIN(MAX(bytes,
+					 (size_t)KMALLOC_MAX_CACHE_SIZE + 1),
+				     (PAGE_SIZE << MAX_ORDER) + 1);
+	atomic_store_explicit(&vmalloc_threshold, vmalloc_threshold_base,
 			      memory_order_relaxed);
 }
 
@@ -787,6 +792,37 @@ size_t __ksize(const void *p, const char *caller)
 	return 0;
 }
 
+/*
+ * Grow a page run in place to hold size bytes: its buddy blocks above it
+ * are taken if they are free (buddy.c, __grow_pages), so a doubling
+ * buffer is not copied at every step.  A round of realloc-double (16
+ * bytes doubled to 4 MiB in 19 reallocs, then freed; the threshold risen
+ * to 4 MiB by the first free): 205 us with a copy into a new run at every
+ * step past 32 KiB; 105 us at git f53f28c (threshold fixed at 512 KiB,
+ * areas grown by mremap, 59 page faults and 7 system calls a round); 42
+ * us with runs grown in place (the steps to 128, 256, 512 KiB and 4 MiB;
+ * the others found their buddy in use and were copied), no system call,
+ * under one page fault a round.  mimalloc 165 us; glibc 0.2 us (it grows
+ * the top of its heap).  Not with a heap profile running (its record has
+ * the block's size) or under valgrind (which would need telling).
+ */
+static bool large_grow(struct page *page, size_t size, gfp_t gfp)
+{
+	size_t nr = page->nr_pages, want = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	unsigned int order = order_of_pages(nr), new_order = order_of_pages(want);
+
+	if (prof_enabled() || debug_valgrind || nr != (1UL << order) ||
+	    new_order > MAX_ORDER ||
+	    !kmalloc_zone_ok(page_address(page), gfp) ||
+	    !__grow_pages(page, order, new_order, gfp & ~__GFP_ZERO))
+		return false;
+	mark_run(page, 1UL << new_order, size);
+	atomic_fetch_add_explicit(&large_bytes,
+				  ((1UL << new_order) - nr) << PAGE_SHIFT,
+				  memory_order_relaxed);
+	return true;
+}
+
 static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 			 unsigned long ip)
 {
@@ -830,10 +866,14 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 			page->large_size = new_size;
 			return p;
 		}
+		if (new_size > old && large_grow(page, new_size, gfp))
+			return p;
 		break;
 	case KM_VMALLOC:
 		old = vmalloc_usable_size(p);
-		if (new_size >= vmalloc_threshold_now() && !(gfp & GFP_ZONEMASK)) {
+		if ((new_size >= vmalloc_threshold_now() ||
+		     (new_size > old && new_size >= vmalloc_threshold_base)) &&
+		    !(gfp & GFP_ZONEMASK)) {
 			kmem_bailed = BAIL_NONE;
 			q = __vrealloc(p, new_size);
 			if (q && q != p && prof_enabled())

@@ -930,6 +930,32 @@ START_TEST(test_vmalloc_threshold_rises)
 }
 END_TEST
 
+/* A buffer doubled by realloc from 16 bytes to 8 MiB, several rounds
+ * (page runs grow in place where their buddy is free, others move, areas
+ * grow by mremap): every byte written before each step is still there. */
+START_TEST(test_realloc_doubling_keeps_contents)
+{
+	for (int round = 0; round < 3; round++) {
+		unsigned char *p = NULL;
+		size_t had = 0;
+
+		for (size_t n = 16; n <= (8UL << 20); n *= 2) {
+			p = realloc(p, n);
+			ck_assert_ptr_nonnull(p);
+			for (size_t i = 0; i < had; i += 4093)
+				ck_assert_uint_eq(p[i], (unsigned char)(i * 7 + round));
+			ck_assert_uint_eq(p[had ? had - 1 : 0],
+					  had ? (unsigned char)((had - 1) * 7 + round) : p[0]);
+			for (size_t i = had; i < n; i++)
+				p[i] = (unsigned char)(i * 7 + round);
+			had = n;
+		}
+		ck_assert_uint_ge(malloc_usable_size(p), 8UL << 20);
+		free(p);
+	}
+}
+END_TEST
+
 START_TEST(test_mallopt)
 {
 	ck_assert_int_eq(mallopt(M_ARENA_MAX, 1), 1);
@@ -1053,6 +1079,7 @@ static Suite *malloc_api_suite(void)
 	tcase_add_test(tc, test_mallinfo_and_trim);
 	tcase_add_test(tc, test_malloc_stats_and_info);
 	tcase_add_test(tc, test_mallopt);
+	tcase_add_test(tc, test_realloc_doubling_keeps_contents);
 	tcase_add_test(tc, test_vmalloc_threshold_rises);
 	tcase_add_test(tc, test_munmap_of_heap_refused);
 	tcase_add_test(tc, test_cross_thread_free);

@@ -404,6 +404,64 @@ static void assert_reported_abort(const char *name, const char *words1,
 
 /* ---- the page API: orders, alignment, struct page ---- */
 
+/*
+ * __grow_pages (krealloc of a page run): an allocated block whose buddies
+ * above it are free in the zone grows in place, keeping its contents, and
+ * is freed later as one block of the new order; a buddy in use, or a
+ * block that is the upper half of the larger one, refuses and changes
+ * nothing.  Orders from 4 up: smaller blocks go through the per-CPU lists,
+ * which growth does not take from.
+ */
+START_TEST(test_grow_in_place)
+{
+	struct page *q = alloc_pages(GFP_KERNEL, 6), *r;
+	unsigned char *a;
+	struct zone_stats before, after;
+
+	ck_assert_ptr_nonnull(q);
+	a = page_address(q);
+	/* Make q an order-4 block with its two buddies free: the state a
+	 * split from order 6 leaves. */
+	set_page_flags(&q[16], PG_alloc);
+	__free_pages_ok(&q[16], 4);
+	set_page_flags(&q[32], PG_alloc);
+	__free_pages_ok(&q[32], 5);
+	q->order = 4;
+	memset(a, 0x5a, PAGE_SIZE << 4);
+	zone_get_stats(ZONE_NORMAL, &before);
+	ck_assert(__grow_pages(q, 4, 6, GFP_KERNEL));
+	zone_get_stats(ZONE_NORMAL, &after);
+	ck_assert_uint_eq(q->order, 6);
+	ck_assert_uint_eq(before.nr_free - after.nr_free, 48);
+	ck_assert(all_bytes(a, PAGE_SIZE << 4, 0x5a));
+	memset(a, 0x6b, PAGE_SIZE << 6);	/* all of it is ours */
+
+	/* A buddy in use: refused, nothing changed. */
+	r = alloc_pages(GFP_KERNEL, 6);
+	ck_assert_ptr_nonnull(r);
+	set_page_flags(&r[16], PG_alloc);
+	__free_pages_ok(&r[16], 4);		/* r[32..63] stays in use */
+	r->order = 4;
+	zone_get_stats(ZONE_NORMAL, &before);
+	ck_assert(!__grow_pages(r, 4, 6, GFP_KERNEL));
+	zone_get_stats(ZONE_NORMAL, &after);
+	ck_assert_uint_eq(r->order, 4);
+	ck_assert_uint_eq(before.nr_free, after.nr_free);
+	/* Upper half of the order-6 block: refused. */
+	set_page_flags(&r[32], PG_alloc);
+	r[32].order = 5;
+	ck_assert(!__grow_pages(&r[32], 5, 6, GFP_KERNEL));
+	/* One order at a time works where the buddy is free. */
+	ck_assert(__grow_pages(r, 4, 5, GFP_KERNEL));
+	ck_assert_uint_eq(r->order, 5);
+	ck_assert(!__grow_pages(r, 5, 5, GFP_KERNEL));	/* not a growth */
+	__free_pages_ok(&r[32], 5);	/* never a block of the page API */
+	__free_pages(r, 5);
+	__free_pages(q, 6);
+	ck_assert_merged();
+}
+END_TEST
+
 START_TEST(test_every_order_aligned_writable)
 {
 	unsigned long addr[NR_PAGE_ORDERS];
@@ -1681,6 +1739,7 @@ static Suite *buddy_suite(bool forking)
 	tc = tcase_create("api");
 	tcase_add_checked_fixture(tc, baseline_setup, NULL);
 	tcase_add_test(tc, test_every_order_aligned_writable);
+	tcase_add_test(tc, test_grow_in_place);
 	tcase_add_test(tc, test_order_above_max);
 	tcase_add_test(tc, test_virt_to_page_outside);
 	tcase_add_test(tc, test_blocks_inside_sections);
