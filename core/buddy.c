@@ -3,8 +3,10 @@
  * core/buddy.c - the buddy page allocator.
  *
  * Layer: above page.c and os.c, below vmalloc/slab/kmalloc.  Owns the
- * zones, their free_area[0..MAX_ORDER] lists, the per-CPU page lists, the
- * watermarks and the return of free memory to the OS.
+ * zones, their free_area[0..MAX_ORDER] lists, the per-CPU page lists and
+ * the watermarks; struct zone and the list primitives are in zone.h,
+ * which reclaim.c shares: the return of free memory to the OS (purge by
+ * age, reclaim before growth, trim) is there.
  *
  * Invariants:
  *   - a free block of order k starts at a pfn that is a multiple of 2^k;
@@ -51,31 +53,7 @@
 #include "options.h"
 #include "os.h"
 #include "purge.h"
-
-enum { FREE_DIRTY, FREE_CLEAN, NR_FREE_TYPES };
-
-struct free_area {
-	struct list_head free_list[NR_FREE_TYPES];
-	size_t nr_free;				/* blocks of this order */
-};
-
-struct zone {
-	kmem_lock_t lock;
-	struct free_area free_area[NR_PAGE_ORDERS];
-	_Atomic size_t managed;			/* pages owned (sections - mem_map) */
-	size_t nr_free;				/* free pages in free_area */
-	size_t nr_dirty;			/* free pages not known clean */
-	size_t watermark[NR_WMARK];		/* in pages */
-	uint64_t last_purge;			/* os_now_ms() of the last check */
-	_Atomic(struct page *) deferred;	/* frees that could not wait */
-	_Atomic size_t reclaim_debt;		/* clean pages taken while dirty
-						 * ones stayed (zone_reclaim_dirty) */
-	size_t purged;				/* pages given back, in all */
-	const char *name;			/* as in /proc/buddyinfo */
-	bool pinned;				/* ZONE_DMA: never purged */
-	_Atomic unsigned int purging;		/* runs off the lists for a
-						 * purge's system call */
-} ____cacheline_aligned;
+#include "zone.h"
 
 /* Per-CPU lists of small blocks, for ZONE_NORMAL (the kernel's pcp). */
 #define PCP_MAX_ORDER 3		/* orders 0..3 (4..32 KiB) are cached */
@@ -88,22 +66,7 @@ struct per_cpu_pages {
 	struct list_head lists[PCP_MAX_ORDER + 1];
 } ____cacheline_aligned;
 
-/* Watermark defaults, in pages. */
-#define WMARK_MIN_PAGES 64		/* 256 KiB reserve for GFP_ATOMIC */
-#define WMARK_LOW_PAGES 128		/* grow the zone below this */
-#define WMARK_HIGH_PAGES 512		/* 2 MiB of dirty pages kept resident */
-#define PURGE_SKIP_MAX 64		/* young blocks a purge pass steps over */
-#define PURGE_RUN_BLOCKS 64		/* neighbouring blocks per madvise */
-#define PURGE_RUN_MAX (PAGES_PER_SECTION / 4) /* pages per madvise */
-#define PURGE_RUN_MIN 16		/* shorter runs wait (zone_purge) */
-#define RECLAIM_SLACK_SHIFT 3	/* dirty pages tolerated before a reclaim:
-					 * 1/8 of the pages in use (or
-					 * WMARK_HIGH_PAGES, if more) */
-#define RECLAIM_RUN_MIN 16		/* a reclaim debt is paid in runs of
-					 * 64 KiB or more, else forgiven */
-#define RECLAIM_BATCH 64		/* pages of reclaim debt paid at once */
-
-static struct zone zones[MAX_NR_ZONES];
+struct zone zones[MAX_NR_ZONES];	/* zone.h */
 static struct per_cpu_pages pcp_lists[KMEM_NR_CPUS];
 
 static const char *const zone_names[MAX_NR_ZONES] = {
@@ -173,7 +136,7 @@ static void add_to_free_list(struct zone *z, struct page *page,
 		z->nr_dirty += 1UL << order;
 }
 
-static void del_from_free_list(struct zone *z, struct page *page,
+void del_from_free_list(struct zone *z, struct page *page,
 			       unsigned int order)
 {
 	list_del(&page->lru);
@@ -191,7 +154,7 @@ static void del_from_free_list(struct zone *z, struct page *page,
  * merging with an old dirty buddy, would never age past the purge delay,
  * and a program that churns would keep all its freed memory resident.
  */
-static void __free_one_page(struct zone *z, struct page *page,
+void __free_one_page(struct zone *z, struct page *page,
 			    unsigned int order, bool clean, uint64_t now)
 {
 	uintptr_t pfn = page_to_pfn(page);
@@ -295,7 +258,7 @@ static void __free_range(struct zone *z, struct page *page, size_t nr,
  * a second free of it is refused.  The next holder of z->lock puts it
  * back (zone_drain_deferred).
  */
-static void zone_defer(struct zone *z, struct page *page, unsigned int order,
+void zone_defer(struct zone *z, struct page *page, unsigned int order,
 		       bool clean)
 {
 	struct page *old = atomic_load_explicit(&z->deferred,
@@ -344,7 +307,7 @@ static void zone_lock_wait(struct zone *z)
 		zone_drain_deferred(z, os_now_ms());
 }
 
-static bool zone_lock_ctx(struct zone *z, bool safe)
+bool zone_lock_ctx(struct zone *z, bool safe)
 {
 	if (safe)
 		return zone_lock(z, 0);
@@ -401,202 +364,6 @@ static bool zone_grow(struct zone *z, gfp_t gfp, unsigned int order)
 	__free_range(z, first, n, true, 0);
 	kmem_unlock(&z->lock);
 	return true;
-}
-
-/*
- * Take the free dirty block at page (order) and the free dirty blocks that
- * follow it in the address space, as long as they are old enough, into
- * one run of at most PURGE_RUN_MAX pages: blocks that are neighbours
- * without being buddies (a 16 KiB block after a 32 KiB one) cannot merge,
- * but one madvise gives them all back.  z->lock held; the blocks go off
- * their lists, marked PG_reserved.  Returns the blocks taken (run[]).
- */
-struct purge_block {
-	struct page *page;
-	unsigned int order;
-};
-
-static unsigned int purge_run_take(struct zone *z, struct page *page,
-				   unsigned int order, uint64_t now,
-				   uint64_t min_age, struct purge_block *run,
-				   size_t *pages, bool take)
-{
-	uintptr_t pfn = page_to_pfn(page);
-	uintptr_t end_of_section = ALIGN_UP(pfn + 1, PAGES_PER_SECTION);
-	unsigned int n = 0;
-
-	*pages = 0;
-	for (;;) {
-		if (take) {
-			del_from_free_list(z, page, order);
-			set_page_flags(page, PG_reserved);
-			run[n].page = page;
-			run[n].order = order;
-		}
-		n++;
-		*pages += 1UL << order;
-		pfn += 1UL << order;
-		if (n == PURGE_RUN_BLOCKS || *pages >= PURGE_RUN_MAX ||
-		    pfn >= end_of_section)
-			break;
-		page = pfn_to_page(pfn);
-		if ((page_flags(page) & (PG_buddy | PG_zero)) != PG_buddy ||
-		    now - page->freed_at < min_age)
-			break;
-		order = page->order;
-	}
-	return n;
-}
-
-/*
- * Give back dirty free blocks older than min_age ms until at most keep
- * dirty pages remain, a run of neighbouring blocks per madvise
- * (purge_run_take).  Orders go upwards because a purged block may merge
- * with a dirty buddy into a larger dirty block, which a later pass of the
- * loop then finds; largest_first turns the order around (reclaim: fewest
- * madvise calls, and runs shorter than RECLAIM_RUN_MIN stay; a trim,
- * min_age 0 in order, takes everything).  *next_due: when the youngest block skipped will be old
- * enough (UINT64_MAX if none).  Returns pages purged.  safe: the caller is
- * on an allocation path (kmem_lock_safe).
- */
-static size_t zone_purge(struct zone *z, uint64_t now, uint64_t min_age,
-			 size_t keep, bool largest_first, bool safe,
-			 uint64_t *next_due)
-{
-	struct purge_block run[PURGE_RUN_BLOCKS];
-	size_t purged = 0;
-
-	if (!zone_lock_ctx(z, safe))
-		return 0;
-	z->last_purge = now;
-	for (unsigned int i = 0; i <= MAX_ORDER; i++) {
-		unsigned int order = largest_first ? MAX_ORDER - i : i;
-		struct list_head *list = &z->free_area[order].free_list[FREE_DIRTY];
-		struct list_head *pos = list->prev;
-		unsigned int young = 0;
-
-		while (z->nr_dirty > keep && pos != list) {
-			struct page *page = list_entry(pos, struct page, lru);
-			unsigned int n;
-			size_t pages;
-			int err;
-
-			/* Newest first, but only roughly: a merged block keeps
-			 * its oldest part's time.  Skip young blocks, a
-			 * bounded number of them. */
-			if (now - page->freed_at < min_age) {
-				if (next_due && page->freed_at + min_age < *next_due)
-					*next_due = page->freed_at + min_age;
-				if (++young > PURGE_SKIP_MAX)
-					break;
-				pos = pos->prev;
-				continue;
-			}
-			/*
-			 * A short run (a fragment between blocks in use) goes
-			 * back only once it is old (4 delays), and never to
-			 * pay a reclaim debt: a program that churns keeps
-			 * reusing such fragments, and purging each as it came
-			 * due (or as a clean block was taken) cost mstress a
-			 * madvise per 50 KiB, 70 times glibc's count.
-			 */
-			purge_run_take(z, page, order, now, min_age, NULL,
-				       &pages, false);
-			if (min_age ? pages < PURGE_RUN_MIN &&
-					      now - page->freed_at < 4 * min_age
-				    : largest_first && pages < RECLAIM_RUN_MIN) {
-				if (++young > PURGE_SKIP_MAX)
-					break;
-				pos = pos->prev;
-				continue;
-			}
-			n = purge_run_take(z, page, order, now, min_age, run,
-					   &pages, true);
-			atomic_fetch_add_explicit(&z->purging, 1,
-						  memory_order_relaxed);
-			kmem_unlock(&z->lock);
-			err = pagemap_release(page, pages);
-			kmem_probe(buddy_purge, page_address(page), pages, err);
-			if (!zone_lock_ctx(z, safe)) {
-				for (unsigned int k = 0; k < n; k++)
-					zone_defer(z, run[k].page, run[k].order,
-						   !err);
-				atomic_fetch_sub_explicit(&z->purging, 1,
-							  memory_order_release);
-				return purged;
-			}
-			atomic_fetch_sub_explicit(&z->purging, 1,
-						  memory_order_relaxed);
-			/*
-			 * madvise fails on locked memory (mlockall with
-			 * MCL_FUTURE): the blocks still hold their data, so
-			 * they go back dirty (and young: others come first).
-			 */
-			for (unsigned int k = 0; k < n; k++)
-				__free_one_page(z, run[k].page, run[k].order,
-						!err, now);
-			if (err)
-				goto out;
-			z->purged += pages;
-			purged += pages;
-			/* The lock was dropped: start again from the oldest. */
-			pos = list->prev;
-			young = 0;
-		}
-	}
-out:
-	kmem_unlock(&z->lock);
-	return purged;
-}
-
-/*
- * A large block had to come from clean (not resident) memory: no dirty
- * block of its order or larger was free, though dirty memory may be,
- * scattered in smaller blocks that the buddy rule cannot put together.
- * Faulting the new block in while those stay resident until the purge
- * delay makes a churning program's RSS climb (CPython's 0.5-1 MiB
- * strings did, by 2x).  So as many dirty pages as clean ones taken are
- * given back, age ignored, as the kernel reclaims before it lets a
- * high-order allocation grow memory; but not here, one madvise per
- * allocation (mstress made 5,000 of them): the pages are counted as a
- * debt, and once it reaches RECLAIM_BATCH the purge thread pays it in one
- * pass, largest runs first.  Only above the WMARK_HIGH pages a zone keeps
- * resident anyway; __GFP_ZERO takes clean blocks on purpose.
- */
-static size_t zone_reclaim_keep(const struct zone *z)
-{
-	size_t managed = atomic_load_explicit(&z->managed,
-					      memory_order_relaxed);
-	size_t free = READ_ONCE(z->nr_free);
-	size_t used = managed > free ? managed - free : 0;
-
-	return MAX(z->watermark[WMARK_HIGH], used >> RECLAIM_SLACK_SHIFT);
-}
-
-static void zone_reclaim_dirty(struct zone *z, unsigned int order)
-{
-	size_t debt;
-
-	if (z->pinned || READ_ONCE(z->nr_dirty) <= zone_reclaim_keep(z))
-		return;
-	debt = atomic_fetch_add_explicit(&z->reclaim_debt, 1UL << order,
-					 memory_order_relaxed) + (1UL << order);
-	if (debt >= RECLAIM_BATCH)
-		purge_kick_now();
-}
-
-/* Pay the reclaim debt of z (purge thread, or purge_tick). */
-static void zone_pay_debt(struct zone *z, uint64_t now, bool safe)
-{
-	size_t debt = atomic_exchange_explicit(&z->reclaim_debt, 0,
-					       memory_order_relaxed);
-	size_t dirty = READ_ONCE(z->nr_dirty), keep = zone_reclaim_keep(z);
-
-	if (!debt || dirty <= keep)
-		return;
-	if (dirty - keep > debt)
-		keep = dirty - debt;
-	zone_purge(z, now, 0, keep, true, safe, NULL);
 }
 
 /* ---- zone allocation ---- */
@@ -1163,42 +930,6 @@ KMEM_EXPORT void kmem_buddyinfo(FILE *out)
 		fputc('\n', out);
 	}
 	fflush(out);
-}
-
-size_t buddy_trim(void)
-{
-	size_t purged = 0;
-
-	buddy_drain_pcp();
-	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
-		if (!zones[zid].pinned &&
-		    atomic_load_explicit(&zones[zid].managed, memory_order_relaxed))
-			purged += zone_purge(&zones[zid], os_now_ms(), 0, 0,
-					     false, false, NULL);
-	return purged;
-}
-
-uint64_t buddy_purge_expired(uint64_t now, bool safe)
-{
-	uint64_t delay = (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS);
-	uint64_t next = UINT64_MAX;
-
-	for (int zid = 0; zid < MAX_NR_ZONES; zid++) {
-		struct zone *z = &zones[zid];
-
-		if (z->pinned ||
-		    !atomic_load_explicit(&z->managed, memory_order_relaxed))
-			continue;
-		zone_pay_debt(z, now, safe);
-		if (READ_ONCE(z->nr_dirty) <= z->watermark[WMARK_HIGH])
-			continue;
-		zone_purge(z, now, delay, z->watermark[WMARK_HIGH], false,
-			   safe, &next);
-		if (READ_ONCE(z->nr_dirty) > z->watermark[WMARK_HIGH] &&
-		    next == UINT64_MAX)
-			next = now + delay;	/* young blocks beyond the skip */
-	}
-	return next;
 }
 
 bool buddy_pcp_holds_pages(void)
