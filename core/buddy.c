@@ -771,6 +771,8 @@ KMEM_EXPORT int kmem_page_count(const struct page *page)
 	f = page_flags(head);
 	if (f & (PG_slab | PG_large | PG_meta | PG_atomic | PG_head))
 		return 1;	/* a slab, a kmalloc block, kmem's own */
+	if (!f && large_run_head(head))
+		return 1;	/* inside a kmalloc run */
 	return 0;		/* free, or inside an alloc_pages block */
 }
 

@@ -10,8 +10,9 @@
  * A block returned by __alloc_pages() has its head page in state
  * PG_alloc, page->order == order, and every other page's flags == 0.  The
  * caller may change the head's state (PG_slab, PG_large) and mark tail
- * pages PG_tail, but must return all of them to 0 (head: any state, it is
- * overwritten) before handing the block back to __free_pages_ok().
+ * pages PG_tail (slabs do; kmalloc runs leave them 0), but must return
+ * all of them to 0 (head: any state, it is overwritten) before handing
+ * the block back to __free_pages_ok().
  */
 #ifndef KMEM_BUDDY_H
 #define KMEM_BUDDY_H

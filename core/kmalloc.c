@@ -14,9 +14,10 @@
  *   size >= vmalloc_threshold           a vmalloc area (vmalloc.c).
  *
  * A page run's head page is PG_large with nr_pages (the block's pages)
- * and large_size (bytes asked); its other pages are PG_tail with ->head,
- * so an interior pointer is recognised.  Everything is cleared before the
- * pages go back.
+ * and large_size (bytes asked); its other pages keep the flags 0 the
+ * buddy allocator gave them, and an interior pointer is recognised by
+ * large_run_head (page.h), which tries each order's aligned start.  The
+ * head is cleared before the block goes back.
  *
  * Why the whole block, not the exact pages with the tail given back (as
  * the kernel's alloc_pages_exact): the tail pages of a clean block are
@@ -290,10 +291,6 @@ static unsigned int order_of_pages(size_t pages)
 
 static void mark_run(struct page *page, size_t nr, size_t size)
 {
-	for (size_t i = 1; i < nr; i++) {
-		page[i].head = page;
-		set_page_flags(&page[i], PG_tail);
-	}
 	page->nr_pages = nr;
 	page->large_size = size;
 	set_page_flags(page, PG_large);
@@ -349,8 +346,6 @@ static void large_trim(struct page *page, size_t keep)
 
 	while (nr > 1 && keep <= nr / 2) {
 		nr /= 2;
-		for (size_t i = nr; i < 2 * nr; i++)
-			set_page_flags(&page[i], 0);
 		set_page_flags(&page[nr], PG_alloc);
 		__free_pages_ok(&page[nr], order_of_pages(nr));
 	}
@@ -397,8 +392,6 @@ static void large_free(struct page *page)
 {
 	size_t nr = page->nr_pages;
 
-	for (size_t i = 1; i < nr; i++)
-		set_page_flags(&page[i], 0);
 	set_page_flags(page, PG_alloc);
 	page->nr_pages = 0;
 	__free_pages_ok(page, order_of_pages(nr));
@@ -671,17 +664,21 @@ static enum kmalloc_kind classify(const void *p, const char *caller,
 			return *sp ? KM_SLAB : KM_BAD;
 		}
 		if (flags & PG_large) {
-			if (unlikely(p != page_address(page))) {
-				kmem_report_error("%s(): %p: pointer into the "
-						  "middle of a block of %zu "
-						  "bytes at %p", caller, p,
-						  page->large_size,
-						  page_address(page));
-				return KM_BAD;
-			}
+			if (unlikely(p != page_address(page)))
+				goto interior;
 			*pp = page;
 			return KM_LARGE;
 		}
+		if (!flags && (page = large_run_head(page)) != NULL) {
+interior:
+			kmem_report_error("%s(): %p: pointer into the middle of "
+					  "a block of %zu bytes at %p", caller,
+					  p, page->large_size,
+					  page_address(page));
+			return KM_BAD;
+		}
+		page = virt_to_page(p);
+		flags = page_flags(page);
 		kmem_report_error("%s(): %p: not an allocated block (page "
 				  "state %#x): double free or invalid pointer",
 				  caller, p, flags);

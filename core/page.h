@@ -206,12 +206,37 @@ static __always_inline bool kmem_page_valid(const struct page *page)
 	       virt_to_page(page_address(page)) == page;
 }
 
-/* The head page of the slab or kmalloc run that page belongs to. */
+/* The head page of the slab (or atomic reserve run) that page belongs
+ * to; a page of a kmalloc run is its own (see large_run_head). */
 static __always_inline struct page *compound_head(struct page *page)
 {
 	if (page_flags(page) & PG_tail)
 		return page->head;
 	return page;
+}
+
+/*
+ * The head of the kmalloc page run that holds page, or NULL.  A run is a
+ * buddy block, naturally aligned to its order, and its pages other than
+ * the head keep flags 0 (no PG_tail: marking 1,024 struct pages per 4 MiB
+ * run at every malloc and clearing them at every free was 11% of
+ * mixed-stress's time), so the head is found by trying each order's
+ * aligned start: at most MAX_ORDER loads, for error reports and
+ * page_count() on an interior page, never on a valid free.
+ */
+static inline struct page *large_run_head(struct page *page)
+{
+	uintptr_t pfn = page_to_pfn(page);
+
+	for (unsigned int o = 1; o <= MAX_ORDER; o++) {
+		uintptr_t h = pfn & ~((1UL << o) - 1);
+		struct page *head = pfn_to_page(h);
+
+		if (h != pfn && (page_flags(head) & PG_large) &&
+		    head->nr_pages > pfn - h)
+			return head;
+	}
+	return NULL;
 }
 
 /* The first struct page of the section that page (any page) is in. */

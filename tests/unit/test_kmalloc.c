@@ -172,7 +172,9 @@ END_TEST
 /* ---- page runs ---- */
 
 /* A page run is a whole buddy block (kmalloc.c says why): 40000 bytes
- * take a 16-page block, all of it the run's, usable and given back whole. */
+ * take a 16-page block, all of it the run's, usable and given back whole.
+ * Only the head is marked; every other page keeps flags 0 and leads to
+ * the head through large_run_head (page.h). */
 START_TEST(page_runs_are_whole_blocks)
 {
 	size_t size = 40000;	/* 10 pages: a 16-page block */
@@ -186,15 +188,16 @@ START_TEST(page_runs_are_whole_blocks)
 	ck_assert(page_flags(head) & PG_large);
 	ck_assert_uint_eq(head->nr_pages, 16);
 	for (int i = 1; i < 16; i++) {
-		ck_assert(page_flags(head + i) & PG_tail);
-		ck_assert_ptr_eq(head[i].head, head);
+		ck_assert_uint_eq(page_flags(head + i), 0);
+		ck_assert_ptr_eq(large_run_head(head + i), head);
 	}
+	ck_assert_ptr_null(large_run_head(head));	/* the head itself */
 	kmalloc_get_stats(&st);
 	ck_assert_uint_ge(st.large_bytes, 16 * PAGE_SIZE);
 	memset(p, 1, ksize(p));
 	kfree(p);
 	for (int i = 1; i < 16; i++)
-		ck_assert(!(page_flags(head + i) & PG_tail));
+		ck_assert_ptr_null(large_run_head(head + i));
 	ck_assert(!(page_flags(head) & PG_large));
 }
 END_TEST
@@ -238,8 +241,8 @@ START_TEST(krealloc_in_place)
 	ck_assert_uint_eq(ksize(p), 64 * PAGE_SIZE);
 	ck_assert_ptr_eq(krealloc(p, 50000, 0), p);
 	ck_assert_uint_eq(ksize(p), 16 * PAGE_SIZE);
-	ck_assert(page_flags(virt_to_page(p) + 15) & PG_tail);
-	ck_assert(!(page_flags(virt_to_page(p) + 16) & PG_tail));
+	ck_assert_ptr_eq(large_run_head(virt_to_page(p) + 15), virt_to_page(p));
+	ck_assert_ptr_null(large_run_head(virt_to_page(p) + 16));
 	/* Growing within the block stays in place too. */
 	ck_assert_ptr_eq(krealloc(p, 60000, 0), p);
 	kfree(p);
