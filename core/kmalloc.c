@@ -813,6 +813,9 @@ static bool large_grow(struct page *page, size_t size, gfp_t gfp)
 	    !kmalloc_zone_ok(page_address(page), gfp) ||
 	    !__grow_pages(page, order, new_order, gfp & ~__GFP_ZERO))
 		return false;
+	if (gfp & __GFP_ZERO)	/* past the old block, as a move would */
+		memset((char *)page_address(page) + (nr << PAGE_SHIFT), 0,
+		       (PAGE_SIZE << new_order) - (nr << PAGE_SHIFT));
 	mark_run(page, 1UL << new_order, size);
 	atomic_fetch_add_explicit(&large_bytes,
 				  ((1UL << new_order) - nr) << PAGE_SHIFT,

@@ -249,6 +249,40 @@ START_TEST(krealloc_in_place)
 }
 END_TEST
 
+/* krealloc with __GFP_ZERO: what lies past the old block reads zero,
+ * whether the run grew in place (its buddies taken) or moved; a buffer
+ * doubled from 64 KiB to 2 MiB grows in place at some steps (that path
+ * must be the one tested), its pages dirtied between rounds. */
+START_TEST(krealloc_gfp_zero_zeroes_the_growth)
+{
+	unsigned int in_place = 0;
+
+	for (int round = 0; round < 4; round++) {
+		unsigned char *p = kmalloc(64 << 10, 0), *q;
+
+		ck_assert_ptr_nonnull(p);
+		memset(p, 0xff, ksize(p));
+		for (size_t n = 128 << 10; n <= (2UL << 20); n *= 2) {
+			size_t had = ksize(p);
+
+			q = krealloc(p, n, __GFP_ZERO);
+			ck_assert_ptr_nonnull(q);
+			in_place += q == p;
+			for (size_t i = 0; i < had; i += 61)
+				CHECK(q[i] == 0xff, "byte %zu of the old block lost", i);
+			for (size_t i = had; i < n; i++)
+				CHECK(q[i] == 0, "byte %zu past the old block is %#x "
+				      "(%s)", i, q[i], q == p ? "in place" : "moved");
+			memset(q, 0xff, ksize(q));
+			p = q;
+		}
+		memset(p, 0xee, ksize(p));	/* dirty pages for the next round */
+		kfree(p);
+	}
+	ck_assert_uint_gt(in_place, 0);
+}
+END_TEST
+
 /* ---- alignment ---- */
 
 START_TEST(alignment_from_one_byte_to_one_gib)
@@ -436,6 +470,7 @@ static Suite *kmalloc_suite(void)
 	tcase_add_test(tc, page_runs_are_whole_blocks);
 	tcase_add_test(tc, krealloc_keeps_contents_across_paths);
 	tcase_add_test(tc, krealloc_in_place);
+	tcase_add_test(tc, krealloc_gfp_zero_zeroes_the_growth);
 	tcase_add_test(tc, alignment_from_one_byte_to_one_gib);
 	tcase_add_test(tc, small_aligned_objects_do_not_take_a_page);
 	tcase_add_test(tc, vmalloc_path_above_threshold);
