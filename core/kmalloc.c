@@ -663,22 +663,26 @@ static enum kmalloc_kind classify(const void *p, const char *caller,
 			*sp = virt_to_cache_checked(p, caller);
 			return *sp ? KM_SLAB : KM_BAD;
 		}
+		if (!flags) {	/* only a run's head is marked (page.h) */
+			struct page *head = large_run_head(page);
+
+			if (head) {
+				page = head;
+				flags = page_flags(head);
+			}
+		}
 		if (flags & PG_large) {
-			if (unlikely(p != page_address(page)))
-				goto interior;
+			if (unlikely(p != page_address(page))) {
+				kmem_report_error("%s(): %p: pointer into the "
+						  "middle of a block of %zu "
+						  "bytes at %p", caller, p,
+						  page->large_size,
+						  page_address(page));
+				return KM_BAD;
+			}
 			*pp = page;
 			return KM_LARGE;
 		}
-		if (!flags && (page = large_run_head(page)) != NULL) {
-interior:
-			kmem_report_error("%s(): %p: pointer into the middle of "
-					  "a block of %zu bytes at %p", caller,
-					  p, page->large_size,
-					  page_address(page));
-			return KM_BAD;
-		}
-		page = virt_to_page(p);
-		flags = page_flags(page);
 		kmem_report_error("%s(): %p: not an allocated block (page "
 				  "state %#x): double free or invalid pointer",
 				  caller, p, flags);
@@ -808,8 +812,7 @@ static bool large_grow(struct page *page, size_t size, gfp_t gfp)
 	size_t nr = page->nr_pages, want = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	unsigned int order = order_of_pages(nr), new_order = order_of_pages(want);
 
-	if (prof_enabled() || debug_valgrind || nr != (1UL << order) ||
-	    new_order > MAX_ORDER ||
+	if (prof_enabled() || debug_valgrind || new_order > MAX_ORDER ||
 	    !kmalloc_zone_ok(page_address(page), gfp) ||
 	    !__grow_pages(page, order, new_order, gfp & ~__GFP_ZERO))
 		return false;
