@@ -510,6 +510,16 @@ static void pcp_free(struct zone *z, struct page *page, unsigned int order)
 		zone_note_dirty(z);
 }
 
+/*
+ * Give every per-CPU list back to the zone (purge thread, trim, buddyinfo).
+ * Both locks are taken with kmem_lock_safe: a list whose locks cannot be
+ * had while a fork is in flight stays for the next drain.  Waiting for
+ * them was a deadlock (nodeadlock_fork_signal, rseq mode, once in CI):
+ * this thread held a pcp lock and waited for the zone lock; the zone
+ * lock's owner, interrupted inside large_free, forked from a signal
+ * handler and waited for fork_mutex; the thread holding fork_mutex waited
+ * in its prepare for the pcp lock.
+ */
 void buddy_drain_pcp(void)
 {
 	struct zone *z = &zones[ZONE_NORMAL];
@@ -517,10 +527,9 @@ void buddy_drain_pcp(void)
 	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++) {
 		struct per_cpu_pages *pcp = &pcp_lists[cpu];
 
-		if (!READ_ONCE(pcp->count))
+		if (!READ_ONCE(pcp->count) || !kmem_lock_safe(&pcp->lock))
 			continue;
-		kmem_lock(&pcp->lock);
-		free_pcppages_bulk(z, pcp, pcp->count, false);
+		free_pcppages_bulk(z, pcp, pcp->count, true);
 		kmem_unlock(&pcp->lock);
 	}
 }
