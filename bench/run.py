@@ -1020,7 +1020,8 @@ def main():
                     metavar="NAME:VAR=VALUE[,VAR=VALUE]",
                     help="one more kmem column, with these settings "
                     "(e.g. kmem-nosample:KMEM_SAMPLE=0): the cost of a "
-                    "feature, side by side in the same run")
+                    "feature, side by side in the same run; LIB=path "
+                    "preloads another build instead (kmem-base:LIB=...)")
     args = ap.parse_args()
     if args.runs is None:
         args.runs = 1 if args.quick else 5
@@ -1034,6 +1035,10 @@ def main():
                     "%s with %s" % (base.version, settings))
         var.extra_env = dict(kv.split("=", 1)
                              for kv in settings.split(",") if kv)
+        if "LIB" in var.extra_env:      # another build: an A/B of commits
+            var.lib = os.path.abspath(var.extra_env.pop("LIB"))
+            var.why_missing = (None if os.path.exists(var.lib)
+                               else "%s not found" % var.lib)
         allocs[name] = var
         ORDER.insert(ORDER.index(REF) + 1, name)
     if args.allocators:
