@@ -20,16 +20,20 @@
  *
  * Reuse is delayed as long as the pool allows: an allocation takes a slot
  * never used, else the one freed longest ago.  A freed page stays
- * inaccessible meanwhile, so a use after free faults.  It keeps its
- * frame: giving it back (madvise) cost a third system call and a page
- * fault with a page clear at the next use, about a third of a sample's
- * time, for at most 1 MiB (255 pages) of resident memory.
+ * inaccessible meanwhile, so a use after free faults, and its frame goes
+ * back to the kernel (madvise): a long-running program samples often
+ * enough to touch every slot, and kept frames were 1 MiB of resident
+ * memory (255 pages) that it did not use, a third of larson's and a
+ * fifth of xmalloc's peak.  The price, a third system call and a page
+ * fault with a page clear at the slot's next use, is about a third of a
+ * sample's few microseconds, once per KMEM_SAMPLE bytes.
  *
  * No lock: each slot has a state word, and a change of state is a
  * compare-and-swap to KF_BUSY first, so a double free (or two racing
  * frees) is seen by whoever loses.  This makes every entry point usable
  * from a signal handler and across fork.  System calls: one mprotect
- * of one page per sampled allocation and one per free.
+ * of one page per sampled allocation, one mprotect and one madvise per
+ * free.
  *
  * Cost: nothing on the fast paths (the per-CPU countdown already runs);
  * per sample about two system calls and two stack walks (a few
@@ -397,6 +401,7 @@ void kfence_free(void *p, const char *caller, unsigned long ip)
 		prof_record_free(p);
 	page = (m->addr - !m->size) & ~(PAGE_SIZE - 1);
 	os_mprotect((void *)page, PAGE_SIZE, OS_PROT_NONE);
+	os_purge((void *)page, PAGE_SIZE);	/* canaries refilled at reuse */
 	m->freed_at = os_now_ns();
 	atomic_fetch_sub_explicit(&nr_live, 1, memory_order_relaxed);
 	atomic_store_explicit(&m->state, KF_FREED, memory_order_release);

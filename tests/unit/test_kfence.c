@@ -10,7 +10,9 @@
  * are the guards always; a slot never used is taken before a freed one,
  * and among freed ones the slot freed longest ago; a full pool refuses
  * (NULL, counted as skipped) and serves again after a free; ksize is the
- * size asked; __GFP_ZERO zeroes.  Each test runs in its own process
+ * size asked; __GFP_ZERO zeroes; a freed block's page is no longer
+ * resident (its frame went back to the kernel), and its slot serves
+ * again with fresh canaries.  Each test runs in its own process
  * (check's fork mode), so each starts with a pool never mapped.
  *
  * Accessibility is probed without a fault: write(2) into a pipe from a
@@ -21,6 +23,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kfence.h"
@@ -98,6 +101,42 @@ START_TEST(a_freed_block_is_inaccessible)
 	kfence_get_stats(&st);
 	ck_assert_uint_eq(st.allocated, 0);
 	ck_assert_uint_eq(st.total, 1);
+}
+END_TEST
+
+static bool resident(uintptr_t pg)
+{
+	unsigned char v = 0;
+
+	ck_assert_int_eq(mincore((void *)pg, PAGE_SIZE, &v), 0);
+	return v & 1;
+}
+
+START_TEST(a_freed_block_gives_its_page_back)
+{
+	enum { N = 8 };
+	unsigned char *p[N];
+
+	for (int i = 0; i < N; i++) {
+		p[i] = kfence_alloc(100, 0, 0);
+		ck_assert_ptr_nonnull(p[i]);
+		memset(p[i], 0x5a, 100);
+		ck_assert(resident(page_of(p[i])));
+	}
+	for (int i = 0; i < N; i++) {
+		kfence_free(p[i], "test", 0);
+		ck_assert_msg(!resident(page_of(p[i])), "the page of freed "
+			      "block %d is still resident", i);
+	}
+	/* The slots serve again (the oldest free first, once the unused
+	 * ones are gone): the canaries are checked at the next free. */
+	for (int i = 0; i < N; i++) {
+		unsigned char *q = kfence_alloc(100, 0, 0);
+
+		ck_assert_ptr_nonnull(q);
+		q[0] = 1;
+		kfence_free(q, "test", 0);
+	}
 }
 END_TEST
 
@@ -192,6 +231,7 @@ int main(void)
 
 	tcase_add_test(tc, blocks_alternate_between_the_guards);
 	tcase_add_test(tc, a_freed_block_is_inaccessible);
+	tcase_add_test(tc, a_freed_block_gives_its_page_back);
 	tcase_add_test(tc, gfp_zero_zeroes_and_the_rest_of_the_page_is_canaries);
 	tcase_add_test(tc, unused_slots_first_then_the_oldest_free);
 	tcase_add_test(tc, a_full_pool_refuses_and_serves_again_after_a_free);
