@@ -37,6 +37,8 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"bytes of freed objects held back before reuse (default 4 MiB under memcheck)" },
 	[OPT_SHUFFLE] = { "KMEM_SHUFFLE", OPT_SIZE, 512, NULL,
 		"a new slab hands its objects out in groups of this many bytes of neighbours, the groups in random order (1: every object shuffled, 0: address order)" },
+	[OPT_REUSE] = { "KMEM_REUSE", OPT_STRING, 0, "random",
+		"order in which a CPU's (or thread's) cache hands freed blocks out again: random (a free goes on top or, half the time, to a side slot whose block comes up instead) or lifo (last freed, first reused: about 1.7 ns faster per malloc+free pair)" },
 	[OPT_SAMPLE] = { "KMEM_SAMPLE", OPT_SIZE, 32 << 20, NULL,
 		"guard sampling: one allocation per this many bytes allocated, on average, gets a page of its own between guard pages and is reported with its stacks when overrun or used after free (0: none; 1: every allocation up to 4 KiB; blocks above 4 KiB only at rates below 1 MiB; off under memcheck unless set)" },
 	[OPT_PURGE_THREAD] = { "KMEM_PURGE_THREAD", OPT_BOOL, 1, NULL,

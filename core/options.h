@@ -25,6 +25,7 @@ enum kmem_option {
 	OPT_VALIDATE_AT_EXIT,	/* bool: check every red zone and poison at exit */
 	OPT_QUARANTINE,		/* bytes of freed objects held back (valgrind) */
 	OPT_SHUFFLE,		/* bytes per group of a new slab's random order */
+	OPT_REUSE,		/* string: random | lifo (per-CPU reuse order) */
 	OPT_SAMPLE,		/* bytes between sampled (guarded) allocations */
 	OPT_PURGE_THREAD,	/* bool: a background thread returns memory */
 	OPT_PROF,		/* mean bytes between heap samples; 0 = off */

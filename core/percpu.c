@@ -160,6 +160,7 @@ static struct pcpu_chunk *region_chunk(struct pcpu_region_hdr *r,
 static void region_init(struct pcpu_region_hdr *r)
 {
 	sampler_init(&r->sample);
+	r->reuse_rnd = os_random_u64() | 1;	/* reuse order (percpu.h) */
 }
 
 /* Give n objects of class cls to the depot, and what it cannot take to
@@ -186,6 +187,11 @@ static size_t region_flush(struct pcpu_region_hdr *r)
 
 		flush_objects(c, ch->slot, cur);
 		n += cur;
+		if (ch->side[ch->sel & 1]) {	/* the reuse order's side */
+			flush_objects(c, &ch->side[ch->sel & 1], 1);
+			ch->side[ch->sel & 1] = NULL;
+			n++;
+		}
 		if (READ_ONCE(ch->cap))	/* untouched chunks stay untouched */
 			WRITE_ONCE(ch->cap, 0);	/* grows again from the start */
 		atomic_store_explicit((_Atomic uint32_t *)&ch->cur, 0,
@@ -443,15 +449,16 @@ static struct pcpu_chunk *held_chunk(enum pcpu_mode m, unsigned int cls)
 static uint32_t chunk_grow(enum pcpu_mode m, unsigned int cls)
 {
 	struct pcpu_chunk *c = held_chunk(m, cls);
-	_Atomic uint32_t *capp;
-	uint32_t cap, want;
+	_Atomic uint16_t *capp;
+	uint16_t cap, want;
 
 	if (!c)
 		return 0;
-	capp = (_Atomic uint32_t *)&c->cap;
+	capp = (_Atomic uint16_t *)&c->cap;
 	cap = atomic_load_explicit(capp, memory_order_relaxed);
 	do {
-		want = cap ? MIN(cap * 2, class_cap[cls]) : class_start[cls];
+		want = (uint16_t)(cap ? MIN(cap * 2u, class_cap[cls])
+					: class_start[cls]);
 		if (want <= cap)
 			return cap;
 	} while (!atomic_compare_exchange_weak_explicit(capp, &cap, want,
@@ -520,6 +527,29 @@ static uint32_t region_pop_batch(enum pcpu_mode m, unsigned int cls,
 			buf[k++] = c->slot[--c->cur];
 	}
 	return k;
+}
+
+/* obj (free-tagged) onto class cls of the region m we hold, in the
+ * reuse order of percpu.h, as a fast-path free would; false if full. */
+static bool region_push(enum pcpu_mode m, unsigned int cls, void *obj)
+{
+	uintptr_t tag = *(uintptr_t *)obj;
+
+#if HAVE_RSEQ_ASM
+	if (m == PCPU_RSEQ)
+		return pcpu.reuse_lifo
+			       ? rseq_push_lifo(pcpu.rseq_off, pcpu.rseq_idx_off,
+						&pcpu.cpu_regions,
+						pcpu_chunk_id(cls), obj, tag)
+			       : rseq_push(pcpu.rseq_off, pcpu.rseq_idx_off,
+					   &pcpu.cpu_regions, pcpu_chunk_id(cls),
+					   obj, tag);
+#endif
+	if (m == PCPU_THREAD)
+		return chunk_push(pcpu_thread_region,
+				  region_chunk(pcpu_thread_region, cls), obj,
+				  tag);
+	return false;
 }
 
 /* One object off the top of class cls in the region m we hold, or NULL. */
@@ -597,10 +627,10 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj)
 		 * it goes to the depot. */
 		uint32_t cap = chunk_grow(m, cls);
 
-		if (!region_push_batch(m, cls, &obj, 1)) {
+		if (!region_push(m, cls, obj)) {
 			n = region_pop_batch(m, cls, buf,
 					     chunk_batch(cls, cap));
-			if (!region_push_batch(m, cls, &obj, 1))
+			if (!region_push(m, cls, obj))
 				buf[n++] = obj;
 		}
 	} else {
@@ -681,8 +711,11 @@ static size_t region_cached_bytes(struct pcpu_region_hdr *r)
 	size_t bytes = 0;
 
 	for (unsigned int c = 0; c < nr_classes; c++)
-		bytes += (size_t)(READ_ONCE(region_chunk(r, c)->cur) &
-				  ~PCPU_LOCKED) * class_size[c];
+		bytes += (size_t)((READ_ONCE(region_chunk(r, c)->cur) &
+				   ~PCPU_LOCKED) +
+				  !!READ_ONCE(region_chunk(r, c)->side[
+					  READ_ONCE(region_chunk(r, c)->sel) & 1])) *
+			 class_size[c];
 	return bytes;
 }
 
@@ -865,6 +898,10 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 		region_max_cached += cap * sizes[c];
 	}
 	sampler_setup();
+	pcpu.reuse_lifo = streq(kmem_opt_str(OPT_REUSE), "lifo");
+	if (!pcpu.reuse_lifo && !streq(kmem_opt_str(OPT_REUSE), "random"))
+		kmem_pr_err("KMEM_REUSE=%s is not random or lifo; using random",
+			    kmem_opt_str(OPT_REUSE));
 	err = depot_init(caches, sizes, class_batch, nr);
 	if (err)
 		return err;
@@ -901,8 +938,18 @@ void percpu_fork_release(void)
 
 void percpu_fork_child(void)
 {
+	uint64_t seed = os_random_u64();
+
 	/* The child is a new mm: register it for membarrier again. */
 	if (pcpu.mode == PCPU_RSEQ)
 		can_fence = os_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
 					  0, 0) == 0;
+	/* Parent and child would otherwise pick the same reuse order. */
+	for (unsigned int i = 0; i < nr_regions; i++)
+		if (atomic_load_explicit(&region_state[i],
+					 memory_order_acquire) == 2)
+			cpu_region(i)->reuse_rnd =
+				kmem_xorshift64(seed + i * 0x9e3779b97f4a7c15ULL) | 1;
+	if (pcpu_thread_region)
+		pcpu_thread_region->reuse_rnd = kmem_xorshift64(~seed) | 1;
 }

@@ -16,13 +16,16 @@
  *                               cur     objects held, 0..cap; bit 31 set
  *                                       while a remote drain owns it
  *                               cap     capacity, <= PCPU_CHUNK_SLOTS
+ *                               sel     which of side[0..1] is live
+ *                               side[2] one more free object, or NULL, in
+ *                                       side[sel] (the reuse order, below)
  *                               slot[1..cur]  the objects, top = slot[cur]
  *
  * The class is known on the fast paths only by its chunk id (the size
- * table and struct page store it), and slot i lives at chunk + 8 * i, so
- * a pop is "load cur, load chunk[cur], store cur - 1".  The lock bit makes
- * cur look negative to a pop ("sub 1; jl") and >= cap to a push (unsigned
- * compare), so neither needs a test of its own.
+ * table and struct page store it), and slot i lives at chunk + 16 + 8 * i,
+ * so a pop is "load cur, load chunk[cur + 2], store cur - 1".  The lock
+ * bit makes cur look negative to a pop ("sub 1; jl") and >= cap to a push
+ * (unsigned compare), so neither needs a test of its own.
  */
 #ifndef KMEM_PERCPU_H
 #define KMEM_PERCPU_H
@@ -34,14 +37,17 @@ struct kmem_cache;
 
 #define PCPU_REGION_SHIFT 17	/* 128 KiB per region */
 #define PCPU_REGION_SIZE (1UL << PCPU_REGION_SHIFT)
-#define PCPU_CHUNK_SHIFT 11	/* 2 KiB per class: header + 255 slots */
-#define PCPU_CHUNK_SLOTS 255
+#define PCPU_CHUNK_SHIFT 11	/* 2 KiB per class: header + 253 slots */
+#define PCPU_CHUNK_SLOTS 253
 #define PCPU_MAX_CLASSES ((PCPU_REGION_SIZE >> PCPU_CHUNK_SHIFT) - 1)
 #define PCPU_LOCKED 0x80000000u	/* bit of cur: a remote drain owns it */
 
 struct pcpu_chunk {
 	uint32_t cur;			/* objects in slot[1..cur] (| PCPU_LOCKED) */
-	uint32_t cap;			/* cur <= cap <= PCPU_CHUNK_SLOTS */
+	uint16_t cap;			/* cur <= cap <= PCPU_CHUNK_SLOTS */
+	uint8_t sel;			/* side[sel] is live, side[!sel] scratch */
+	uint8_t _pad;
+	void *side[2];			/* a free object held aside, or NULL */
 	void *slot[PCPU_CHUNK_SLOTS];	/* slot[i - 1] is "slot i" */
 };
 _Static_assert(sizeof(struct pcpu_chunk) == (1u << PCPU_CHUNK_SHIFT),
@@ -63,13 +69,48 @@ struct pcpu_sampler {
 
 struct pcpu_region_hdr {
 	struct pcpu_sampler sample;	/* sample.left first: the fast paths */
+	uint64_t reuse_rnd;		/* odd; the pushes' random bits */
 	uint32_t busy;			/* thread mode: a fast path is running */
 	uint32_t activity;		/* slow paths seen (idle drain) */
 	uint32_t order;			/* thread mode: buddy order of the region */
-	uint32_t _pad;
 };
 _Static_assert(sizeof(struct pcpu_region_hdr) <= (1u << PCPU_CHUNK_SHIFT),
 	       "the header fits in the place of chunk -1");
+_Static_assert(offsetof(struct pcpu_region_hdr, busy) + sizeof(uint32_t) <= 64,
+	       "what the fast paths touch shares the region's first line");
+
+/*
+ * Reuse order.  A push does not always put the object on top: with
+ * probability 1/2 it goes to the side slot instead, and the object that
+ * was there goes on top.  The next malloc then returns either the block
+ * just freed or the one set aside at an earlier free, and a block set
+ * aside stays there, out of reach of any number of mallocs, until a
+ * later free on that CPU swaps it out (half of them do).  An attacker who
+ * frees a block cannot count on the next malloc of its size getting it
+ * (LIFO reuse hands it back every time), nor on a spray of mallocs
+ * getting it.  Locality is kept: the block that comes up from the side
+ * was freed a couple of frees ago (each swap replaces it), where taking
+ * the stack's bottom instead, the block that had waited longest, cost
+ * larson 14%.
+ *
+ * The choice is the top bit of a multiplicative congruential generator,
+ * one per region, seeded from getrandom (not cryptographic: it hides the
+ * order from a program that cannot read kmem's regions, not from one
+ * that reads memory at will): a multiply and a store on the push, no
+ * branch.  An rseq section commits with one store, and a swap changes
+ * both the count and the side slot, so the side is double-buffered: obj
+ * is written into side[!sel], which nothing live holds, and the commit
+ * is one 8-byte store of {cur, cap, sel} that flips sel when swapping.
+ * (A 16-byte store of {cur, cap, side} did the same with one side slot,
+ * but the next pop's load of cur waited for the vector store: 3.9 ns more
+ * per malloc+free pair against 1.x ns now.)  PCPU_REUSE_MULT is 5 mod 8
+ * (period 2^62 from an odd state) and fits the sign-extended 32-bit
+ * immediate of imul.
+ *
+ * KMEM_REUSE=lifo turns it off (the 4-byte commit of a plain push);
+ * docs/ARCHITECTURE.md has the figures.
+ */
+#define PCPU_REUSE_MULT 0x2c9277b5
 
 /*
  * A class is known on the fast paths by its chunk id: the chunk's offset
@@ -105,6 +146,7 @@ enum pcpu_mode { PCPU_OFF, PCPU_THREAD, PCPU_RSEQ };
 struct percpu_fast {
 	enum pcpu_mode mode;		/* for the slow paths and statistics */
 	bool thread_off;		/* thread caches refused (off, disabled) */
+	bool reuse_lifo;		/* KMEM_REUSE=lifo: pushes always on top */
 	uintptr_t cpu_regions;		/* one region per possible CPU */
 	ptrdiff_t rseq_off;		/* of the rseq area from the thread pointer */
 	ptrdiff_t rseq_idx_off;		/* rseq_off + offset of mm_cid or cpu_id */
@@ -166,26 +208,44 @@ static __always_inline void *thread_pop(uintptr_t chunk, size_t size)
 	return obj;
 }
 
+/* Push obj (tagging it) onto chunk c of region r, in the reuse order
+ * above; false if full or locked.  The caller owns the region (busy). */
+static __always_inline bool chunk_push(struct pcpu_region_hdr *r,
+				       struct pcpu_chunk *c, void *obj,
+				       uintptr_t tag)
+{
+	uint32_t cur = c->cur;
+	unsigned int sel = c->sel & 1;
+	bool swap;
+	void *up;
+
+	if (unlikely(cur >= c->cap))
+		return false;
+	swap = (int64_t)r->reuse_rnd < 0 && !pcpu.reuse_lifo;
+	up = swap ? c->side[sel] : obj;
+	r->reuse_rnd *= PCPU_REUSE_MULT;
+	*(uintptr_t *)obj = tag;
+	if (swap) {
+		c->side[sel ^ 1] = obj;
+		c->sel = (uint8_t)(sel ^ 1);
+	}
+	if (up)
+		c->slot[cur++] = up;
+	c->cur = cur;
+	return true;
+}
+
 static __always_inline bool thread_push(uintptr_t chunk, void *obj,
 					uintptr_t tag)
 {
 	struct pcpu_region_hdr *r = pcpu_thread_region;
-	struct pcpu_chunk *c;
-	bool ok = false;
-	uint32_t cur;
+	bool ok;
 
 	if (unlikely(!r || r->busy || pcpu.thread_off))
 		return false;
 	WRITE_ONCE(r->busy, 1);
 	barrier();
-	c = thread_chunk(r, chunk);
-	cur = c->cur;
-	if (likely(cur < c->cap)) {
-		*(uintptr_t *)obj = tag;
-		c->slot[cur] = obj;
-		c->cur = cur + 1;
-		ok = true;
-	}
+	ok = chunk_push(r, thread_chunk(r, chunk), obj, tag);
 	barrier();
 	WRITE_ONCE(r->busy, 0);
 	return ok;
@@ -222,9 +282,14 @@ static __always_inline bool percpu_push(uintptr_t chunk, void *obj,
 					uintptr_t tag)
 {
 #if HAVE_RSEQ_ASM
-	if (likely(rseq_push(pcpu.rseq_off, pcpu.rseq_idx_off,
-			     &pcpu.cpu_regions, chunk, obj, tag)))
+	if (likely(!pcpu.reuse_lifo)) {
+		if (likely(rseq_push(pcpu.rseq_off, pcpu.rseq_idx_off,
+				     &pcpu.cpu_regions, chunk, obj, tag)))
+			return true;
+	} else if (rseq_push_lifo(pcpu.rseq_off, pcpu.rseq_idx_off,
+				  &pcpu.cpu_regions, chunk, obj, tag)) {
 		return true;
+	}
 #endif
 	return thread_push(chunk, obj, tag);
 }

@@ -13,6 +13,8 @@
  *           chunk = region + chunk offset of the class
  *           ... read chunk->cur, move object pointers ...
  *           store the new count           <- the single commit store
+ *                                            (a push's: 16 bytes, the
+ *                                            count with slot 1)
  *   post_commit:
  *
  * If the thread is preempted, migrated or signalled between start and
@@ -89,7 +91,8 @@
 	".popsection\n\t"
 
 /*
- * chunk is a chunk id (percpu.h): the class's chunk is at region + 8 * id.
+ * chunk is a chunk id (percpu.h): the class's chunk is at region + 8 * id,
+ * slot i at chunk + 16 + 8 * i (after cur, cap, sel and side[2]).
  *
  * Pop the top object of the class at chunk from this CPU's region, after
  * taking size off the region's sampling countdown.  NULL when the stack
@@ -113,7 +116,7 @@ static __always_inline void *rseq_pop(ptrdiff_t rs, ptrdiff_t ix,
 		"movl (%%rax), %k[cur]\n\t"
 		"subl $1, %k[cur]\n\t"
 		"jl %l[fail]\n\t"			/* empty or locked */
-		"movq 8(%%rax,%[cur],8), %[obj]\n\t"	/* slot[cur] */
+		"movq 24(%%rax,%[cur],8), %[obj]\n\t"	/* slot[cur] */
 		"movl %k[cur], (%%rax)\n\t"		/* commit */
 		".Lcommit%=:\n\t"
 		RSEQ_ABORT
@@ -131,6 +134,14 @@ fail:
  * Push obj onto the class at chunk and store tag in its first word, in one
  * section: true if committed.  false when the stack is full or locked or
  * the region unusable; the tag may then have been stored.
+ *
+ * Where obj goes is the reuse order of percpu.h: the region's generator
+ * is stepped (a store outside the committed state: any odd value will
+ * do), and its top bit b picks either "obj on top" or "obj to the side,
+ * the object that was there on top" (none when the side was empty: the
+ * count stays).  Written before the commit, outside the committed state:
+ * the generator, side[!sel] (obj, which only a swap makes live) and slot
+ * cur + 1.  The commit is one 8-byte store of {count, cap, sel ^ b}.
  */
 static __always_inline bool rseq_push(ptrdiff_t rs, ptrdiff_t ix,
 				      const uintptr_t *base, uintptr_t chunk,
@@ -140,12 +151,66 @@ static __always_inline bool rseq_push(ptrdiff_t rs, ptrdiff_t ix,
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]", "%l[fail]")
 		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", "%l[fail]")
+		"movq %c[rnd](%%rax), %%rcx\n\t"	/* reuse_rnd: its top bit */
+		"imulq $" __RSEQ_STR(PCPU_REUSE_MULT) ", %%rcx, %%rsi\n\t"
+		"movq %%rsi, %c[rnd](%%rax)\n\t"	/* stepped for the next push */
+		"shrq $63, %%rcx\n\t"			/* b */
 		"leaq (%%rax,%[chunk],8), %%rax\n\t"
 		"movl (%%rax), %%edx\n\t"		/* cur */
-		"cmpl 4(%%rax), %%edx\n\t"		/* cap; locked: cur >= cap */
+		"movzwl 4(%%rax), %%esi\n\t"		/* cap */
+		"cmpl %%esi, %%edx\n\t"		/* locked: cur >= cap */
 		"jae %l[fail]\n\t"
 		"movq %[tag], (%[obj])\n\t"		/* obj is ours until commit */
-		"movq %[obj], 8(%%rax,%%rdx,8)\n\t"	/* slot[cur + 1] */
+		"movzbl 6(%%rax), %%edi\n\t"		/* sel */
+		"movq 8(%%rax,%%rdi,8), %%rsi\n\t"	/* side[sel] */
+		"xorl $1, %%edi\n\t"
+		"movq %[obj], 8(%%rax,%%rdi,8)\n\t"	/* side[!sel] = obj */
+		"xorl $1, %%edi\n\t"
+		"movq %[obj], %%r8\n\t"		/* what goes on top */
+		"testl %%ecx, %%ecx\n\t"
+		"cmovnzq %%rsi, %%r8\n\t"		/* b: the side on top */
+		"xorl %%ecx, %%edi\n\t"		/* sel ^ b */
+		"leal 1(%%rdx), %%ecx\n\t"		/* the new count */
+		"testq %%r8, %%r8\n\t"
+		"cmovzl %%edx, %%ecx\n\t"		/* nothing to put on top */
+		"movq %%r8, 24(%%rax,%%rdx,8)\n\t"	/* slot[cur + 1] */
+		"movzwl 4(%%rax), %%esi\n\t"		/* cap */
+		"shll $16, %%edi\n\t"
+		"orl %%esi, %%edi\n\t"		/* cap | sel << 16 */
+		"shlq $32, %%rdi\n\t"
+		"orq %%rcx, %%rdi\n\t"
+		"movq %%rdi, (%%rax)\n\t"		/* commit count and sel */
+		".Lcommit%=:\n\t"
+		RSEQ_ABORT
+		:
+		: [rs] "r"(rs), [ix] "r"(ix), [base] "m"(*base),
+		  [chunk] "r"(chunk), [obj] "r"(obj), [tag] "r"(tag),
+		  [rnd] "i"(offsetof(struct pcpu_region_hdr, reuse_rnd))
+		: "rax", "rcx", "rdx", "rsi", "rdi", "r8", "memory", "cc"
+		: fail);
+	return true;
+fail:
+	return false;
+}
+
+/* The same push with obj always on top (KMEM_REUSE=lifo): slot cur + 1,
+ * then the count. */
+static __always_inline bool rseq_push_lifo(ptrdiff_t rs, ptrdiff_t ix,
+					   const uintptr_t *base,
+					   uintptr_t chunk, void *obj,
+					   uintptr_t tag)
+{
+	__asm__ goto(
+		RSEQ_CS_TABLE
+		RSEQ_ENTER("%[rs]", "%l[fail]")
+		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", "%l[fail]")
+		"leaq (%%rax,%[chunk],8), %%rax\n\t"
+		"movl (%%rax), %%edx\n\t"		/* cur */
+		"movzwl 4(%%rax), %%ecx\n\t"		/* cap */
+		"cmpl %%ecx, %%edx\n\t"		/* locked: cur >= cap */
+		"jae %l[fail]\n\t"
+		"movq %[tag], (%[obj])\n\t"		/* obj is ours until commit */
+		"movq %[obj], 24(%%rax,%%rdx,8)\n\t"	/* slot[cur + 1] */
 		"addl $1, %%edx\n\t"
 		"movl %%edx, (%%rax)\n\t"		/* commit */
 		".Lcommit%=:\n\t"
@@ -153,7 +218,7 @@ static __always_inline bool rseq_push(ptrdiff_t rs, ptrdiff_t ix,
 		:
 		: [rs] "r"(rs), [ix] "r"(ix), [base] "m"(*base),
 		  [chunk] "r"(chunk), [obj] "r"(obj), [tag] "r"(tag)
-		: "rax", "rdx", "memory", "cc"
+		: "rax", "rcx", "rdx", "memory", "cc"
 		: fail);
 	return true;
 fail:
@@ -183,7 +248,7 @@ static __always_inline uint32_t rseq_pop_batch(ptrdiff_t rs, ptrdiff_t ix,
 		"cmpl %[n], %[k]\n\t"
 		"cmoval %[n], %[k]\n\t"			/* k = min(cur, n) */
 		"subl %[k], %%edx\n\t"			/* new cur */
-		"leaq 8(%%rax,%%rdx,8), %%rcx\n\t"	/* first object to take */
+		"leaq 24(%%rax,%%rdx,8), %%rcx\n\t"	/* first object to take */
 		"xorl %%esi, %%esi\n\t"
 		".Lloop%=:\n\t"
 		"cmpl %[k], %%esi\n\t"
@@ -224,13 +289,13 @@ static __always_inline uint32_t rseq_push_batch(ptrdiff_t rs, ptrdiff_t ix,
 		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", ".Lfail%=")
 		"leaq (%%rax,%[chunk],8), %%rax\n\t"
 		"movl (%%rax), %%edx\n\t"		/* cur */
-		"movl 4(%%rax), %[k]\n\t"		/* cap */
+		"movzwl 4(%%rax), %[k]\n\t"		/* cap */
 		"cmpl %[k], %%edx\n\t"
 		"jae .Lfail%=\n\t"			/* full or locked */
 		"subl %%edx, %[k]\n\t"			/* room */
 		"cmpl %[n], %[k]\n\t"
 		"cmoval %[n], %[k]\n\t"			/* k = min(room, n) */
-		"leaq 8(%%rax,%%rdx,8), %%rcx\n\t"	/* slot[cur + 1] */
+		"leaq 24(%%rax,%%rdx,8), %%rcx\n\t"	/* slot[cur + 1] */
 		"xorl %%esi, %%esi\n\t"
 		".Lloop%=:\n\t"
 		"cmpl %[k], %%esi\n\t"

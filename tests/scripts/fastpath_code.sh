@@ -4,7 +4,9 @@
 #
 #   - no lock prefix, no atomic read-modify-write (xchg, cmpxchg, xadd)
 #     and no call anywhere in the three functions; each holds one rseq
-#     critical section and tail-jumps to its out-of-line *_slow half;
+#     critical section (free two: the push of the random reuse order and
+#     KMEM_REUSE=lifo's plain one) and tail-jumps to its out-of-line
+#     *_slow half;
 #   - their hit paths (entry to ret, or to calloc's tail jump to memset)
 #     are no longer than the bounds below, in rseq and per-thread mode;
 #   - every rseq descriptor (__rseq_cs) names a section that stores that
@@ -27,8 +29,8 @@
 BOUNDS='
 malloc      rseq    32                    ret
 malloc      thread  46                    ret
-free        rseq    46                    ret
-free        thread  55                    ret
+free        rseq    77                    ret
+free        thread  88                    ret
 calloc      rseq    39                    memset
 calloc      thread  53                    memset
 '
