@@ -587,21 +587,29 @@ static void *kmalloc_try(size_t size, size_t align, gfp_t gfp,
 	return kmalloc_large(size, PAGE_SIZE, gfp, ip);
 }
 
+/*
+ * kmem_bailed is the thread's, and a signal handler that mallocs runs on
+ * the same thread: between the interrupted kmalloc_try's failed lock and
+ * its kmalloc_fallback, the handler's own kmalloc_try would clear the
+ * flag, and the interrupted malloc would return NULL instead of using the
+ * reserve (tests/progs/fork_signal.c saw malloc(45368) fail so, about one
+ * run in ten).  So every entry that clears it puts back what it found.
+ */
 static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
 					unsigned long ip)
 {
-	void *p;
-
+	uint8_t bailed = kmem_bailed;
 	unsigned int due = percpu_sample_due(size);
+	void *p = NULL;
 
-	if (unlikely(due)) {
+	if (unlikely(due))
 		p = kmalloc_sample(size, gfp, ip, due);
-		if (p)
-			return p;
+	if (likely(!p)) {
+		p = kmalloc_try(size, KMALLOC_MIN_SIZE, gfp, ip);
+		if (unlikely(!p))
+			p = kmalloc_fallback(size, KMALLOC_MIN_SIZE, gfp, ip);
 	}
-	p = kmalloc_try(size, KMALLOC_MIN_SIZE, gfp, ip);
-	if (unlikely(!p))
-		p = kmalloc_fallback(size, KMALLOC_MIN_SIZE, gfp, ip);
+	kmem_bailed = bailed;
 	return p;
 }
 
@@ -618,14 +626,17 @@ void *__kmalloc_track(size_t size, gfp_t gfp, unsigned long ip)
 static void *kmalloc_aligned_ip(size_t size, size_t align, gfp_t gfp,
 				unsigned long ip)
 {
+	uint8_t bailed;
 	void *p;
 
 	if (unlikely(!is_power_of_2(align)))
 		return NULL;
 	align = MAX(align, (size_t)KMALLOC_MIN_SIZE);
+	bailed = kmem_bailed;		/* as in kmalloc_ip */
 	p = kmalloc_try(size, align, gfp, ip);
 	if (unlikely(!p))
 		p = kmalloc_fallback(size, align, gfp, ip);
+	kmem_bailed = bailed;
 	return p;
 }
 
@@ -826,8 +837,8 @@ static bool large_grow(struct page *page, size_t size, gfp_t gfp)
 	return true;
 }
 
-static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
-			 unsigned long ip)
+static void *__krealloc_ip(void *p, size_t new_size, gfp_t gfp,
+			   unsigned long ip)
 {
 	struct kmem_cache *s = NULL;
 	struct page *page = NULL;
@@ -919,6 +930,16 @@ static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 		return NULL;
 	memcpy(q, p, MIN(old, new_size));
 	kfree_ip(p, "krealloc", ip);
+	return q;
+}
+
+static void *krealloc_ip(void *p, size_t new_size, gfp_t gfp,
+			 unsigned long ip)
+{
+	uint8_t bailed = kmem_bailed;	/* as in kmalloc_ip */
+	void *q = __krealloc_ip(p, new_size, gfp, ip);
+
+	kmem_bailed = bailed;
 	return q;
 }
 

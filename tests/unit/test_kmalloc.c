@@ -455,6 +455,40 @@ START_TEST(kmem_debug_turns_on_red_zones_for_kmalloc)
 {
 	expect_abort(debug_malloc_caches, NULL, "kmalloc-48", "red zone");
 }
+
+/*
+ * A malloc that a signal handler makes on a thread whose own malloc had
+ * just given up a lock (kmem_bailed set, its fallback to the reserve still
+ * to come) must leave the flag as it found it: clearing it made the
+ * interrupted malloc return NULL (seen in tests/progs/fork_signal.c).
+ * Here the handler's calls are made directly, over a flag set by hand.
+ */
+START_TEST(an_entry_leaves_the_bail_flag_as_it_found_it)
+{
+	void *p, *q;
+
+	kfree(kmalloc(16, GFP_KERNEL));	/* initialise */
+	for (uint8_t b = BAIL_SELF; b <= BAIL_BUSY; b++) {
+		kmem_bailed = b;
+		p = kmalloc(100, GFP_KERNEL);
+		ck_assert_uint_eq(kmem_bailed, b);
+		q = kmalloc(100000, GFP_KERNEL);	/* a page run */
+		ck_assert_uint_eq(kmem_bailed, b);
+		p = krealloc(p, 5000, GFP_KERNEL);
+		ck_assert_uint_eq(kmem_bailed, b);
+		q = krealloc(q, 3 << 20, GFP_KERNEL);	/* to vmalloc */
+		ck_assert_uint_eq(kmem_bailed, b);
+		kfree(p);
+		kfree(q);
+		p = kmem_kmalloc_aligned(64, 4096, GFP_KERNEL);
+		ck_assert_uint_eq(kmem_bailed, b);
+		ck_assert_ptr_nonnull(p);
+		kfree(p);
+	}
+	kmem_bailed = BAIL_NONE;
+}
+END_TEST
+
 END_TEST
 
 static Suite *kmalloc_suite(void)
@@ -477,6 +511,7 @@ static Suite *kmalloc_suite(void)
 	tcase_add_test(tc, stats_count_slab_and_large_bytes);
 	tcase_add_test(tc, bad_frees_are_reported_and_abort);
 	tcase_add_test(tc, kmem_debug_turns_on_red_zones_for_kmalloc);
+	tcase_add_test(tc, an_entry_leaves_the_bail_flag_as_it_found_it);
 	suite_add_tcase(s, tc);
 	return s;
 }
