@@ -31,6 +31,8 @@
 
 /* Internal headers first: they include <kmem.h> in the core's way. */
 #include "buddy.h"
+#include "depot.h"
+#include "kmalloc.h"
 #include "os.h"
 #include "percpu.h"
 
@@ -580,6 +582,46 @@ START_TEST(capacities_start_small_and_grow)
 END_TEST
 
 /*
+ * The region's budget: with every class busy, what one CPU's (or thread's)
+ * region holds stays within KMEM_PERCPU_BYTES (1 MiB) plus each class's
+ * starting capacity (4 KiB of objects, at least 2) and one object of
+ * slack per class.  Before the bound, each class could grow to 64 KiB on
+ * its own: 60 classes, 3.75 MiB.  Pinned to one CPU.
+ */
+START_TEST(a_region_holds_its_budget_with_every_class_busy)
+{
+	enum { N = 300 };
+	static void *objs[N];
+	size_t bound = 1u << 20, held;
+	cpu_set_t set;
+
+	if (getenv("KMEM_PERCPU") && !strcmp(getenv("KMEM_PERCPU"), "off"))
+		return;	/* no caches */
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu(), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	kfree(kmalloc(16, GFP_KERNEL));	/* initialise */
+	percpu_drain_all();
+	for (unsigned int c = 0; c < NR_KMALLOC_CLASSES; c++) {
+		size_t size = kmalloc_class_size[c];
+
+		bound += MAX((size_t)4096, 2 * size) + size;
+		for (int round = 0; round < 4; round++) {
+			for (int i = 0; i < N; i++)
+				objs[i] = kmalloc(size, GFP_KERNEL);
+			for (int i = 0; i < N; i++)
+				kfree(objs[i]);
+		}
+	}
+	held = percpu_cached_bytes() - depot_cached_bytes();
+	ck_assert_msg(held <= bound, "the region holds %zu bytes (bound %zu)",
+		      held, bound);
+	ck_assert_msg(held > (1u << 19), "only %zu bytes cached: the caches "
+		      "did not grow", held);
+}
+END_TEST
+
+/*
  * Reuse order (percpu.h): a malloc right after a free gets the block just
  * freed about half the time, not every time as with a LIFO stack
  * (KMEM_REUSE=lifo: every time), and
@@ -665,6 +707,7 @@ int main(void)
 	tcase_add_test(tc, producer_consumer_frees_are_local);
 	tcase_add_test(tc, capacities_start_small_and_grow);
 	tcase_add_test(tc, reuse_after_free_is_not_lifo);
+	tcase_add_test(tc, a_region_holds_its_budget_with_every_class_busy);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
