@@ -222,10 +222,15 @@ static __always_inline bool chunk_push(struct pcpu_region_hdr *r,
 
 	if (unlikely(cur >= c->cap))
 		return false;
-	swap = (int64_t)r->reuse_rnd < 0 && !pcpu.reuse_lifo;
+	*(uintptr_t *)obj = tag;
+	if (pcpu.reuse_lifo) {			/* KMEM_REUSE=lifo */
+		c->slot[cur] = obj;
+		c->cur = cur + 1;
+		return true;
+	}
+	swap = (int64_t)r->reuse_rnd < 0;
 	up = swap ? c->side[sel] : obj;
 	r->reuse_rnd *= PCPU_REUSE_MULT;
-	*(uintptr_t *)obj = tag;
 	if (swap) {
 		c->side[sel ^ 1] = obj;
 		c->sel = (uint8_t)(sel ^ 1);
