@@ -532,6 +532,21 @@ START_TEST(mode_is_the_one_asked_for)
 }
 END_TEST
 
+/* For the tests of one region: false with KMEM_PERCPU=off (no caches);
+ * else pins the thread to the CPU it is on, so that in rseq mode one
+ * region sees everything it does. */
+static bool pin_to_one_region(void)
+{
+	cpu_set_t set;
+
+	if (getenv("KMEM_PERCPU") && !strcmp(getenv("KMEM_PERCPU"), "off"))
+		return false;
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu(), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	return true;
+}
+
 /*
  * Capacities grow (percpu.c, chunk_grow): a class's first allocation on a
  * CPU takes a few KiB of objects, not a full batch; a program that keeps
@@ -543,14 +558,10 @@ START_TEST(capacities_start_small_and_grow)
 {
 	enum { N = 2000, SIZE = 512 };
 	static void *objs[N];
-	cpu_set_t set;
 	size_t first, grown, again;
 
-	if (getenv("KMEM_PERCPU") && !strcmp(getenv("KMEM_PERCPU"), "off"))
+	if (!pin_to_one_region())
 		return;	/* no caches */
-	CPU_ZERO(&set);
-	CPU_SET(sched_getcpu(), &set);
-	sched_setaffinity(0, sizeof(set), &set);
 	kfree(kmalloc(16, GFP_KERNEL));	/* initialise */
 	percpu_drain_all();
 	ck_assert_uint_eq(percpu_cached_bytes(), 0);
@@ -593,13 +604,9 @@ START_TEST(a_region_holds_its_budget_with_every_class_busy)
 	enum { N = 300 };
 	static void *objs[N];
 	size_t bound = 1u << 20, held;
-	cpu_set_t set;
 
-	if (getenv("KMEM_PERCPU") && !strcmp(getenv("KMEM_PERCPU"), "off"))
+	if (!pin_to_one_region())
 		return;	/* no caches */
-	CPU_ZERO(&set);
-	CPU_SET(sched_getcpu(), &set);
-	sched_setaffinity(0, sizeof(set), &set);
 	kfree(kmalloc(16, GFP_KERNEL));	/* initialise */
 	percpu_drain_all();
 	for (unsigned int c = 0; c < NR_KMALLOC_CLASSES; c++) {
@@ -634,16 +641,12 @@ START_TEST(reuse_after_free_is_not_lifo)
 {
 	enum { TRIES = 1000, KEEP = 16, SIZE = 200 };
 	void *keep[KEEP], *back[KEEP];
-	cpu_set_t set;
 	int same = 0, found = 0;
 
-	if (getenv("KMEM_PERCPU") && !strcmp(getenv("KMEM_PERCPU"), "off"))
+	if (!pin_to_one_region())
 		return;	/* no caches: the slab's free list, LIFO as SLUB's */
 	live_set = calloc(SET_SIZE, sizeof(*live_set));
 	ck_assert_ptr_nonnull(live_set);
-	CPU_ZERO(&set);
-	CPU_SET(sched_getcpu(), &set);
-	sched_setaffinity(0, sizeof(set), &set);
 	for (int i = 0; i < KEEP; i++) {
 		keep[i] = kmalloc(SIZE, GFP_KERNEL);
 		ck_assert(set_insert(keep[i]));
