@@ -455,6 +455,22 @@ static struct pcpu_region_hdr *held_region(enum pcpu_mode m)
  * CPU's chunk, which does no harm (caps only go up, a drain puts them
  * back).
  */
+/*
+ * The sum of cap * size over r's classes, stored as its cap_bytes.  The
+ * counter can drift upwards: a push commit that read cap before another
+ * CPU's chunk_grow raised it writes the old cap back, and the growth
+ * stays counted.  So a growth the counter refuses looks at the real sum.
+ */
+static size_t region_cap_bytes(struct pcpu_region_hdr *r)
+{
+	size_t sum = 0;
+
+	for (unsigned int c = 0; c < nr_classes; c++)
+		sum += (size_t)READ_ONCE(region_chunk(r, c)->cap) * class_size[c];
+	atomic_store_explicit(&r->cap_bytes, sum, memory_order_relaxed);
+	return sum;
+}
+
 static uint32_t chunk_grow(enum pcpu_mode m, unsigned int cls)
 {
 	struct pcpu_region_hdr *r = held_region(m);
@@ -475,6 +491,9 @@ static uint32_t chunk_grow(enum pcpu_mode m, unsigned int cls)
 		 * budget (the other classes' capacities count). */
 		used = atomic_load_explicit(&r->cap_bytes,
 					    memory_order_relaxed);
+		if (cap && want > cap &&
+		    used + (want - cap) * class_size[cls] > budget)
+			used = region_cap_bytes(r);	/* the exact sum */
 		if (cap && want > cap &&
 		    used + (want - cap) * class_size[cls] > budget)
 			want = (uint16_t)(used >= budget ? cap
