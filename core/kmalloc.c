@@ -118,7 +118,7 @@ static struct kmem_cache *_Atomic kmalloc_zone_caches[NR_KMALLOC_ZONES]
 						      [NR_KMALLOC_CLASSES];
 
 /* Alignment every object of a class has (kmem_cache_obj_align). */
-static size_t kmalloc_class_align[NR_KMALLOC_CLASSES];
+size_t kmalloc_class_align[NR_KMALLOC_CLASSES];
 /*
  * Sizes from here go to vmalloc.  It starts at KMEM_VMALLOC_THRESHOLD
  * and, unless that option or mallopt(M_MMAP_THRESHOLD) fixed it, rises
@@ -432,8 +432,9 @@ static bool large_sample_picked(void)
 	return kmem_opt(OPT_SAMPLE) < SAMPLE_LARGE_RATE_MAX;
 }
 
-static __noinline void *kmalloc_sample(size_t size, gfp_t gfp,
-				       unsigned long ip, unsigned int due)
+static __noinline void *kmalloc_sample(size_t size, size_t align,
+				       gfp_t gfp, unsigned long ip,
+				       unsigned int due)
 {
 	void *p = NULL;
 
@@ -441,10 +442,13 @@ static __noinline void *kmalloc_sample(size_t size, gfp_t gfp,
 		purge_tick();
 	if (gfp & (__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM))
 		return NULL;	/* the pool is in no particular zone */
-	if ((due & PCPU_DUE_GUARD) && size <= KFENCE_MAX_SIZE) {
+	/* A guard block sits against its guard page, 16-aligned: an
+	 * aligned request is not guarded (its countdown still restarts). */
+	if ((due & PCPU_DUE_GUARD) && size <= KFENCE_MAX_SIZE &&
+	    align <= KMALLOC_MIN_SIZE) {
 		p = kfence_alloc(size, gfp, ip);
 	} else if ((due & PCPU_DUE_GUARD) && size < vmalloc_threshold_now() &&
-		   large_sample_picked()) {
+		   align <= PAGE_SIZE && large_sample_picked()) {
 		/* Too big for the pool: an area with guard pages, kept
 		 * inaccessible for a while after its free. */
 		p = __vmalloc_ip(size, PAGE_SIZE, gfp | __GFP_KMEM_QUARANTINE,
@@ -456,10 +460,10 @@ static __noinline void *kmalloc_sample(size_t size, gfp_t gfp,
 		unsigned int n;
 
 		if (!p && size <= KMALLOC_MAX_CACHE_SIZE)
-			p = kmalloc_large(MAX(size, (size_t)1), PAGE_SIZE, gfp,
-					  ip);
+			p = kmalloc_large(MAX(size, (size_t)1),
+					  MAX(align, PAGE_SIZE), gfp, ip);
 		if (!p)
-			p = kmalloc_try(size, KMALLOC_MIN_SIZE, gfp, ip);
+			p = kmalloc_try(size, align, gfp, ip);
 		if (p) {
 			n = kmem_stack_capture_from(ips, KMEM_STACK_MAX, ip);
 			prof_record_stack(p, size, prof_sample_weight(size),
@@ -603,7 +607,7 @@ static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
 	void *p = NULL;
 
 	if (unlikely(due))
-		p = kmalloc_sample(size, gfp, ip, due);
+		p = kmalloc_sample(size, KMALLOC_MIN_SIZE, gfp, ip, due);
 	if (likely(!p)) {
 		p = kmalloc_try(size, KMALLOC_MIN_SIZE, gfp, ip);
 		if (unlikely(!p))
@@ -626,6 +630,7 @@ void *__kmalloc_track(size_t size, gfp_t gfp, unsigned long ip)
 static void *kmalloc_aligned_ip(size_t size, size_t align, gfp_t gfp,
 				unsigned long ip)
 {
+	unsigned int due;
 	uint8_t bailed;
 	void *p;
 
@@ -633,7 +638,15 @@ static void *kmalloc_aligned_ip(size_t size, size_t align, gfp_t gfp,
 		return NULL;
 	align = MAX(align, (size_t)KMALLOC_MIN_SIZE);
 	bailed = kmem_bailed;		/* as in kmalloc_ip */
-	p = kmalloc_try(size, align, gfp, ip);
+	/* The countdown the fast paths decrement (preload/'s aligned fast
+	 * path too) restarts here, as in kmalloc_ip: left run out, it would
+	 * send every later fast allocation here. */
+	due = percpu_sample_due(size);
+	p = NULL;
+	if (unlikely(due))
+		p = kmalloc_sample(size, align, gfp, ip, due);
+	if (likely(!p))
+		p = kmalloc_try(size, align, gfp, ip);
 	if (unlikely(!p))
 		p = kmalloc_fallback(size, align, gfp, ip);
 	kmem_bailed = bailed;

@@ -97,6 +97,24 @@ static __always_inline void *kmalloc_fast_pop(size_t size)
 	return percpu_pop(kmalloc_chunk_of(size), size);
 }
 
+/* Alignment every object of a class has (kmem_cache_obj_align). */
+extern size_t kmalloc_class_align[NR_KMALLOC_CLASSES] __hidden;
+
+/*
+ * kmalloc_fast_pop for a block of size bytes aligned to align (a power of
+ * two): only where every object of size's class has that alignment
+ * (class 64 is 64-aligned, 4096 page-aligned); NULL otherwise, and the
+ * slow half searches the classes above or takes a page run.
+ */
+static __always_inline void *kmalloc_fast_pop_aligned(size_t size,
+						      size_t align)
+{
+	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE) ||
+	    kmalloc_class_align[kmalloc_size_class(size)] < align)
+		return NULL;
+	return percpu_pop(kmalloc_chunk_of(size), size);
+}
+
 static __always_inline bool kmalloc_fast_tag_ok(const void *obj)
 {
 	return *(const uintptr_t *)obj == slab_free_tag(obj);
@@ -154,6 +172,23 @@ static __always_inline enum kfree_result kfree_fast(void *p)
 	if (unlikely(!percpu_push(page->pcpu_chunk, p, tag)))
 		return KFREE_FULL;
 	return KFREE_DONE;
+}
+
+/*
+ * realloc's fast half: the chunk id of p's class (pcpu_chunk_id, never 0)
+ * if p is the start of an object of a class with a per-CPU cache that
+ * is not free (no free tag in its first word), else 0: the slow half
+ * decides, and reports a freed or foreign p.  The caller keeps p where
+ * kmalloc_chunk_of(new size) is the same chunk, as __krealloc does.
+ */
+static __always_inline uintptr_t krealloc_fast_chunk(const void *p)
+{
+	struct page *page = kmalloc_obj_page(p);
+
+	if (unlikely(!page) ||
+	    unlikely(*(const uintptr_t *)p == slab_free_tag(p)))
+		return 0;
+	return page->pcpu_chunk;
 }
 
 /*

@@ -357,6 +357,34 @@ START_TEST(test_realloc_paths)
 }
 END_TEST
 
+/* realloc keeps a block whose new size stays in its size class (its fast
+ * half, preload/malloc.c), and moves it, contents and all, when the class
+ * changes, up or down. */
+START_TEST(test_realloc_within_class_keeps_block)
+{
+	unsigned char *p = malloc(100), *q;
+	size_t usable = malloc_usable_size(p);
+
+	ck_assert_uint_ge(usable, 100);
+	fill(p, 100, 3);
+	ck_assert_ptr_eq(realloc(p, usable), p);
+	ck_assert_ptr_eq(realloc(p, 99), p);
+	ck_assert_ptr_eq(realloc(p, 100), p);
+	q = realloc(p, usable + 1);	/* the next class */
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_gt(malloc_usable_size(q), usable);
+	ck_assert_uint_eq(check_fill(q, 100, 3), 100);
+	p = realloc(q, 10);		/* down to the smallest class */
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_lt(malloc_usable_size(p), usable);
+	ck_assert_uint_eq(check_fill(p, 10, 3), 10);
+	q = realloc(p, 64 * KiB);	/* past the slabs */
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq(check_fill(q, 10, 3), 10);
+	free(q);
+}
+END_TEST
+
 START_TEST(test_realloc_failure_keeps_block)
 {
 	size_t sizes[] = { 32, 50000, 3 * MiB };
@@ -1066,6 +1094,7 @@ static Suite *malloc_api_suite(void)
 	tcase_add_test(tc, test_near_size_max);
 	tcase_add_test(tc, test_calloc);
 	tcase_add_test(tc, test_realloc_paths);
+	tcase_add_test(tc, test_realloc_within_class_keeps_block);
 	tcase_add_test(tc, test_realloc_failure_keeps_block);
 	tcase_add_test(tc, test_realloc_many_small_steps);
 	tcase_add_test(tc, test_posix_memalign);
