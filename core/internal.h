@@ -244,8 +244,12 @@ static inline bool kmem_lock_held(kmem_lock_t *l)
 
 /* gfp bits of kmem's own, above the public ones of <kmem.h>:
  * __GFP_KMEM_QUARANTINE: a vmalloc area whose free keeps it inaccessible
- * for a while (sampled blocks, KMEM_DEBUG's large blocks). */
+ * for a while (sampled blocks, KMEM_DEBUG's large blocks).
+ * __GFP_KMEM_COUNTED: the caller's fast half tried a pop, which ran this
+ * allocation's bytes down the sampling countdown of its CPU (or thread)
+ * already (percpu_sample_due); the kmalloc entries take it off. */
 #define __GFP_KMEM_QUARANTINE 0x40000000u
+#define __GFP_KMEM_COUNTED 0x20000000u
 
 /* gfp's way of taking a lock on an allocation path: __GFP_NOBLOCK
  * (GFP_ATOMIC, GFP_NOWAIT) never waits. */

@@ -603,8 +603,10 @@ static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
 					unsigned long ip)
 {
 	uint8_t bailed = kmem_bailed;
-	unsigned int due = percpu_sample_due(size);
+	unsigned int due = percpu_sample_due(size, gfp & __GFP_KMEM_COUNTED);
 	void *p = NULL;
+
+	gfp &= ~__GFP_KMEM_COUNTED;
 
 	if (unlikely(due))
 		p = kmalloc_sample(size, KMALLOC_MIN_SIZE, gfp, ip, due);
@@ -641,7 +643,8 @@ static void *kmalloc_aligned_ip(size_t size, size_t align, gfp_t gfp,
 	/* The countdown the fast paths decrement (preload/'s aligned fast
 	 * path too) restarts here, as in kmalloc_ip: left run out, it would
 	 * send every later fast allocation here. */
-	due = percpu_sample_due(size);
+	due = percpu_sample_due(size, gfp & __GFP_KMEM_COUNTED);
+	gfp &= ~__GFP_KMEM_COUNTED;
 	p = NULL;
 	if (unlikely(due))
 		p = kmalloc_sample(size, align, gfp, ip, due);

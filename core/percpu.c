@@ -697,11 +697,20 @@ bool percpu_rseq_thread_ready(void)
 	return rseq_registered() && rseq_index() < nr_regions;
 }
 
-unsigned int percpu_sample_due(size_t size)
+unsigned int percpu_sample_due(size_t size, bool counted)
 {
 	struct pcpu_region_hdr *r = NULL;
 	struct pcpu_sampler *sm;
 
+	/* An allocation no fast pop counted (the library's own entries,
+	 * blocks past the slabs, a realloc's move, an alignment no class
+	 * has) runs down this thread's countdown: a second sampler over the
+	 * allocations the first never sees, so that together they count
+	 * every byte once.  Until 2026-12-02 they were counted only while
+	 * this CPU had no region, so kmem_kmalloc was sampled 1000 times
+	 * less often than asked once it had one. */
+	if (!counted)
+		goto thread;
 	if (pcpu.mode == PCPU_RSEQ && rseq_registered()) {
 		uint32_t cpu = rseq_index();
 
@@ -715,6 +724,7 @@ unsigned int percpu_sample_due(size_t size)
 	if (r) {
 		sm = &r->sample;
 	} else {
+thread:
 		/* No fast path counted this allocation: count it here. */
 		sm = &thread_sampler;
 		sm->left -= (int64_t)size;

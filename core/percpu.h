@@ -315,7 +315,7 @@ void percpu_free(struct kmem_cache *s, unsigned int cls, void *obj) __hidden;
 #define PCPU_DUE_TICK 4u	/* the allocation paths' maintenance */
 /* The countdown of this CPU or thread ran out (or was never set): what
  * is due on this allocation of size bytes, 0 if nothing; rearms it. */
-unsigned int percpu_sample_due(size_t size) __hidden;
+unsigned int percpu_sample_due(size_t size, bool counted) __hidden;
 
 /* For percpu_data.c (this_cpu_*), whose rseq sections index the same
  * way: the number of CPU slots (0 unless the mode is rseq), and whether

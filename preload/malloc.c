@@ -99,7 +99,11 @@ static __noinline void *malloc_slow(size_t size, unsigned long ip)
 	if (unlikely(size > MALLOC_MAX_SIZE)) {
 		p = enomem();
 	} else {
-		p = __kmalloc_track(size, GFP_KERNEL, ip);
+		/* malloc's fast half tried a pop for every size of the
+		 * slabs, which counted it for sampling. */
+		p = __kmalloc_track(size, size <= KMALLOC_MAX_CACHE_SIZE
+					  ? __GFP_KMEM_COUNTED : GFP_KERNEL,
+				    ip);
 		if (unlikely(!p))
 			p = enomem();
 		else if (unlikely(perturb_byte))
@@ -190,7 +194,9 @@ static __noinline void *calloc_slow(size_t n, size_t size, unsigned long ip)
 		     total > MALLOC_MAX_SIZE))
 		return enomem();
 	preload_begin();
-	p = __kmalloc_track(total, __GFP_ZERO, ip);
+	p = __kmalloc_track(total, __GFP_ZERO |
+				   (total <= KMALLOC_MAX_CACHE_SIZE
+				    ? __GFP_KMEM_COUNTED : 0), ip);
 	preload_end();
 	if (unlikely(!p))
 		return enomem();
@@ -281,10 +287,14 @@ KMEM_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 /* align: a power of two.  NULL with errno ENOMEM on failure. */
 static void *alloc_aligned(size_t align, size_t size, unsigned long ip)
 {
+	bool counted;
+	gfp_t gfp;
 	void *p;
 
 	if (unlikely(size > MALLOC_MAX_SIZE || align > MALLOC_MAX_SIZE))
 		return enomem();
+	counted = size <= KMALLOC_MAX_CACHE_SIZE &&
+		  kmalloc_class_align[kmalloc_size_class(size)] >= align;
 	p = kmalloc_fast_pop_aligned(size, align);
 	if (likely(p)) {
 		if (likely(kmalloc_fast_tag_ok(p))) {
@@ -295,10 +305,11 @@ static void *alloc_aligned(size_t align, size_t size, unsigned long ip)
 	}
 	preload_begin();
 	/* Every block is 16-aligned (the classes are multiples of 16). */
+	gfp = counted ? __GFP_KMEM_COUNTED : GFP_KERNEL;
 	if (align <= MALLOC_ALIGNMENT)
-		p = __kmalloc_track(size, GFP_KERNEL, ip);
+		p = __kmalloc_track(size, gfp, ip);
 	else
-		p = __kmalloc_aligned_track(size, align, GFP_KERNEL, ip);
+		p = __kmalloc_aligned_track(size, align, gfp, ip);
 	preload_end();
 	if (unlikely(!p))
 		return enomem();
