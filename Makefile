@@ -77,8 +77,13 @@ $(BUILD)/%.o: %.S Makefile $(FLAGS_FILE)
 	@echo "  CC  $<"; $(CC) $(LIBCFLAGS) -c $< -o $@
 
 # The preloadable shared object: the malloc family + kmem_* only.
+# libgcc's unwinder (core/stacktrace.c) is linked in and hidden
+# (-static-libgcc, --exclude-libs): a program that does not use libgcc_s
+# itself is not made to load it, about 70 KiB less resident in every
+# process; one that does keeps its own for its exceptions.
 $(BUILD)/libkmem.so: $(CORE_OBJS) $(PRELOAD_OBJS)
-	$(CC) -shared -Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $^ $(LIBS) $(LINKFLAGS)
+	$(CC) -shared -static-libgcc -Wl,--exclude-libs,libgcc.a:libgcc_eh.a \
+		-Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $^ $(LIBS) $(LINKFLAGS)
 
 # Static library for programs that link kmem in.
 $(BUILD)/libkmem.a: $(CORE_OBJS) $(PRELOAD_OBJS)
