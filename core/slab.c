@@ -679,8 +679,20 @@ struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller)
 void kmem_cache_set_pcpu(struct kmem_cache *s, uint16_t chunk)
 {
 	kmem_assert(!cache_debug(s) && s->object_size >= sizeof(uintptr_t));
+	kmem_assert(!s->nr_partial && !s->nr_full && !s->nr_free);
 	s->pcpu_chunk = chunk;
 	s->flags |= SLAB_FREE_TAG;
+	/*
+	 * The free pointer goes right after the free tag, in the same cache
+	 * line and page: a new slab writes both into every object, and with
+	 * the pointer in mid-object each free object of 8 KiB or more cost
+	 * two resident pages before it was ever used.  The tag still stands
+	 * in front of it: an overflow from the object below passes the tag
+	 * first, and take_objects follows no pointer of an object whose tag
+	 * is damaged.
+	 */
+	if (s->object_size >= 2 * sizeof(uintptr_t))
+		s->offset = sizeof(uintptr_t);
 }
 
 size_t kmem_cache_object_size(const struct kmem_cache *s)
