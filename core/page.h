@@ -88,6 +88,12 @@ struct page {
 		};
 		struct {			/* PG_tail */
 			struct page *head;	/* head page of the slab/run */
+			/* The first tail page of a slab (slab.c): objects
+			 * never handed out yet, from group fresh_next
+			 * (object fresh_off in it) to fresh_groups of the
+			 * shuffle drawn from fresh_seed. */
+			uint64_t fresh_seed;
+			uint16_t fresh_next, fresh_off, fresh_groups;
 		};
 		struct {			/* PG_alloc (alloc_pages): buddy.c */
 			uint64_t _free_words[3]; /* lru and freed_at of a free

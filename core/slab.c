@@ -17,13 +17,24 @@
  *            to the buddy allocator at once.
  *
  *   s->nr_inuse = sum of page->inuse over the cache's slabs,
- *   page->objects - page->inuse = length of page->freelist.
+ *   page->objects - page->inuse = length of page->freelist + the slab's
+ *   fresh objects (below).
  *
  * page->freelist is a plain pointer (it lives outside the heap); the free
  * pointers inside free objects are encoded with slab_secrets.freeptr and
  * their own address (slab.h), so an overflow cannot plant a pointer simply.  A new
- * slab's free list is a random permutation of its objects.  The
- * constructor runs once per object when the slab is made.
+ * slab hands its objects out in a random order of groups of neighbours
+ * (build_freelist).  The constructor runs once per object when the slab
+ * is made.
+ *
+ * Fresh objects: a new slab of more than one page in a cache with no
+ * constructor and no debug flags writes nothing into its objects.  Its
+ * first tail page records the shuffle's seed and how far it has been
+ * handed out (fresh_*), and take_objects takes from there once the free
+ * list is empty, writing each object's free tag as it goes: a page of the
+ * slab becomes resident when one of its objects is first used, not when
+ * the slab is made (mimalloc's pages are built as lazily).  The order is
+ * the same random order of groups an eager slab's free list has.
  *
  * Locks, in order: slab_mutex (the list of caches: create, destroy, fork)
  * -> s->lock (one cache's lists and counts) -> buddy's locks.  In practice
@@ -199,30 +210,48 @@ static uint64_t splitmix64(uint64_t *x)
  * group comes next, and so where in the slab an allocation lands, is not
  * predictable without the secret.  shuffle_group 0: address order.
  */
-static void *build_freelist(struct kmem_cache *s, void *base, unsigned int n)
+static unsigned int slab_group_size(const struct kmem_cache *s,
+				    unsigned int n)
+{
+	return s->shuffle_group ? s->shuffle_group : n;
+}
+
+/* A new slab's shuffle seed: the secret, its address and a counter. */
+static uint64_t slab_seed(const void *base)
+{
+	return slab_secrets.freeptr ^ (uintptr_t)base ^
+	       (++slab_seed_ctr * 0x9e3779b97f4a7c15ULL) ^
+	       (uintptr_t)&slab_seed_ctr;
+}
+
+/* perm[0..ng): the order of a slab's ng groups drawn from seed (a
+ * Fisher-Yates shuffle; address order without shuffle groups). */
+static void slab_group_order(const struct kmem_cache *s, uint64_t seed,
+			     unsigned int ng, uint16_t *perm)
+{
+	for (unsigned int k = 0; k < ng; k++)
+		perm[k] = (uint16_t)k;
+	if (!s->shuffle_group)
+		return;
+	for (unsigned int k = ng - 1; k > 0; k--) {
+		uint32_t j = (uint32_t)(((splitmix64(&seed) & 0xffffffffULL) *
+					 (k + 1)) >> 32);
+		uint16_t t = perm[k];
+
+		perm[k] = perm[j];
+		perm[j] = t;
+	}
+}
+
+static void *build_freelist(struct kmem_cache *s, void *base, unsigned int n,
+			    uint64_t seed)
 {
 	uint16_t perm[SLAB_MAX_OBJECTS];
-	unsigned int g = s->shuffle_group ? s->shuffle_group : n;
+	unsigned int g = slab_group_size(s, n);
 	unsigned int ng = (n + g - 1) / g, k, i;
-	uint64_t seed;
 	void *prev = NULL, *first = NULL;
 
-	for (k = 0; k < ng; k++)
-		perm[k] = (uint16_t)k;
-	if (s->shuffle_group) {
-		/* Fisher-Yates over the groups. */
-		seed = slab_secrets.freeptr ^ (uintptr_t)base ^
-		       (++slab_seed_ctr * 0x9e3779b97f4a7c15ULL) ^
-		       (uintptr_t)&slab_seed_ctr;
-		for (k = ng - 1; k > 0; k--) {
-			uint32_t j = (uint32_t)(((splitmix64(&seed) &
-						  0xffffffffULL) * (k + 1)) >> 32);
-			uint16_t t = perm[k];
-
-			perm[k] = perm[j];
-			perm[j] = t;
-		}
-	}
+	slab_group_order(s, seed, ng, perm);
 	for (k = 0; k < ng; k++) {
 		unsigned int end = MIN((perm[k] + 1) * g, n);
 
@@ -241,11 +270,59 @@ static void *build_freelist(struct kmem_cache *s, void *base, unsigned int n)
 }
 
 /* A new slab with its objects initialised and linked; no lock held. */
+/* Whether a new slab leaves its objects unwritten (fresh objects): no
+ * constructor, no debug layout to initialise, not under memcheck (whose
+ * view of every object new_slab sets up). */
+static bool slab_builds_lazily(const struct kmem_cache *s)
+{
+	return !s->ctor && !cache_debug(s) && !debug_valgrind;
+}
+
+static bool slab_has_fresh(const struct kmem_cache *s, const struct page *page)
+{
+	return s->order && page[1].fresh_next < page[1].fresh_groups;
+}
+
+/*
+ * Up to nr of a slab's fresh objects, in its shuffle's order, free-tagged
+ * where the cache tags; s->lock held.  Returns how many (page->inuse is
+ * the caller's).
+ */
+static size_t take_fresh(struct kmem_cache *s, struct page *page, size_t nr,
+			 void **objs)
+{
+	uint16_t perm[SLAB_MAX_OBJECTS];
+	struct page *t = page + 1;
+	unsigned int n = page->objects, g = slab_group_size(s, n);
+	char *base = page_address(page);
+	size_t got = 0;
+
+	slab_group_order(s, t->fresh_seed, t->fresh_groups, perm);
+	while (got < nr && t->fresh_next < t->fresh_groups) {
+		unsigned int first = perm[t->fresh_next] * g;
+		unsigned int cnt = MIN(g, n - first);
+
+		while (got < nr && t->fresh_off < cnt) {
+			void *obj = slab_obj(s, base, first + t->fresh_off++);
+
+			if (s->flags & SLAB_FREE_TAG)
+				*(uintptr_t *)obj = slab_free_tag(obj);
+			objs[got++] = obj;
+		}
+		if (t->fresh_off == cnt) {
+			t->fresh_next++;
+			t->fresh_off = 0;
+		}
+	}
+	return got;
+}
+
 static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 {
 	unsigned int n = s->objects, i;
 	struct page *page;
 	void *base, *first;
+	uint64_t seed;
 
 	page = __alloc_pages(s->gfp | (gfp & __GFP_HIGH), s->order);
 	if (!page)
@@ -266,16 +343,29 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 			WRITE_ONCE(page[i].pcpu_chunk, s->pcpu_chunk);
 		}
 	}
-	for (i = 0; i < n; i++) {
-		void *obj = slab_obj(s, base, i);
+	seed = slab_seed(base);
+	if (s->order && slab_builds_lazily(s)) {
+		/* Nothing written into the objects (fresh objects, above). */
+		unsigned int g = slab_group_size(s, n);
 
-		debug_init_object(s, obj);
-		if (s->ctor)
-			s->ctor(obj);
-		if (s->flags & SLAB_FREE_TAG)
-			*(uintptr_t *)obj = slab_free_tag(obj);
+		page[1].fresh_seed = seed;
+		page[1].fresh_next = page[1].fresh_off = 0;
+		page[1].fresh_groups = (uint16_t)((n + g - 1) / g);
+		first = NULL;
+	} else {
+		if (s->order)
+			page[1].fresh_next = page[1].fresh_groups = 0;
+		for (i = 0; i < n; i++) {
+			void *obj = slab_obj(s, base, i);
+
+			debug_init_object(s, obj);
+			if (s->ctor)
+				s->ctor(obj);
+			if (s->flags & SLAB_FREE_TAG)
+				*(uintptr_t *)obj = slab_free_tag(obj);
+		}
+		first = build_freelist(s, base, n, seed);
 	}
-	first = build_freelist(s, base, n);
 	page->slab_cache = s;
 	page->freelist = first;
 	page->inuse = 0;
@@ -381,10 +471,18 @@ lose_slab:
 			 * free objects are never handed out. */
 			s->nr_inuse += page->objects - page->inuse;
 			page->inuse = page->objects;
+			if (s->order)
+				page[1].fresh_next = page[1].fresh_groups;
 			obj = NULL;
 		}
+		if (n < nr && !obj && slab_has_fresh(s, page)) {
+			size_t got = take_fresh(s, page, nr - n, objs + n);
+
+			page->inuse += (uint32_t)got;
+			n += got;
+		}
 		page->freelist = obj;
-		if (!obj) {
+		if (!obj && !slab_has_fresh(s, page)) {
 			list_move(&page->slab_list, &s->full);
 			s->nr_partial--;
 			s->nr_full++;

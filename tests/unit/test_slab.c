@@ -456,6 +456,79 @@ START_TEST(new_slab_hands_out_groups_of_neighbours_in_random_order)
 }
 END_TEST
 
+/*
+ * A new slab of more than one page in a cache with no constructor writes
+ * nothing into its objects (fresh objects, core/slab.c): the test fills
+ * the free rest of the slab with a pattern after the first allocation,
+ * and every later object must come out with the pattern intact, each
+ * object exactly once, in the slab; the slab's first tail page counts
+ * them down.  A cache with a constructor builds its slabs at once.
+ */
+static void ctor_mark(void *obj)
+{
+	memset(obj, 0x3c, 600);
+}
+
+START_TEST(fresh_slab_objects_are_not_written_before_use)
+{
+	struct kmem_cache *s = kmem_cache_create("fresh", 600, 0, 0, NULL);
+	struct kmem_cache *c;
+	void *objs[SLAB_MAX_OBJECTS], *again[SLAB_MAX_OBJECTS];
+	struct page *head;
+	unsigned char *base, *a;
+	unsigned int n;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_gt(s->order, 0);
+	a = objs[0] = kmem_cache_alloc(s, 0);
+	ck_assert_ptr_nonnull(a);
+	head = compound_head(virt_to_page(a));
+	base = page_address(head);
+	n = head->objects;
+	ck_assert_uint_eq(head[1].fresh_groups, n);	/* 512-byte groups: 1 */
+	ck_assert_uint_eq(head[1].fresh_next, 1);
+	memset(base, 0xa5, (size_t)(a - base));
+	memset(a + 600, 0xa5, (PAGE_SIZE << s->order) - (size_t)(a - base) - 600);
+	for (unsigned int i = 1; i < n; i++) {
+		unsigned char *o = objs[i] = kmem_cache_alloc(s, 0);
+		size_t off = (size_t)(o - base);
+
+		ck_assert_ptr_eq(compound_head(virt_to_page(o)), head);
+		ck_assert_uint_eq(off % s->size, 0);
+		for (unsigned int j = 0; j < i; j++)
+			ck_assert_ptr_ne(objs[j], o);
+		for (unsigned int b = 0; b < 600; b++)
+			ck_assert_msg(o[b] == 0xa5, "object %u byte %u written "
+				      "before it was handed out", i, b);
+	}
+	ck_assert_uint_eq(head[1].fresh_next, head[1].fresh_groups);
+	ck_assert_uint_eq(head->inuse, n);
+	/* Back on the free list and out again: the same objects. */
+	for (unsigned int i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	for (unsigned int i = 0; i < n; i++) {
+		bool found = false;
+
+		again[i] = kmem_cache_alloc(s, 0);
+		for (unsigned int j = 0; j < n; j++)
+			found |= again[i] == objs[j];
+		ck_assert(found);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		kmem_cache_free(s, again[i]);
+	kmem_cache_destroy(s);
+
+	c = kmem_cache_create("fresh_ctor", 600, 0, 0, ctor_mark);
+	ck_assert_ptr_nonnull(c);
+	a = kmem_cache_alloc(c, 0);
+	head = compound_head(virt_to_page(a));
+	ck_assert_uint_eq(head[1].fresh_groups, 0);	/* built at once */
+	ck_assert_uint_eq(a[0], 0x3c);
+	kmem_cache_free(c, a);
+	kmem_cache_destroy(c);
+}
+END_TEST
+
 START_TEST(bulk_alloc_and_free)
 {
 	struct kmem_cache *s = kmem_cache_create("bulk", 48, 0, 0, NULL);
@@ -1042,6 +1115,7 @@ static Suite *slab_suite(void)
 	tcase_add_test(tc, empty_slabs_go_back_and_shrink_releases_the_reserve);
 	tcase_add_test(tc, partial_slabs_are_preferred);
 	tcase_add_test(tc, new_slab_hands_out_groups_of_neighbours_in_random_order);
+	tcase_add_test(tc, fresh_slab_objects_are_not_written_before_use);
 	tcase_add_test(tc, bulk_alloc_and_free);
 	tcase_add_test(tc, gfp_zero_and_dma_zones);
 	tcase_add_test(tc, threads_allocate_and_another_thread_frees);
