@@ -13,8 +13,17 @@
  *     its head page has PG_buddy (in a zone list) or PG_pcp (on a per-CPU
  *     list) and page->order == k; all its other pages have flags == 0;
  *   - the buddy of a block is at pfn ^ (1 << k), in the same section;
- *   - zone->nr_free  = sum over free_area blocks of 2^order,
- *     zone->nr_dirty = the same sum over blocks without PG_zero;
+ *   - zone->nr_free  = sum over free_area blocks of 2^order, plus the
+ *     spare blocks' pages; zone->nr_dirty = the same sum over blocks
+ *     without PG_zero;
+ *   - spare blocks: a grown section lists the blocks of its start, up to
+ *     the first MAX_ORDER block; the rest stay a range (zone->spare_*)
+ *     whose struct pages are never written until __rmqueue, with every
+ *     list empty, carves the next one.  Listing a block writes its head
+ *     page's struct page, one page of the mem_map per 4 MiB block: 15
+ *     resident pages for each section, most never needed by a small
+ *     program.  Statistics count the spare blocks as free MAX_ORDER
+ *     blocks, which is what they are;
  *   - free_list[FREE_DIRTY] holds resident blocks, newest first;
  *     free_list[FREE_CLEAN] holds blocks that read as zero and are not
  *     resident (fresh, or purged with madvise).
@@ -228,7 +237,32 @@ static struct page *__rmqueue(struct zone *z, unsigned int order, gfp_t gfp)
 			return page;
 		}
 	}
+	if (z->spare_blocks) {
+		/* The lists are empty: the next spare block, clean. */
+		struct page *page = pfn_to_page(z->spare_pfn);
+
+		z->spare_pfn += 1UL << MAX_ORDER;
+		z->spare_blocks--;
+		z->nr_free -= 1UL << MAX_ORDER;
+		expand(z, page, order, MAX_ORDER, true, UINT64_MAX);
+		set_page_flags(page, PG_zero);
+		page->order = (uint8_t)order;
+		return page;
+	}
 	return NULL;
+}
+
+/* List the spare blocks; z->lock held. */
+static void zone_list_spare(struct zone *z)
+{
+	while (z->spare_blocks) {
+		struct page *page = pfn_to_page(z->spare_pfn);
+
+		z->spare_pfn += 1UL << MAX_ORDER;
+		z->spare_blocks--;
+		z->nr_free -= 1UL << MAX_ORDER;
+		__free_one_page(z, page, MAX_ORDER, true, 0);
+	}
 }
 
 /* Free an arbitrary run of pages as the largest aligned blocks in it. */
@@ -361,7 +395,28 @@ static bool zone_grow(struct zone *z, gfp_t gfp, unsigned int order)
 		}
 		return true;
 	}
-	__free_range(z, first, n, true, 0);
+	if (z->pinned) {
+		__free_range(z, first, n, true, 0);
+	} else {
+		/* List up to the first MAX_ORDER block; the whole MAX_ORDER
+		 * blocks after it become the spare (a section is a multiple
+		 * of them, less its mem_map at the start). */
+		uintptr_t pfn = page_to_pfn(first);
+		uintptr_t mask = (1UL << MAX_ORDER) - 1;
+		size_t head = MIN(n, (size_t)(((pfn + mask) & ~mask) - pfn +
+					      (1UL << MAX_ORDER)));
+		size_t blocks = (n - head) >> MAX_ORDER;
+
+		__free_range(z, first, head, true, 0);
+		zone_list_spare(z);	/* an older section's, if any left */
+		z->spare_pfn = pfn + head;
+		z->spare_blocks = blocks;
+		z->nr_free += blocks << MAX_ORDER;
+		if (n - head - (blocks << MAX_ORDER))
+			__free_range(z, pfn_to_page(pfn + head +
+						    (blocks << MAX_ORDER)),
+				     n - head - (blocks << MAX_ORDER), true, 0);
+	}
 	kmem_unlock(&z->lock);
 	return true;
 }
@@ -879,6 +934,7 @@ static void zone_fill_stats(int zid, struct zone_stats *st)
 	st->purged_bytes = READ_ONCE(z->purged) << PAGE_SHIFT;
 	for (int o = 0; o <= MAX_ORDER; o++)
 		st->nr_free_blocks[o] = READ_ONCE(z->free_area[o].nr_free);
+	st->nr_free_blocks[MAX_ORDER] += READ_ONCE(z->spare_blocks);
 }
 
 /*

@@ -21,7 +21,13 @@ struct zone {
 	kmem_lock_t lock;
 	struct free_area free_area[NR_PAGE_ORDERS];
 	_Atomic size_t managed;			/* pages owned (sections - mem_map) */
-	size_t nr_free;				/* free pages in free_area */
+	size_t nr_free;				/* free pages in free_area,
+						 * and in the spare blocks */
+	/* The last grown section's MAX_ORDER blocks not yet on a list
+	 * (buddy.c: never touched, clean; carved when the lists are empty):
+	 * spare_blocks of them from spare_pfn. */
+	uintptr_t spare_pfn;
+	size_t spare_blocks;
 	size_t nr_dirty;			/* free pages not known clean */
 	size_t watermark[NR_WMARK];		/* in pages */
 	uint64_t last_purge;			/* os_now_ms() of the last check */

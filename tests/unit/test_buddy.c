@@ -581,6 +581,59 @@ START_TEST(test_blocks_inside_sections)
 }
 END_TEST
 
+/*
+ * A zone that grows by a section lists only the blocks up to the first
+ * MAX_ORDER block; the section's other MAX_ORDER blocks stay spare, their
+ * struct pages (one page of the mem_map per block) unwritten, until the
+ * lists run dry.  Blocks are taken until a section is added, then the
+ * mem_map pages of the new section's spare blocks must not be resident;
+ * the spare blocks are still handed out, each once, and all of it merges
+ * back.
+ */
+START_TEST(test_grown_section_keeps_spare_blocks_untouched)
+{
+	static unsigned long blocks[64];
+	size_t before = pagemap_nr_sections();
+	unsigned int n = 0, untouched = 0;
+	uintptr_t sec;
+	struct page *map;
+
+	while (pagemap_nr_sections() == before && n < 64) {
+		blocks[n] = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+		ck_assert(blocks[n] != 0);
+		n++;
+	}
+	ck_assert_uint_gt(pagemap_nr_sections(), before);
+	sec = blocks[n - 1] & ~(uintptr_t)SECTION_MASK;
+	map = (struct page *)sec;	/* the section's mem_map */
+	for (unsigned int b = 2; b < PAGES_PER_SECTION >> MAX_ORDER; b++) {
+		uintptr_t sp = (uintptr_t)&map[(size_t)b << MAX_ORDER];
+		unsigned char v = 1;
+
+		ck_assert_int_eq(mincore((void *)(sp & ~(uintptr_t)(PAGE_SIZE - 1)),
+					 PAGE_SIZE, &v), 0);
+		untouched += !(v & 1);
+	}
+	printf("  new section: %u of %lu spare blocks' mem_map pages not "
+	       "resident\n", untouched, (PAGES_PER_SECTION >> MAX_ORDER) - 2);
+	ck_assert_uint_eq(untouched, (PAGES_PER_SECTION >> MAX_ORDER) - 2);
+	/* The spare blocks are handed out too, all different. */
+	while (n < 64) {
+		unsigned long a = __get_free_pages(GFP_KERNEL, MAX_ORDER);
+
+		ck_assert(a != 0);
+		for (unsigned int i = 0; i < n; i++)
+			ck_assert(blocks[i] != a);
+		blocks[n++] = a;
+		if ((a & ~(uintptr_t)SECTION_MASK) != sec)
+			break;	/* the section is used up */
+	}
+	for (unsigned int i = 0; i < n; i++)
+		free_pages(blocks[i], MAX_ORDER);
+	ck_assert_merged();
+}
+END_TEST
+
 /* ---- the model: a sorted list of live blocks ---- */
 
 struct live_block {
@@ -1743,6 +1796,7 @@ static Suite *buddy_suite(bool forking)
 	tcase_add_test(tc, test_order_above_max);
 	tcase_add_test(tc, test_virt_to_page_outside);
 	tcase_add_test(tc, test_blocks_inside_sections);
+	tcase_add_test(tc, test_grown_section_keeps_spare_blocks_untouched);
 	tcase_add_test(tc, test_dma32);
 	tcase_add_test(tc, test_out_of_memory);
 	suite_add_tcase(s, tc);
