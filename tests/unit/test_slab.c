@@ -476,7 +476,7 @@ START_TEST(fresh_slab_objects_are_not_written_before_use)
 	void *objs[SLAB_MAX_OBJECTS], *again[SLAB_MAX_OBJECTS];
 	struct page *head;
 	unsigned char *base, *a;
-	unsigned int n;
+	unsigned int n, g;
 
 	ck_assert_ptr_nonnull(s);
 	ck_assert_uint_gt(s->order, 0);
@@ -485,8 +485,9 @@ START_TEST(fresh_slab_objects_are_not_written_before_use)
 	head = compound_head(virt_to_page(a));
 	base = page_address(head);
 	n = head->objects;
-	ck_assert_uint_eq(head[1].fresh_groups, n);	/* 512-byte groups: 1 */
-	ck_assert_uint_eq(head[1].fresh_next, 1);
+	g = s->shuffle_group ? s->shuffle_group : n;	/* KMEM_SHUFFLE */
+	ck_assert_uint_eq(head[1].fresh_groups, (n + g - 1) / g);
+	ck_assert_uint_eq(head[1].fresh_next * g + head[1].fresh_off, 1);
 	memset(base, 0xa5, (size_t)(a - base));
 	memset(a + 600, 0xa5, (PAGE_SIZE << s->order) - (size_t)(a - base) - 600);
 	for (unsigned int i = 1; i < n; i++) {
