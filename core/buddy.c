@@ -214,6 +214,17 @@ static void expand(struct zone *z, struct page *page, unsigned int low,
  * chopped up the large dirty blocks, large requests found none and took
  * clean ones, and CPython's peak RSS went from 32 to 46 MiB.
  */
+/* The next spare MAX_ORDER block, off the zone's count; z->lock held. */
+static struct page *take_spare(struct zone *z)
+{
+	struct page *page = pfn_to_page(z->spare_pfn);
+
+	z->spare_pfn += 1UL << MAX_ORDER;
+	z->spare_blocks--;
+	z->nr_free -= 1UL << MAX_ORDER;
+	return page;
+}
+
 static struct page *__rmqueue(struct zone *z, unsigned int order, gfp_t gfp)
 {
 	int prefer = (gfp & __GFP_ZERO) ? FREE_CLEAN : FREE_DIRTY;
@@ -239,11 +250,8 @@ static struct page *__rmqueue(struct zone *z, unsigned int order, gfp_t gfp)
 	}
 	if (z->spare_blocks) {
 		/* The lists are empty: the next spare block, clean. */
-		struct page *page = pfn_to_page(z->spare_pfn);
+		struct page *page = take_spare(z);
 
-		z->spare_pfn += 1UL << MAX_ORDER;
-		z->spare_blocks--;
-		z->nr_free -= 1UL << MAX_ORDER;
 		expand(z, page, order, MAX_ORDER, true, UINT64_MAX);
 		set_page_flags(page, PG_zero);
 		page->order = (uint8_t)order;
@@ -255,14 +263,8 @@ static struct page *__rmqueue(struct zone *z, unsigned int order, gfp_t gfp)
 /* List the spare blocks; z->lock held. */
 static void zone_list_spare(struct zone *z)
 {
-	while (z->spare_blocks) {
-		struct page *page = pfn_to_page(z->spare_pfn);
-
-		z->spare_pfn += 1UL << MAX_ORDER;
-		z->spare_blocks--;
-		z->nr_free -= 1UL << MAX_ORDER;
-		__free_one_page(z, page, MAX_ORDER, true, 0);
-	}
+	while (z->spare_blocks)
+		__free_one_page(z, take_spare(z), MAX_ORDER, true, 0);
 }
 
 /* Free an arbitrary run of pages as the largest aligned blocks in it. */
@@ -406,16 +408,16 @@ static bool zone_grow(struct zone *z, gfp_t gfp, unsigned int order)
 		size_t head = MIN(n, (size_t)(((pfn + mask) & ~mask) - pfn +
 					      (1UL << MAX_ORDER)));
 		size_t blocks = (n - head) >> MAX_ORDER;
+		size_t tail = n - head - (blocks << MAX_ORDER);
 
 		__free_range(z, first, head, true, 0);
 		zone_list_spare(z);	/* an older section's, if any left */
 		z->spare_pfn = pfn + head;
 		z->spare_blocks = blocks;
 		z->nr_free += blocks << MAX_ORDER;
-		if (n - head - (blocks << MAX_ORDER))
-			__free_range(z, pfn_to_page(pfn + head +
-						    (blocks << MAX_ORDER)),
-				     n - head - (blocks << MAX_ORDER), true, 0);
+		if (tail)
+			__free_range(z, pfn_to_page(pfn + n - tail), tail,
+				     true, 0);
 	}
 	kmem_unlock(&z->lock);
 	return true;

@@ -599,24 +599,31 @@ static void *kmalloc_try(size_t size, size_t align, gfp_t gfp,
  * reserve (tests/progs/fork_signal.c saw malloc(45368) fail so, about one
  * run in ten).  So every entry that clears it puts back what it found.
  */
-static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
-					unsigned long ip)
+static __always_inline void *kmalloc_align_ip(size_t size, size_t align,
+					      gfp_t gfp, unsigned long ip)
 {
 	uint8_t bailed = kmem_bailed;
+	/* The countdown the fast paths run down restarts here: left run
+	 * out, it would send every later fast allocation here. */
 	unsigned int due = percpu_sample_due(size, gfp & __GFP_KMEM_COUNTED);
 	void *p = NULL;
 
 	gfp &= ~__GFP_KMEM_COUNTED;
-
 	if (unlikely(due))
-		p = kmalloc_sample(size, KMALLOC_MIN_SIZE, gfp, ip, due);
+		p = kmalloc_sample(size, align, gfp, ip, due);
 	if (likely(!p)) {
-		p = kmalloc_try(size, KMALLOC_MIN_SIZE, gfp, ip);
+		p = kmalloc_try(size, align, gfp, ip);
 		if (unlikely(!p))
-			p = kmalloc_fallback(size, KMALLOC_MIN_SIZE, gfp, ip);
+			p = kmalloc_fallback(size, align, gfp, ip);
 	}
 	kmem_bailed = bailed;
 	return p;
+}
+
+static __always_inline void *kmalloc_ip(size_t size, gfp_t gfp,
+					unsigned long ip)
+{
+	return kmalloc_align_ip(size, KMALLOC_MIN_SIZE, gfp, ip);
 }
 
 void *__kmalloc(size_t size, gfp_t gfp)
@@ -629,31 +636,14 @@ void *__kmalloc_track(size_t size, gfp_t gfp, unsigned long ip)
 	return kmalloc_ip(size, gfp, ip);
 }
 
+/* align: a power of two, else NULL. */
 static void *kmalloc_aligned_ip(size_t size, size_t align, gfp_t gfp,
 				unsigned long ip)
 {
-	unsigned int due;
-	uint8_t bailed;
-	void *p;
-
 	if (unlikely(!is_power_of_2(align)))
 		return NULL;
-	align = MAX(align, (size_t)KMALLOC_MIN_SIZE);
-	bailed = kmem_bailed;		/* as in kmalloc_ip */
-	/* The countdown the fast paths decrement (preload/'s aligned fast
-	 * path too) restarts here, as in kmalloc_ip: left run out, it would
-	 * send every later fast allocation here. */
-	due = percpu_sample_due(size, gfp & __GFP_KMEM_COUNTED);
-	gfp &= ~__GFP_KMEM_COUNTED;
-	p = NULL;
-	if (unlikely(due))
-		p = kmalloc_sample(size, align, gfp, ip, due);
-	if (likely(!p))
-		p = kmalloc_try(size, align, gfp, ip);
-	if (unlikely(!p))
-		p = kmalloc_fallback(size, align, gfp, ip);
-	kmem_bailed = bailed;
-	return p;
+	return kmalloc_align_ip(size, MAX(align, (size_t)KMALLOC_MIN_SIZE),
+				gfp, ip);
 }
 
 void *__kmalloc_aligned(size_t size, size_t align, gfp_t gfp)

@@ -100,17 +100,29 @@ static __always_inline void *kmalloc_fast_pop(size_t size)
 /* Alignment every object of a class has (kmem_cache_obj_align). */
 extern size_t kmalloc_class_align[NR_KMALLOC_CLASSES] __hidden;
 
-/*
- * kmalloc_fast_pop for a block of size bytes aligned to align (a power of
- * two): only where every object of size's class has that alignment
- * (class 64 is 64-aligned, 4096 page-aligned); NULL otherwise, and the
- * slow half searches the classes above or takes a page run.
- */
+/* Whether the fast halves try a pop for size bytes aligned to align:
+ * every object of size's class has that alignment (class 64 is
+ * 64-aligned, 4096 page-aligned; all are 16-aligned once kmem is up). */
+static __always_inline bool kmalloc_fast_tries(size_t size, size_t align)
+{
+	return size <= KMALLOC_MAX_CACHE_SIZE &&
+	       kmalloc_class_align[kmalloc_size_class(size)] >= align;
+}
+
+/* The gfp bit a slow half passes on when its fast half tried a pop,
+ * which ran the sampling countdown down (internal.h). */
+static __always_inline gfp_t kmalloc_fast_counted(size_t size, size_t align)
+{
+	return kmalloc_fast_tries(size, align) ? __GFP_KMEM_COUNTED : 0;
+}
+
+/* kmalloc_fast_pop for a block aligned to align (a power of two), where
+ * kmalloc_fast_tries; NULL otherwise, and the slow half searches the
+ * classes above or takes a page run. */
 static __always_inline void *kmalloc_fast_pop_aligned(size_t size,
 						      size_t align)
 {
-	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE) ||
-	    kmalloc_class_align[kmalloc_size_class(size)] < align)
+	if (unlikely(!kmalloc_fast_tries(size, align)))
 		return NULL;
 	return percpu_pop(kmalloc_chunk_of(size), size);
 }

@@ -709,22 +709,19 @@ unsigned int percpu_sample_due(size_t size, bool counted)
 	 * every byte once.  Until 2026-12-02 they were counted only while
 	 * this CPU had no region, so kmem_kmalloc was sampled 1000 times
 	 * less often than asked once it had one. */
-	if (!counted)
-		goto thread;
-	if (pcpu.mode == PCPU_RSEQ && rseq_registered()) {
+	if (counted && pcpu.mode == PCPU_RSEQ && rseq_registered()) {
 		uint32_t cpu = rseq_index();
 
 		if (cpu < nr_regions &&
 		    atomic_load_explicit(&region_state[cpu],
 					 memory_order_acquire) == 2)
 			r = cpu_region(cpu);
-	} else if (pcpu.mode == PCPU_THREAD) {
+	} else if (counted && pcpu.mode == PCPU_THREAD) {
 		r = pcpu_thread_region;
 	}
 	if (r) {
 		sm = &r->sample;
 	} else {
-thread:
 		/* No fast path counted this allocation: count it here. */
 		sm = &thread_sampler;
 		sm->left -= (int64_t)size;

@@ -269,13 +269,13 @@ static void *build_freelist(struct kmem_cache *s, void *base, unsigned int n,
 	return first;
 }
 
-/* A new slab with its objects initialised and linked; no lock held. */
-/* Whether a new slab leaves its objects unwritten (fresh objects): no
- * constructor, no debug layout to initialise, not under memcheck (whose
- * view of every object new_slab sets up). */
+/* Whether a new slab leaves its objects unwritten (fresh objects): more
+ * than one page (the first tail page holds the state), no constructor, no
+ * debug layout to initialise, not under memcheck (whose view of every
+ * object new_slab sets up). */
 static bool slab_builds_lazily(const struct kmem_cache *s)
 {
-	return !s->ctor && !cache_debug(s) && !debug_valgrind;
+	return s->order && !s->ctor && !cache_debug(s) && !debug_valgrind;
 }
 
 static bool slab_has_fresh(const struct kmem_cache *s, const struct page *page)
@@ -317,6 +317,8 @@ static size_t take_fresh(struct kmem_cache *s, struct page *page, size_t nr,
 	return got;
 }
 
+/* A new slab, its objects initialised and linked or left fresh; no lock
+ * held. */
 static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 {
 	unsigned int n = s->objects, i;
@@ -344,7 +346,7 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 		}
 	}
 	seed = slab_seed(base);
-	if (s->order && slab_builds_lazily(s)) {
+	if (slab_builds_lazily(s)) {
 		/* Nothing written into the objects (fresh objects, above). */
 		unsigned int g = slab_group_size(s, n);
 

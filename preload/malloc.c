@@ -91,18 +91,24 @@ static __cold void perturb_free(void *p)
  * pointers.  ip is the caller's return address, for debug call sites.
  */
 
+/*
+ * ip 0: the slow half's own return address, which is malloc's (free's)
+ * caller, as malloc and free reach it by a tail jump
+ * (tests/scripts/fastpath_code.sh checks that they do).  Passing 0 rather
+ * than _RET_IP_ keeps the load of the return address off their hit path.
+ */
 static __noinline void *malloc_slow(size_t size, unsigned long ip)
 {
 	void *p;
 
+	if (!ip)
+		ip = _RET_IP_;
 	preload_begin();
 	if (unlikely(size > MALLOC_MAX_SIZE)) {
 		p = enomem();
 	} else {
-		/* malloc's fast half tried a pop for every size of the
-		 * slabs, which counted it for sampling. */
-		p = __kmalloc_track(size, size <= KMALLOC_MAX_CACHE_SIZE
-					  ? __GFP_KMEM_COUNTED : GFP_KERNEL,
+		p = __kmalloc_track(size, kmalloc_fast_counted(size,
+							       MALLOC_ALIGNMENT),
 				    ip);
 		if (unlikely(!p))
 			p = enomem();
@@ -119,12 +125,10 @@ static __noinline __cold void *malloc_bad_tag(void *p, size_t size,
 					      unsigned long ip)
 {
 	kmalloc_bad_tag(p);
-	return malloc_slow(size, ip);
+	return malloc_slow(size, ip ? ip : _RET_IP_);
 }
 
-/* malloc and free with the caller's ip, for realloc's fast half (malloc
- * and free themselves spell it out: _RET_IP_ computed only on their slow
- * branch keeps their fast path a few instructions shorter). */
+/* malloc's and free's halves together; ip as for malloc_slow. */
 static __always_inline void *malloc_ip(size_t size, unsigned long ip)
 {
 	void *p = kmalloc_fast_pop(size);
@@ -139,14 +143,7 @@ static __always_inline void *malloc_ip(size_t size, unsigned long ip)
 
 KMEM_EXPORT void *malloc(size_t size)
 {
-	void *p = kmalloc_fast_pop(size);
-
-	if (unlikely(!p))
-		return malloc_slow(size, _RET_IP_);
-	if (unlikely(!kmalloc_fast_tag_ok(p)))
-		return malloc_bad_tag(p, size, _RET_IP_);
-	kmalloc_fast_untag(p);
-	return p;
+	return malloc_ip(size, 0);
 }
 
 /* free() keeps errno (glibc does since 2.33): only the slow half can
@@ -158,6 +155,8 @@ static __noinline void free_slow(void *p, enum kfree_result r,
 
 	if (unlikely(!p))
 		return;
+	if (!ip)
+		ip = _RET_IP_;	/* as in malloc_slow */
 	preload_begin();
 	saved = errno;
 	if (unlikely(perturb_byte) && r != KFREE_DOUBLE)
@@ -178,11 +177,7 @@ static __always_inline void free_ip(void *p, unsigned long ip)
 
 KMEM_EXPORT void free(void *p)
 {
-	enum kfree_result r = kfree_fast(p);
-
-	if (likely(r == KFREE_DONE))
-		return;
-	free_slow(p, r, _RET_IP_);
+	free_ip(p, 0);
 }
 
 static __noinline void *calloc_slow(size_t n, size_t size, unsigned long ip)
@@ -195,8 +190,8 @@ static __noinline void *calloc_slow(size_t n, size_t size, unsigned long ip)
 		return enomem();
 	preload_begin();
 	p = __kmalloc_track(total, __GFP_ZERO |
-				   (total <= KMALLOC_MAX_CACHE_SIZE
-				    ? __GFP_KMEM_COUNTED : 0), ip);
+				   kmalloc_fast_counted(total, MALLOC_ALIGNMENT),
+			    ip);
 	preload_end();
 	if (unlikely(!p))
 		return enomem();
@@ -287,14 +282,11 @@ KMEM_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 /* align: a power of two.  NULL with errno ENOMEM on failure. */
 static void *alloc_aligned(size_t align, size_t size, unsigned long ip)
 {
-	bool counted;
 	gfp_t gfp;
 	void *p;
 
 	if (unlikely(size > MALLOC_MAX_SIZE || align > MALLOC_MAX_SIZE))
 		return enomem();
-	counted = size <= KMALLOC_MAX_CACHE_SIZE &&
-		  kmalloc_class_align[kmalloc_size_class(size)] >= align;
 	p = kmalloc_fast_pop_aligned(size, align);
 	if (likely(p)) {
 		if (likely(kmalloc_fast_tag_ok(p))) {
@@ -305,7 +297,7 @@ static void *alloc_aligned(size_t align, size_t size, unsigned long ip)
 	}
 	preload_begin();
 	/* Every block is 16-aligned (the classes are multiples of 16). */
-	gfp = counted ? __GFP_KMEM_COUNTED : GFP_KERNEL;
+	gfp = kmalloc_fast_counted(size, align);
 	if (align <= MALLOC_ALIGNMENT)
 		p = __kmalloc_track(size, gfp, ip);
 	else
