@@ -30,8 +30,11 @@
  * free list; on allocation, the poison and the 0xbb red zones must be
  * intact (a write after free).  A failed check prints the cache, the object
  * and a hex dump, then goes through kmem_report_error (abort unless
- * KMEM_ABORT=0).  Hooks are called with the cache lock held, except
- * debug_alloc_hook.
+ * KMEM_ABORT=0).  The alloc hook runs without the cache lock, the free
+ * hook with it (slab.c) or without it (kmalloc's debug classes, whose
+ * checked objects then wait in per-CPU caches): the state word then
+ * makes a free exact between threads and lets walks skip an object a
+ * hook is rewriting (debug.c, state_set).
  *
  * valgrind: when kmem runs under valgrind (debug_valgrind, read once at
  * init), memcheck sees every object as a heap block (MALLOCLIKE/FREELIKE at
@@ -52,12 +55,17 @@
 #define POISON_FREE 0x6b	/* body of a free object */
 #define POISON_END 0xa5		/* last byte of a free object */
 
-/* Where and when an object was last allocated or freed (SLAB_STORE_USER). */
+/* Where and when an object was last allocated or freed (SLAB_STORE_USER).
+ * 16 bytes, two per object: with 24 (a 64-bit time, whole ints) CPython's
+ * 32-byte objects took 128 bytes each under KMEM_DEBUG=FZPU, 112 now.
+ * Thread ids fit 22 bits (the kernel's PID_MAX_LIMIT); CPUs beyond 1023
+ * are recorded modulo 1024; times wrap after 49 days. */
+#define TRACK_CPU_MASK 1023u
 struct track {
 	unsigned long addr;	/* return address into the caller; 0: none */
-	int tid;		/* thread id of the caller */
-	int cpu;		/* CPU it ran on */
-	uint64_t when;		/* os_now_ms() of the call */
+	uint32_t when;		/* os_now_ms() of the call, low 32 bits */
+	uint32_t tid : 22;	/* thread id of the caller */
+	uint32_t cpu : 10;	/* CPU it ran on (modulo 1024) */
 };
 
 enum track_item { TRACK_ALLOC, TRACK_FREE };
@@ -101,7 +109,7 @@ void __debug_init_object(struct kmem_cache *s, void *obj) __hidden;
 void __debug_alloc_hook(struct kmem_cache *s, void *obj, size_t orig_size,
 			gfp_t gfp, unsigned long caller) __hidden;
 bool __debug_free_hook(struct kmem_cache *s, struct page *slab, void *obj,
-		       unsigned long caller) __hidden;
+		       unsigned long caller, bool locked) __hidden;
 size_t __debug_object_size(const struct kmem_cache *s, const void *obj) __hidden;
 
 /* A new slab's object, before the constructor and the free list. */
@@ -124,13 +132,15 @@ static __always_inline void debug_alloc_hook(struct kmem_cache *s, void *obj,
 		__debug_alloc_hook(s, obj, orig_size, gfp, caller);
 }
 
-/* obj is being freed into slab (cache lock held); false: drop the free. */
+/* obj is being freed into slab (locked: the cache lock is held; else
+ * the hook takes it where it must walk the free list); false: drop the
+ * free. */
 static __always_inline bool debug_free_hook(struct kmem_cache *s,
 					    struct page *slab, void *obj,
-					    unsigned long caller)
+					    unsigned long caller, bool locked)
 {
 	if (cache_debug(s))
-		return __debug_free_hook(s, slab, obj, caller);
+		return __debug_free_hook(s, slab, obj, caller, locked);
 	return true;
 }
 

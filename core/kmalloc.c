@@ -47,12 +47,19 @@
  * buddy allocation; the per-CPU caches make the slab path the cheap one.
  *
  * Debug and valgrind: a class whose cache is a debug cache (KMEM_DEBUG, or
- * kmem runs under valgrind, or a quarantine is on) is "checked": its
- * objects bypass the per-CPU layer and go through the slab layer's API
- * boundary (__kmem_cache_alloc_track), which checks them, records the
- * requested size and caller, and tells valgrind about the block.  Which
- * classes are checked is decided once, at init, so the unchecked fast path
- * has no extra branch.  Page runs and vmalloc areas are announced to
+ * kmem runs under valgrind, or a quarantine is on) is "checked": the fast
+ * halves never see its objects, and every allocation and free runs the
+ * debug hooks (checks, red zones, poison, requested size, call site).
+ * Under KMEM_DEBUG the checked objects, free and poisoned, wait in
+ * per-CPU caches of their own (class DEBUG_PCPU_CLASS(c), a chunk no fast
+ * half reads): a debug allocation is a pop and the hook, where it was the
+ * cache lock and a walk of a slab's free list (CPython under
+ * KMEM_DEBUG=FZPU: 3.1 times plain kmem's CPU time before, 2.3 after,
+ * with the hooks made cheaper too).  Under valgrind or with a quarantine
+ * they go through the slab layer's API boundary (__kmem_cache_alloc_track),
+ * which also tells valgrind about the block or holds freed objects back.
+ * Which classes are checked is decided once, at init, so the unchecked
+ * fast path has no extra branch.  Page runs and vmalloc areas are announced to
  * valgrind here (MALLOCLIKE/FREELIKE/RESIZEINPLACE).  The _track variants
  * take the caller's return address from the layer above (preload/); the
  * plain ones use their own caller's.
@@ -108,8 +115,9 @@ _Static_assert(KMALLOC_MAX_CACHE_SIZE == 32768, "last class of the table");
 
 struct kmem_cache *kmalloc_caches[NR_KMALLOC_CLASSES];
 uint16_t kmalloc_size_chunk[(KMALLOC_MAX_CACHE_SIZE >> KMALLOC_SHIFT_LOOKUP) + 1];
-_Static_assert(NR_KMALLOC_CLASSES <= PCPU_MAX_CLASSES,
-	       "every class has a chunk in a per-CPU region");
+_Static_assert(2 * NR_KMALLOC_CLASSES <= PCPU_MAX_CLASSES,
+	       "every class, and every debug class again, has a chunk in a "
+	       "per-CPU region");
 
 /* The caches of the zones kmalloc serves besides ZONE_NORMAL, made on
  * first use (kmalloc_zone_cache). */
@@ -157,9 +165,14 @@ unsigned int kmalloc_index(size_t size)
 	return kmalloc_size_class(size);
 }
 
-/* Classes whose cache has debug flags: every operation goes to the slab
- * layer, so that each one is checked. */
+/* Classes whose cache has debug flags: every operation is checked, out
+ * of the fast halves' reach. */
 static bool kmalloc_class_debug[NR_KMALLOC_CLASSES];
+/* The debug classes have per-CPU caches of their own, at class index
+ * DEBUG_PCPU_CLASS(cls) (a chunk the fast halves never read): not under
+ * valgrind, nor with a quarantine, which keep the slab layer's path. */
+static bool kmalloc_debug_pcpu;
+#define DEBUG_PCPU_CLASS(cls) (NR_KMALLOC_CLASSES + (cls))
 
 /*
  * Checked classes, out of line.  ip 0 (the plain __kmalloc and __kfree,
@@ -167,18 +180,40 @@ static bool kmalloc_class_debug[NR_KMALLOC_CLASSES];
  * helper's own return address, which is the caller of __kmalloc when the
  * compiler made the call a tail call (it does at -O2), else a site in kmem.
  */
-static __noinline __cold void *kmalloc_checked_alloc(unsigned int cls,
-						     size_t size, gfp_t gfp,
-						     unsigned long ip)
+static __noinline void *kmalloc_checked_alloc(unsigned int cls, size_t size,
+					      gfp_t gfp, unsigned long ip)
 {
-	return __kmem_cache_alloc_track(kmalloc_caches[cls], gfp, size,
-					ip ? ip : _RET_IP_);
+	struct kmem_cache *s = kmalloc_caches[cls];
+	void *obj;
+
+	if (!ip)
+		ip = _RET_IP_;
+	if (!kmalloc_debug_pcpu)
+		return __kmem_cache_alloc_track(s, gfp, size, ip);
+	/* Size 0: the fast half's countdown has counted this one. */
+	obj = percpu_pop(pcpu_chunk_id(DEBUG_PCPU_CLASS(cls)), 0);
+	if (!obj)
+		obj = percpu_alloc(s, DEBUG_PCPU_CLASS(cls), gfp);
+	if (obj)
+		__debug_alloc_hook(s, obj, size, gfp, ip);
+	return obj;
 }
 
-static __noinline __cold void kmalloc_checked_free(unsigned int cls,
-						   void *obj, unsigned long ip)
+static __noinline void kmalloc_checked_free(unsigned int cls, void *obj,
+					    unsigned long ip)
 {
-	__kmem_cache_free_track(kmalloc_caches[cls], obj, ip ? ip : _RET_IP_);
+	struct kmem_cache *s = kmalloc_caches[cls];
+
+	if (!ip)
+		ip = _RET_IP_;
+	if (!kmalloc_debug_pcpu)
+		__kmem_cache_free_track(s, obj, ip);
+	else if (__debug_free_hook(s, compound_head(virt_to_page(obj)), obj,
+				   ip, false) &&
+		 /* Its first word as it is: a debug object has no tag. */
+		 !percpu_push(pcpu_chunk_id(DEBUG_PCPU_CLASS(cls)), obj,
+			      *(uintptr_t *)obj))
+		percpu_free(s, DEBUG_PCPU_CLASS(cls), obj);
 }
 
 /* A free object of a tagged class, just taken: check its free tag and
@@ -987,8 +1022,8 @@ size_t kmalloc_large_bytes(void)
 
 int kmalloc_init(void)
 {
-	size_t sizes[NR_KMALLOC_CLASSES];
-	struct kmem_cache *percpu_caches[NR_KMALLOC_CLASSES];
+	size_t sizes[2 * NR_KMALLOC_CLASSES];
+	struct kmem_cache *percpu_caches[2 * NR_KMALLOC_CLASSES];
 	unsigned int c = 0;
 	/* Runs are buddy blocks: at most PAGE_SIZE << MAX_ORDER. */
 	kmalloc_set_vmalloc_threshold((size_t)kmem_opt(OPT_VMALLOC_THRESHOLD));
@@ -1028,9 +1063,18 @@ int kmalloc_init(void)
 			 * quarantine too (valgrind has its own). */
 			kmalloc_set_vmalloc_threshold(0);
 			large_gfp = __GFP_KMEM_QUARANTINE;
+			kmalloc_debug_pcpu = !debug_quarantine_max;
 			break;
 		}
-	return percpu_setup(percpu_caches, sizes, NR_KMALLOC_CLASSES);
+	if (!kmalloc_debug_pcpu)
+		return percpu_setup(percpu_caches, sizes, NR_KMALLOC_CLASSES);
+	for (c = 0; c < NR_KMALLOC_CLASSES; c++) {
+		percpu_caches[DEBUG_PCPU_CLASS(c)] =
+			kmalloc_class_debug[c] ? kmalloc_caches[c] : NULL;
+		/* What an object costs: its whole debug stride. */
+		sizes[DEBUG_PCPU_CLASS(c)] = kmalloc_caches[c]->size;
+	}
+	return percpu_setup(percpu_caches, sizes, 2 * NR_KMALLOC_CLASSES);
 }
 
 /* ---- the exported API ---- */

@@ -35,7 +35,7 @@
 
 struct kmem_cache;
 
-#define PCPU_REGION_SHIFT 17	/* 128 KiB per region */
+#define PCPU_REGION_SHIFT 18	/* 256 KiB per region */
 #define PCPU_REGION_SIZE (1UL << PCPU_REGION_SHIFT)
 #define PCPU_CHUNK_SHIFT 11	/* 2 KiB per class: header + 253 slots */
 #define PCPU_CHUNK_SLOTS 253

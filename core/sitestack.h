@@ -19,10 +19,26 @@
 #include "internal.h"
 
 /* Record the stack through site (a return address into the program),
- * if this is the first time site is seen; cheap when it is not (one hash
- * probe).  Never allocates, takes no lock: any allocation path may call
- * it. */
-void site_stack_note(unsigned long site) __hidden;
+ * if this is the first time site is seen; cheap when it is not: inline,
+ * one load from this thread's table of the sites it noted last (a
+ * call and a hash probe otherwise).  Never allocates, takes no lock: any
+ * allocation path may call it. */
+#define SITE_RECENT 64	/* 1 << (64 - 58): site_recent_slot */
+extern __thread unsigned long site_recent[SITE_RECENT]
+	__attribute__((tls_model("initial-exec"))) __hidden;
+void __site_stack_note(unsigned long site) __hidden;
+
+static __always_inline unsigned int site_recent_slot(unsigned long site)
+{
+	return (unsigned int)((site * 0x9e3779b97f4a7c15ULL) >> 58);
+}
+
+static __always_inline void site_stack_note(unsigned long site)
+{
+	if (likely(site_recent[site_recent_slot(site)] == site))
+		return;
+	__site_stack_note(site);
+}
 
 /* The stack kept for site: its frames in *ips (innermost first, ips[0]
  * being site itself), their number returned; 0 if none is kept. */

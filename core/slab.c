@@ -528,9 +528,12 @@ static void drain_deferred(struct kmem_cache *s, struct list_head *discard)
 	}
 }
 
-/* nr objects for orig_size bytes each, asked by caller (0: internal). */
+/* nr objects for orig_size bytes each, asked by caller (0: internal).
+ * raw: a bulk move to the per-CPU layer, which hands debug objects out in
+ * their free state (no alloc hook here: kmalloc runs it per object). */
 static int alloc_objects(struct kmem_cache *s, gfp_t gfp, size_t nr,
-			 void **objs, size_t orig_size, unsigned long caller)
+			 void **objs, size_t orig_size, unsigned long caller,
+			 bool raw)
 {
 	struct list_head discard = LIST_HEAD_INIT(discard);
 	size_t n = 0;
@@ -564,7 +567,7 @@ unlocked:
 	if (unlikely(n == 0 && nr && (s->flags & SLAB_PANIC)))
 		kmem_panic("kmem_cache_alloc(%s): out of memory (SLAB_PANIC)",
 			   s->name);
-	if (unlikely(cache_debug(s) || (gfp & __GFP_ZERO))) {
+	if (unlikely((cache_debug(s) && !raw) || (gfp & __GFP_ZERO))) {
 		for (size_t i = 0; i < n; i++) {
 			if (cache_debug(s)) {
 				/* Checks, red zones, call site, zeroing. */
@@ -583,14 +586,15 @@ unlocked:
 int __kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 			    void **objs)
 {
-	return alloc_objects(s, gfp, nr, objs, s->object_size, 0);
+	return alloc_objects(s, gfp, nr, objs, s->object_size, 0, true);
 }
 
 void *__kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
 	void *obj;
 
-	if (alloc_objects(s, gfp, 1, &obj, s->object_size, _RET_IP_) != 1)
+	if (alloc_objects(s, gfp, 1, &obj, s->object_size, _RET_IP_,
+			  false) != 1)
 		return NULL;
 	vg_open(obj, s->object_size);	/* kmem's own objects: no block */
 	return obj;
@@ -601,7 +605,7 @@ void *__kmem_cache_alloc_track(struct kmem_cache *s, gfp_t gfp,
 {
 	void *obj;
 
-	if (alloc_objects(s, gfp, 1, &obj, orig_size, caller) != 1)
+	if (alloc_objects(s, gfp, 1, &obj, orig_size, caller, false) != 1)
 		return NULL;
 	if (unlikely(debug_valgrind))
 		VALGRIND_MALLOCLIKE_BLOCK(obj, orig_size, 0,
@@ -627,7 +631,7 @@ static void put_object(struct kmem_cache *s, void *obj,
 				  obj);
 		return;
 	}
-	if (!checked && !debug_free_hook(s, page, obj, caller))
+	if (!checked && !debug_free_hook(s, page, obj, caller, true))
 		return;
 	if (unlikely(page->inuse == 0)) {
 		kmem_report_error("%s: free of object %p into a slab with no "
@@ -687,7 +691,9 @@ static void free_objects(struct kmem_cache *s, size_t nr, void **objs,
 
 void __kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **objs)
 {
-	free_objects(s, nr, objs, 0, false);
+	/* A debug cache's objects come back checked (kmalloc ran the free
+	 * hook when the program freed them). */
+	free_objects(s, nr, objs, 0, cache_debug(s));
 }
 
 void __kmem_cache_free(struct kmem_cache *s, void *obj)
@@ -719,7 +725,7 @@ bool __kmem_cache_free_check(struct kmem_cache *s, void *obj,
 				  obj);
 		ok = false;
 	} else {
-		ok = debug_free_hook(s, page, obj, caller);
+		ok = debug_free_hook(s, page, obj, caller, true);
 	}
 	kmem_unlock(&s->lock);
 	return ok;

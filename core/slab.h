@@ -156,7 +156,13 @@ static __always_inline void set_freepointer(const struct kmem_cache *s,
 			     __builtin_bswap64(slot);
 }
 
-/* Objects of a cache, moved in bulk between the slab and per-CPU caches. */
+/*
+ * Objects of a cache, moved in bulk between the slab and per-CPU caches.
+ * A debug cache's objects move in their free state (poisoned, free red
+ * zones, free mark) with no check: kmalloc's debug classes run the debug
+ * hooks (debug.h) per object, when an object is handed to the program
+ * and when the program gives it back.
+ */
 int __kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 			    void **objs) __hidden;  /* returns how many */
 void __kmem_cache_free_bulk(struct kmem_cache *s, size_t nr,

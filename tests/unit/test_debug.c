@@ -12,6 +12,7 @@
  * dladdr finds them.
  */
 #include <check.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -442,8 +443,8 @@ START_TEST(kmem_debug_letters_and_cache_lists)
 }
 END_TEST
 
-/* Debug classes take the checked path: a red zone check on every free,
- * even for objects a per-CPU cache would have held. */
+/* Debug classes check every free, though their objects then wait in a
+ * per-CPU cache of their own. */
 static void every_free_checked(void *arg)
 {
 	char *p[64];
@@ -457,7 +458,7 @@ static void every_free_checked(void *arg)
 	kfree(p[63]);
 }
 
-START_TEST(debug_classes_bypass_the_per_cpu_caches)
+START_TEST(debug_classes_check_every_free)
 {
 	expect_abort(every_free_checked, NULL, "kmalloc-16",
 		     "right red zone overwritten");
@@ -475,6 +476,96 @@ END_TEST
 			_exit(st);                             \
 		}                                              \
 	} while (0)
+
+/*
+ * Freed objects of a debug class wait in a per-CPU cache, on no slab's
+ * free list: kmem_cache_validate checks them as free objects (their state
+ * word says so), a write into one is found there, and the leak report
+ * does not count them.
+ */
+NOINLINE void *pcpu_site(void)
+{
+	return kmalloc(100, 0);
+}
+
+static void walks_see_cached_objects_free(void *arg)
+{
+	struct kmem_cache *c = NULL;
+	char *p[40];
+	int n;
+
+	setenv("KMEM_DEBUG", "FZPU", 1);
+	setenv("KMEM_ABORT", "0", 1);
+	setenv("KMEM_LEAK_REPORT", "1", 1);
+	for (int i = 0; i < 40; i++)
+		p[i] = pcpu_site();
+	c = kmalloc_caches[kmalloc_size_class(100)];
+	for (int i = 0; i < 40; i++)
+		kfree(p[i]);
+	n = kmem_cache_validate(c);
+	if (n != 0)
+		_exit(10 + n);
+	p[7][3] = 0x5a;			/* a write after free, in the cache */
+	n = kmem_cache_validate(c);
+	if (n != 1)
+		_exit(20 + n);
+	kfree(kmalloc(100, 0));
+	exit(0);			/* the leak report: none of pcpu_site */
+}
+
+START_TEST(objects_in_debug_per_cpu_caches_are_free_to_walks)
+{
+	static char buf[16384];
+
+	expect_exit0(walks_see_cached_objects_free, NULL, buf,
+		     "poison overwritten (write after free) in cache "
+		     "kmalloc-112", "found by kmem_cache_validate");
+	ck_assert_msg(!strstr(buf, "bytes allocated at pcpu_site"),
+		      "freed objects reported as leaks:\n%s", buf);
+}
+END_TEST
+
+/* Objects handed between threads: each free is checked in the freeing
+ * thread, the objects wander through its per-CPU cache and the depot, and
+ * a double free and a write after free are still reported. */
+static char *handed[256];
+
+static void *free_handed(void *arg)
+{
+	for (int i = 0; i < 256; i++)
+		kfree(handed[i]);
+	return NULL;
+}
+
+static void cross_thread_debug(void *arg)
+{
+	pthread_t t;
+	char *q;
+
+	setenv("KMEM_DEBUG", "FZP", 1);
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 256; i++) {
+			handed[i] = kmalloc(48, 0);
+			CHILD_CHECK(handed[i], 2, "kmalloc(48) failed");
+			memset(handed[i], round, 48);
+		}
+		pthread_create(&t, NULL, free_handed, NULL);
+		pthread_join(t, NULL);
+	}
+	CHILD_CHECK(kmem_cache_validate(kmalloc_caches[kmalloc_size_class(48)])
+		    == 0, 3, "kmem_cache_validate found damage");
+	q = kmalloc(48, 0);
+	kfree(q);
+	kfree(q);			/* aborts */
+	_exit(4);
+}
+
+START_TEST(debug_objects_freed_by_other_threads_stay_checked)
+{
+	expect_abort(cross_thread_debug, NULL,
+		     "double free (object is already free) in cache kmalloc-48");
+}
+END_TEST
 
 static void checked_blocks_behave(void *arg)
 {
@@ -578,7 +669,9 @@ static Suite *debug_suite(void)
 	tcase_add_test(tc, kmem_validate_checks_the_heap_at_exit);
 	tcase_add_test(tc, leak_report_groups_live_objects_by_call_site);
 	tcase_add_test(tc, kmem_debug_letters_and_cache_lists);
-	tcase_add_test(tc, debug_classes_bypass_the_per_cpu_caches);
+	tcase_add_test(tc, debug_classes_check_every_free);
+	tcase_add_test(tc, objects_in_debug_per_cpu_caches_are_free_to_walks);
+	tcase_add_test(tc, debug_objects_freed_by_other_threads_stay_checked);
 	tcase_add_test(tc, checked_blocks_keep_size_zeroing_and_realloc_right);
 	tcase_add_test(tc, quarantine_delays_reuse_and_poison_still_catches_the_write);
 	tcase_add_test(tc, double_free_into_the_quarantine_is_reported_at_once);

@@ -437,7 +437,7 @@ NOTES = [
 	 "store to the area"),
 	(r"^cmpl +\$0x0,0x4\(", "cpu_id < 0: this thread is not registered"),
 	(r"^cmp +\$0x100,", "index beyond KMEM_NR_CPUS regions?"),
-	(r"^shl +\$0x11,", "region = cpu_regions + index * 128 KiB"),
+	(r"^shl +\$0x12,", "region = cpu_regions + index * 256 KiB"),
 	(r"^cmpl +\$0x0,\(%rax\)", "region->locked by a remote drain?"),
 	(r"^mov +\(%r\w+,%r\w+,1\),%eax$", "index = rs->mm_cid (or cpu_id)"),
 	(r"^mov +\(%rax,%r\w+,1\),%\w+$", "cur = hdr[class].cur"),
