@@ -627,13 +627,18 @@ unsigned int os_rseq_feature_size(void)
 	return (unsigned int)getauxval(AT_RSEQ_FEATURE_SIZE);
 }
 
-unsigned int os_current_cpu(void)
+__thread const struct kmem_rseq_abi *os_rseq_self
+	__attribute__((tls_model("initial-exec")));
+
+unsigned int __os_current_cpu(void)
 {
 	struct kmem_rseq_abi *rs = os_rseq_area();
 	int cpu;
 
-	if (likely(rs != NULL))
+	if (likely(rs != NULL)) {
+		os_rseq_self = rs;
 		return READ_ONCE(rs->cpu_id);
+	}
 	cpu = sched_getcpu();
 	return cpu < 0 ? 0 : (unsigned int)cpu;
 }

@@ -115,8 +115,6 @@ static __always_inline uint64_t os_now_ms(void)
 }
 uint64_t os_now_ns(void) __hidden;
 
-/* The CPU this thread runs on now (a hint: it may change at once). */
-unsigned int os_current_cpu(void) __hidden;
 /* Number of configured CPUs (from the affinity mask at start). */
 unsigned int os_nr_cpus(void) __hidden;
 /* nr_cpu_ids: the highest possible CPU number + 1 (sysfs), 0 if unknown. */
@@ -139,6 +137,23 @@ struct kmem_rseq_abi {
 	uint32_t mm_cid;	/* kernel-owned, feature size >= 28 */
 } __attribute__((aligned(32)));
 struct kmem_rseq_abi *os_rseq_area(void) __hidden;
+/* The CPU this thread runs on now (a hint: it may change at once).
+ * Inline: glibc's rseq area, once found, is this thread's for its life;
+ * a debug cache records the CPU at every allocation and free. */
+extern __thread const struct kmem_rseq_abi *os_rseq_self
+	__attribute__((tls_model("initial-exec"))) __hidden;
+unsigned int __os_current_cpu(void) __hidden;
+
+static __always_inline unsigned int os_current_cpu(void)
+{
+	const struct kmem_rseq_abi *rs = os_rseq_self;
+	uint32_t cpu;
+
+	if (likely(rs != NULL) &&
+	    likely((cpu = READ_ONCE(rs->cpu_id)) < 0x80000000u))
+		return cpu;
+	return __os_current_cpu();
+}
 /* Kernel's rseq feature size (getauxval(AT_RSEQ_FEATURE_SIZE)), 0 if none. */
 unsigned int os_rseq_feature_size(void) __hidden;
 

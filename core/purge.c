@@ -49,7 +49,7 @@
 enum { PURGE_NONE, PURGE_STARTING, PURGE_RUNNING, PURGE_FAILED };
 
 static _Atomic int purge_state;
-static _Atomic bool purge_wanted;	/* kicked since the thread last looked */
+_Atomic bool purge_wanted;
 static _Atomic uint32_t purge_seq;	/* futex word the thread sleeps on */
 static _Atomic bool purge_asleep;	/* sleeping with no timeout */
 static _Atomic bool purge_urgent;	/* a reclaim debt waits */
@@ -179,15 +179,13 @@ static void *purge_main(void *arg)
 	}
 }
 
-void purge_maybe_start(void)
+void __purge_maybe_start(void)
 {
 	pthread_attr_t attr;
 	sigset_t all, old;
 	pthread_t t;
 	int expected = PURGE_NONE, err;
 
-	if (likely(!atomic_load_explicit(&purge_wanted, memory_order_relaxed)))
-		return;
 	if (!kmem_opt(OPT_PURGE_THREAD) ||
 	    atomic_load_explicit(&purge_state, memory_order_relaxed) !=
 		    PURGE_NONE ||

@@ -27,7 +27,17 @@ void purge_kick_now(void) __hidden;
  * only from the top of malloc's and free's slow halves, where the thread
  * holds no kmem lock and is not inside kmem already (depth 1).
  */
-void purge_maybe_start(void) __hidden;
+extern _Atomic bool purge_wanted __hidden; /* kicked since the thread last looked */
+void __purge_maybe_start(void) __hidden;
+
+/* Inline, the test that answers almost every call: a debug allocation
+ * takes a slow half every time. */
+static __always_inline void purge_maybe_start(void)
+{
+	if (likely(!atomic_load_explicit(&purge_wanted, memory_order_relaxed)))
+		return;
+	__purge_maybe_start();
+}
 /*
  * Maintenance that the allocation paths do themselves when the thread is
  * off (KMEM_PURGE_THREAD=0) or could not be started: at most once per
