@@ -77,6 +77,10 @@ struct per_cpu_pages {
 
 struct zone zones[MAX_NR_ZONES];	/* zone.h */
 static struct per_cpu_pages pcp_lists[KMEM_NR_CPUS];
+/* Lists in use: the possible CPUs (at most KMEM_NR_CPUS).  Only these
+ * are set up and walked: all 256 were 32 KiB of every process's resident
+ * set, touched at start-up. */
+static unsigned int nr_pcp;
 
 static const char *const zone_names[MAX_NR_ZONES] = {
 	[ZONE_DMA] = "DMA", [ZONE_DMA32] = "DMA32",
@@ -472,7 +476,7 @@ static void zone_free(struct zone *z, struct page *page, unsigned int order)
 
 static struct per_cpu_pages *this_pcp(void)
 {
-	return &pcp_lists[os_current_cpu() % KMEM_NR_CPUS];
+	return &pcp_lists[os_current_cpu() % nr_pcp];
 }
 
 /* Move up to PCP_BATCH pages of blocks of `order` from the zone. */
@@ -581,7 +585,7 @@ void buddy_drain_pcp(void)
 {
 	struct zone *z = &zones[ZONE_NORMAL];
 
-	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++) {
+	for (unsigned int cpu = 0; cpu < nr_pcp; cpu++) {
 		struct per_cpu_pages *pcp = &pcp_lists[cpu];
 
 		if (!READ_ONCE(pcp->count) || !kmem_lock_safe(&pcp->lock))
@@ -928,7 +932,7 @@ static void zone_fill_stats(int zid, struct zone_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->name = z->name;
 	if (zid == ZONE_NORMAL)
-		for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+		for (unsigned int cpu = 0; cpu < nr_pcp; cpu++)
 			st->nr_pcp += READ_ONCE(pcp_lists[cpu].count);
 	st->managed = atomic_load_explicit(&z->managed, memory_order_relaxed);
 	st->nr_free = READ_ONCE(z->nr_free);
@@ -1003,7 +1007,7 @@ KMEM_EXPORT void kmem_buddyinfo(FILE *out)
 
 bool buddy_pcp_holds_pages(void)
 {
-	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+	for (unsigned int cpu = 0; cpu < nr_pcp; cpu++)
 		if (READ_ONCE(pcp_lists[cpu].count))
 			return true;
 	return false;
@@ -1029,7 +1033,11 @@ int buddy_init(void)
 	zones[ZONE_DMA].pinned = true;
 	for (int w = 0; w < NR_WMARK; w++)
 		zones[ZONE_DMA].watermark[w] = 0;
-	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+	nr_pcp = os_nr_possible_cpus();
+	if (!nr_pcp)
+		nr_pcp = os_nr_cpus();
+	nr_pcp = nr_pcp < 1 ? 1 : nr_pcp > KMEM_NR_CPUS ? KMEM_NR_CPUS : nr_pcp;
+	for (unsigned int cpu = 0; cpu < nr_pcp; cpu++)
 		for (int o = 0; o <= PCP_MAX_ORDER; o++)
 			INIT_LIST_HEAD(&pcp_lists[cpu].lists[o]);
 	return pagemap_init();
@@ -1037,7 +1045,7 @@ int buddy_init(void)
 
 void buddy_fork_prepare(void)
 {
-	for (int cpu = 0; cpu < KMEM_NR_CPUS; cpu++)
+	for (unsigned int cpu = 0; cpu < nr_pcp; cpu++)
 		kmem_fork_lock(&pcp_lists[cpu].lock);
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
 		kmem_fork_lock(&zones[zid].lock);
@@ -1054,6 +1062,6 @@ void buddy_fork_release(void)
 	pagemap_fork_release();
 	for (int zid = MAX_NR_ZONES - 1; zid >= 0; zid--)
 		kmem_fork_unlock(&zones[zid].lock);
-	for (int cpu = KMEM_NR_CPUS - 1; cpu >= 0; cpu--)
+	for (unsigned int cpu = nr_pcp; cpu-- > 0;)
 		kmem_fork_unlock(&pcp_lists[cpu].lock);
 }
