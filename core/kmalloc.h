@@ -66,8 +66,9 @@ unsigned int kmalloc_index(size_t size) __hidden;
  * ---- the fast paths (inline, for preload/'s malloc and free) ----
  * They serve the common case from this CPU's object cache and give up on
  * anything else, which the caller then hands to the slow half: no lock,
- * no system call, errno untouched, no report.  A debug class has no
- * per-CPU cache, so its objects always take the checked slow path.
+ * no system call, errno untouched, no report.  A debug class's chunk has
+ * capacity 0 (its objects wait in a chunk of their own that no fast path
+ * reads), so its objects always take the checked slow path.
  *
  * The free tag (always on, no option): while kmem holds a free object of
  * a class with a per-CPU cache (in a CPU's stack, the depot or its slab),

@@ -224,7 +224,7 @@ struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller) __
 void kmem_cache_set_pcpu(struct kmem_cache *s, uint16_t chunk) __hidden;
 /* Usable bytes of an object of s. */
 size_t kmem_cache_object_size(const struct kmem_cache *s) __hidden;
-/* True if the cache has debug flags: it bypasses the per-CPU layer. */
+/* True if the cache has debug flags: no fast path hands its objects out. */
 bool kmem_cache_debug(const struct kmem_cache *s) __hidden;
 /* Largest power of two (<= the slab size) every object of s is aligned to. */
 size_t kmem_cache_obj_align(const struct kmem_cache *s) __hidden;
