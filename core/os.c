@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/falloc.h>
 #include <linux/futex.h>
 #include <sched.h>
@@ -583,6 +584,52 @@ uint64_t os_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the C library and the loader's code ---- */
+
+#define RUNTIME_RANGES 4
+static struct { uintptr_t lo, hi; } runtime[RUNTIME_RANGES];
+static unsigned int nr_runtime;
+
+static int note_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const char *name = info->dlpi_name, *base = name;
+	uintptr_t ldso = (uintptr_t)arg;
+
+	(void)size;
+	for (const char *p = name; *p; p++)
+		if (*p == '/')
+			base = p + 1;
+	if (info->dlpi_addr != ldso && strncmp(base, "libc.so", 7) &&
+	    strncmp(base, "ld-linux", 8))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum &&
+			nr_runtime < RUNTIME_RANGES; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		runtime[nr_runtime].lo = info->dlpi_addr + ph->p_vaddr;
+		runtime[nr_runtime].hi = info->dlpi_addr + ph->p_vaddr +
+					 ph->p_memsz;
+		nr_runtime++;
+	}
+	return 0;
+}
+
+void os_note_runtime(void)
+{
+	if (!nr_runtime)
+		dl_iterate_phdr(note_object, (void *)getauxval(AT_BASE));
+}
+
+bool os_in_runtime(uintptr_t ip)
+{
+	for (unsigned int i = 0; i < nr_runtime; i++)
+		if (ip - runtime[i].lo < runtime[i].hi - runtime[i].lo)
+			return true;
+	return false;
 }
 
 struct kmem_rseq_abi *os_rseq_area(void)

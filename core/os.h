@@ -115,6 +115,18 @@ static __always_inline uint64_t os_now_ms(void)
 }
 uint64_t os_now_ns(void) __hidden;
 
+/*
+ * Whether ip lies in the code of the C library or of the dynamic loader.
+ * They call malloc and free with locks of their own held (pthread_join
+ * frees a dead thread's TLS under the stack-cache lock, which
+ * pthread_create takes), so a slow half called from there must not start
+ * a thread.  os_note_runtime finds their code (dl_iterate_phdr: called
+ * from a constructor, not on an allocation path); until then nothing is
+ * the runtime's.
+ */
+void os_note_runtime(void) __hidden;
+bool os_in_runtime(uintptr_t ip) __hidden;
+
 /* Number of configured CPUs (from the affinity mask at start). */
 unsigned int os_nr_cpus(void) __hidden;
 /* nr_cpu_ids: the highest possible CPU number + 1 (sysfs), 0 if unknown. */

@@ -11,6 +11,7 @@
 #define KMEM_PURGE_H
 
 #include "internal.h"
+#include "os.h"
 
 /*
  * Some layer holds more free resident memory than it keeps for reuse
@@ -35,6 +36,21 @@ void __purge_maybe_start(void) __hidden;
 static __always_inline void purge_maybe_start(void)
 {
 	if (likely(!atomic_load_explicit(&purge_wanted, memory_order_relaxed)))
+		return;
+	__purge_maybe_start();
+}
+
+/* The same from a slow half called from ip: not when the caller is the
+ * C library or the loader (os_in_runtime), which may hold a lock that
+ * pthread_create needs.  stdio_fork hung so once in thread mode under
+ * KMEM_DEBUG: pthread_join freed a TLS block with glibc's stack-cache
+ * lock held, the free started the purge thread, and pthread_create waited
+ * for that lock.  The thread then starts at a later call from the
+ * program. */
+static __always_inline void purge_maybe_start_from(unsigned long ip)
+{
+	if (likely(!atomic_load_explicit(&purge_wanted, memory_order_relaxed)) ||
+	    os_in_runtime(ip))
 		return;
 	__purge_maybe_start();
 }

@@ -149,6 +149,7 @@ __attribute__((constructor(101))) static void preload_ctor(void)
 	kmem_init();
 	preload_enter();
 	register_atfork();
+	os_note_runtime();
 	if (kmem_opt(OPT_STATS)) {
 		stats_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 64);
 		if (stats_fd >= 0 && fstat(stats_fd, &stats_st)) {

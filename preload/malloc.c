@@ -115,7 +115,7 @@ static __noinline void *malloc_slow(size_t size, unsigned long ip)
 		else if (unlikely(perturb_byte))
 			perturb_alloc(p, size);
 	}
-	preload_end();
+	preload_end(ip);
 	return p;
 }
 
@@ -163,7 +163,7 @@ static __noinline void free_slow(void *p, enum kfree_result r,
 		perturb_free(p);
 	__kfree_result(p, r, ip);
 	errno = saved;
-	preload_end();
+	preload_end(ip);
 }
 
 static __always_inline void free_ip(void *p, unsigned long ip)
@@ -192,7 +192,7 @@ static __noinline void *calloc_slow(size_t n, size_t size, unsigned long ip)
 	p = __kmalloc_track(total, __GFP_ZERO |
 				   kmalloc_fast_counted(total, MALLOC_ALIGNMENT),
 			    ip);
-	preload_end();
+	preload_end(ip);
 	if (unlikely(!p))
 		return enomem();
 	return p;
@@ -262,7 +262,7 @@ KMEM_EXPORT void *realloc(void *p, size_t size)
 	}
 	preload_begin();
 	q = __krealloc_track(p, size, GFP_KERNEL, _RET_IP_);
-	preload_end();
+	preload_end(_RET_IP_);
 	if (unlikely(!q))
 		return enomem();
 	return q;
@@ -302,7 +302,7 @@ static void *alloc_aligned(size_t align, size_t size, unsigned long ip)
 		p = __kmalloc_track(size, gfp, ip);
 	else
 		p = __kmalloc_aligned_track(size, align, gfp, ip);
-	preload_end();
+	preload_end(ip);
 	if (unlikely(!p))
 		return enomem();
 	if (unlikely(perturb_byte))

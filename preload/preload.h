@@ -56,10 +56,11 @@ static __always_inline void preload_begin(void)
 	preload_depth++;
 }
 
-static __always_inline void preload_end(void)
+/* ip: the slow half's caller (purge_maybe_start_from). */
+static __always_inline void preload_end(unsigned long ip)
 {
 	if (--preload_depth == 0)
-		purge_maybe_start();
+		purge_maybe_start_from(ip);
 }
 
 #endif /* KMEM_PRELOAD_H */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "os.h"
 #include "stacktrace.h"
 
 #define NFR 32
@@ -222,6 +223,26 @@ START_TEST(symbolize_and_print)
 }
 END_TEST
 
+/* os_in_runtime: the C library's and the loader's code, where a slow
+ * half must not start the purge thread, and nothing else. */
+extern void *__tls_get_addr(void *);	/* the loader's */
+
+START_TEST(runtime_code_is_told_from_the_programs)
+{
+	int (*volatile libc_fn)(FILE *) = fflush;
+	void *(*volatile ldso_fn)(void *) = __tls_get_addr;
+
+	ck_assert(!os_in_runtime((uintptr_t)libc_fn));	/* not noted yet */
+	os_note_runtime();
+	ck_assert(os_in_runtime((uintptr_t)libc_fn));
+	ck_assert(os_in_runtime((uintptr_t)ldso_fn + 1));
+	ck_assert(!os_in_runtime(
+		(uintptr_t)runtime_code_is_told_from_the_programs));
+	ck_assert(!os_in_runtime((uintptr_t)os_in_runtime));	/* kmem's */
+	ck_assert(!os_in_runtime(0));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("stacktrace");
@@ -236,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, walks_through_a_signal_frame);
 	tcase_add_test(tc, deep_stacks_are_cut_at_the_limit_in_bounded_time);
 	tcase_add_test(tc, symbolize_and_print);
+	tcase_add_test(tc, runtime_code_is_told_from_the_programs);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
