@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/debug.c - finding the user's memory bugs: poison, red zones, free
- * checks, call-site records, reports, heap validation, leak report at
- * exit, the quarantine and valgrind's view of the heap.
+ * checks, call-site records, reports, the quarantine and valgrind's view
+ * of the heap.  Walks over whole slabs (validation, the leak report) are
+ * debug_walk.c's.
  *
  * Layer: beside slab.c, which calls it through the hooks of debug.h; it
  * calls slab.c (the list of caches, freeing out of the quarantine),
  * printk (reports), options and os.c (time, thread id).  It owns the byte
- * layout of debug objects (debug.h) and the checks on it.
+ * layout of debug objects (debug.h's picture, debug_object.h's helpers)
+ * and the checks on it.
  *
  * KMEM_DEBUG, as the kernel's slub_debug: "FZPU" letters, optionally
  * followed by ",name,name..." to give them to those caches (any cache;
@@ -30,7 +32,7 @@
  * ring and is never held while freeing.  Validation and the leak report
  * take each cache's lock in turn.
  */
-#include "debug.h"
+#include "debug_object.h"
 
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -44,13 +46,8 @@
 #define RIGHT_RED_MIN 8		/* bytes of right red zone at least */
 #define DUMP_BYTES 64		/* bytes dumped around the first bad one */
 #define MAX_REPORTS 100		/* reports printed before going quiet */
-#define FREE_MARK (~(size_t)0)	/* orig_size of a free object */
-#define BUSY_MARK (FREE_MARK - 1) /* ... of one changing state (below) */
 #define QUARANTINE_SLOTS 16384	/* objects the quarantine holds at most */
 #define QUARANTINE_VALGRIND (4UL << 20) /* default bytes under valgrind */
-#define LEAK_SITES 1024		/* distinct call sites the leak report
-				 * tells apart (a power of two) */
-_Static_assert((LEAK_SITES & (LEAK_SITES - 1)) == 0, "hash table size");
 _Static_assert(sizeof(struct track) == 16, "track layout");
 
 bool debug_valgrind;
@@ -88,32 +85,6 @@ bool debug_force_slow_path(void)
 }
 
 /* ---- layout ---- */
-
-static unsigned int meta_offset(const struct kmem_cache *s)
-{
-	return s->inuse + (unsigned int)sizeof(void *);
-}
-
-static struct track *get_track(const struct kmem_cache *s, const void *obj,
-			       enum track_item item)
-{
-	return (struct track *)((char *)obj + meta_offset(s)) + item;
-}
-
-static size_t *orig_size_ptr(const struct kmem_cache *s, const void *obj)
-{
-	unsigned int off = meta_offset(s);
-
-	if (s->flags & SLAB_STORE_USER)
-		off += 2 * sizeof(struct track);
-	return (size_t *)((char *)obj + off);
-}
-
-/* The whole stride of obj: red zones, object, free pointer, meta. */
-static char *stride_start(const struct kmem_cache *s, const void *obj)
-{
-	return (char *)obj - s->red_left_pad;
-}
 
 unsigned int debug_calculate_layout(struct kmem_cache *s, bool *fp_outside)
 {
@@ -189,104 +160,6 @@ slab_flags_t debug_flags_for(const char *name, bool kmalloc_cache)
 
 /* ---- patterns ---- */
 
-static bool poisoned(const struct kmem_cache *s)
-{
-	return (s->flags & SLAB_POISON) && !s->ctor;
-}
-
-static __always_inline uint64_t load_word(const void *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	return w;
-}
-
-static __always_inline void store_word(void *p, uint64_t w)
-{
-	memcpy(p, &w, 8);
-}
-
-/*
- * Whether [p, p+len) is all val, len >= 8, and filling it: unaligned
- * words, from both ends inwards so that they overlap where len is not a
- * multiple of 8, with no branch between the words of a check (the bytes
- * are read whole where they are right, the common case).  Inline and
- * straight-line up to 32 bytes: red zones are 8 to 40 bytes, and a call
- * to a byte-exact loop for each of the six checks of an allocation and a
- * free cost more than the checks (CPython under KMEM_DEBUG=FZPU: 12%).
- * check_bytes finds the first wrong byte afterwards.
- */
-static __always_inline bool bytes_are(const void *p, int val, size_t len)
-{
-	const uint64_t pat = 0x0101010101010101ULL * (unsigned char)val;
-	const char *c = p, *e = c + len;
-	uint64_t diff = (load_word(c) ^ pat) | (load_word(e - 8) ^ pat);
-
-	if (len > 16) {
-		diff |= (load_word(c + 8) ^ pat) | (load_word(e - 16) ^ pat);
-		for (size_t i = 16; i + 16 < len; i += 16)
-			diff |= (load_word(c + i) ^ pat) |
-				(load_word(c + i + 8) ^ pat);
-	}
-	return diff == 0;
-}
-
-static __always_inline void fill_bytes(void *p, int val, size_t len)
-{
-	const uint64_t pat = 0x0101010101010101ULL * (unsigned char)val;
-	char *c = p, *e = c + len;
-
-	store_word(c, pat);
-	store_word(e - 8, pat);
-	if (len <= 16)
-		return;
-	if (len > 64) {
-		memset(p, val, len);
-		return;
-	}
-	store_word(c + 8, pat);
-	store_word(e - 16, pat);
-	for (size_t i = 16; i + 16 < len; i += 16) {
-		store_word(c + i, pat);
-		store_word(c + i + 8, pat);
-	}
-}
-
-/* First byte of [p, p+len) that is not val, or NULL; eight at a time. */
-static const unsigned char *check_bytes(const void *p, int val, size_t len)
-{
-	const uint64_t pat = 0x0101010101010101ULL * (unsigned char)val;
-	const unsigned char *c = p;
-	size_t i = 0;
-
-	for (; i < len && ((uintptr_t)(c + i) & 7); i++)
-		if (c[i] != (unsigned char)val)
-			return c + i;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, c + i, 8);
-		if (w != pat)
-			break;
-	}
-	for (; i < len; i++)
-		if (c[i] != (unsigned char)val)
-			return c + i;
-	return NULL;
-}
-
-static size_t object_orig_size(const struct kmem_cache *s, const void *obj)
-{
-	if (s->flags & SLAB_KMALLOC_SIZE) {
-		size_t n = *orig_size_ptr(s, obj);
-
-		if (n <= s->object_size)
-			return n;
-	}
-	return s->object_size;
-}
-
 size_t __debug_object_size(const struct kmem_cache *s, const void *obj)
 {
 	size_t n;
@@ -307,7 +180,7 @@ static const char *base_name(const char *path)
 }
 
 /* "sym+0x12 (module)", or "0x... (module+0x...)" without a symbol. */
-static void symbolize(char *buf, size_t len, unsigned long addr)
+void debug_symbolize(char *buf, size_t len, unsigned long addr)
 {
 	Dl_info info;
 
@@ -334,7 +207,7 @@ static void print_track(const char *what, const struct track *t, uint64_t now)
 			    : "not since its allocation");
 		return;
 	}
-	symbolize(sym, sizeof(sym), t->addr);
+	debug_symbolize(sym, sizeof(sym), t->addr);
 	kmem_pr_err("  %s at %s by thread %d on cpu %d, %lu ms ago", what, sym,
 		    (int)t->tid, (int)t->cpu,
 		    (unsigned long)(uint32_t)(now - t->when));
@@ -342,7 +215,7 @@ static void print_track(const char *what, const struct track *t, uint64_t now)
 }
 
 /* Abort, or (KMEM_ABORT=0) return to let the caller go on. */
-static void report_end(void)
+void debug_report_end(void)
 {
 	if (kmem_opt(OPT_ABORT)) {
 		kmem_pr_err("aborting (KMEM_ABORT=0 reports and continues)");
@@ -372,7 +245,7 @@ static __cold void object_err(struct kmem_cache *s, void *obj,
 	if (n >= MAX_REPORTS) {
 		if (n == MAX_REPORTS)
 			kmem_pr_err("too many errors: further reports suppressed");
-		report_end();
+		debug_report_end();
 		return;
 	}
 	/* Reports do not interleave; a signal handler that interrupted one
@@ -393,7 +266,7 @@ static __cold void object_err(struct kmem_cache *s, void *obj,
 			    (unsigned)(expect & 0xff), damaged, region_len);
 	}
 	if (caller) {
-		symbolize(sym, sizeof(sym), caller);
+		debug_symbolize(sym, sizeof(sym), caller);
 		kmem_pr_err("  found by %s called from %s", found_by, sym);
 	} else {
 		kmem_pr_err("  found by %s", found_by);
@@ -418,13 +291,9 @@ static __cold void object_err(struct kmem_cache *s, void *obj,
 	}
 	if (locked)
 		kmem_unlock(&report_lock);
-	report_end();
+	debug_report_end();
 }
 
-/*
- * [p, p+len) must read val: report the damage as `kind` and restore the
- * pattern.  Returns true if the bytes were intact.
- */
 static __cold __noinline bool region_err(struct kmem_cache *s, void *obj,
 					 void *p, size_t len, int val,
 					 const char *kind,
@@ -446,7 +315,7 @@ static __always_inline bool check_region(struct kmem_cache *s, void *obj,
 					 const char *found_by,
 					 unsigned long caller)
 {
-	if (likely(len >= 8 ? bytes_are(p, val, len) : !check_bytes(p, val, len)))
+	if (likely(region_ok(p, val, len)))
 		return true;
 	return region_err(s, obj, p, len, val, kind, found_by, caller);
 }
@@ -578,18 +447,6 @@ check_free_object(struct kmem_cache *s, void *obj, const char *found_by,
 	return bad;
 }
 
-/* Whether a live object's red zones are intact (the common case of a
- * free: checked once, where telling a double free from an overflow
- * needs the patterns of both states). */
-static __always_inline bool live_red_zones_ok(struct kmem_cache *s, void *obj)
-{
-	size_t orig = object_orig_size(s, obj);
-
-	return bytes_are(stride_start(s, obj), SLUB_RED_ACTIVE,
-			 s->red_left_pad) &&
-	       bytes_are((char *)obj + orig, SLUB_RED_ACTIVE, s->inuse - orig);
-}
-
 /* The checks of an allocated object: active red zones from orig_size. */
 static unsigned int check_live_object(struct kmem_cache *s, void *obj,
 				      const char *found_by,
@@ -613,22 +470,19 @@ static unsigned int check_live_object(struct kmem_cache *s, void *obj,
 	return bad;
 }
 
-/*
- * The state word (SLAB_KMALLOC_SIZE: the requested size of a live object,
- * FREE_MARK of a free one) reads BUSY_MARK while a hook rewrites the
- * object's patterns and records, so that a validation or leak report,
- * which no longer holds every hook off with the cache lock (kmalloc's
- * debug classes run the hooks outside it, in front of their per-CPU
- * caches), skips the object instead of reporting half-written red zones.
- * x86-64's stores become visible in program order: a compiler barrier
- * keeps BUSY_MARK ahead of the writes and the final state behind them.
- */
-static __always_inline _Atomic size_t *state_word(const struct kmem_cache *s,
-						  const void *obj)
+unsigned int debug_check_free_object(struct kmem_cache *s, void *obj,
+				     const char *found_by, unsigned long caller)
 {
-	return (_Atomic size_t *)orig_size_ptr(s, obj);
+	return check_free_object(s, obj, found_by, caller);
 }
 
+unsigned int debug_check_live_object(struct kmem_cache *s, void *obj,
+				     const char *found_by, unsigned long caller)
+{
+	return check_live_object(s, obj, found_by, caller);
+}
+
+/* The state word's protocol: debug_object.h, above state_word. */
 static __always_inline void state_set(const struct kmem_cache *s,
 				      const void *obj, size_t v)
 {
@@ -715,11 +569,7 @@ static bool free_checks(struct kmem_cache *s, struct page *slab, void *obj,
 		return false;
 	}
 	if ((s->flags & SLAB_RED_ZONE) && !live_red_zones_ok(s, obj)) {
-		/* Free red zones on both sides: freed before. */
-		if (bytes_are(stride_start(s, obj), SLUB_RED_INACTIVE,
-			      s->red_left_pad) &&
-		    bytes_are((char *)obj + s->object_size, SLUB_RED_INACTIVE,
-			      s->inuse - s->object_size)) {
+		if (free_red_zones_ok(s, obj)) {
 			double_free(s, obj, "object is already free", caller);
 			return false;
 		}
@@ -738,10 +588,8 @@ static bool free_checks(struct kmem_cache *s, struct page *slab, void *obj,
 	 * write after free over the state word and the red zones. */
 	bool answered = (s->flags & (SLAB_KMALLOC_SIZE | SLAB_RED_ZONE)) &&
 			!((s->flags & SLAB_POISON) &&
-			  (s->object_size > 8
-				   ? bytes_are(obj, POISON_FREE, 8)
-				   : !check_bytes(obj, POISON_FREE,
-						  s->object_size - 1)));
+			  region_ok(obj, POISON_FREE,
+				    MIN(s->object_size - 1, (size_t)8)));
 	if ((((s->flags & SLAB_CONSISTENCY_CHECKS) && !answered) ||
 	     (s->flags & (SLAB_POISON | SLAB_KMALLOC_SIZE)) == SLAB_POISON) &&
 	    on_freelist(s, slab, obj, locked)) {
@@ -779,263 +627,6 @@ bool __debug_free_hook(struct kmem_cache *s, struct page *slab, void *obj,
 	}
 	vg_close(stride_start(s, obj), s->size);
 	return ok;
-}
-
-/* ---- validation ---- */
-
-static bool region_ok(const void *p, int val, size_t len)
-{
-	return len >= 8 ? bytes_are(p, val, len) : !check_bytes(p, val, len);
-}
-
-/* The state of obj for a walk that holds the cache lock: free (on its
- * slab's free list, or in a per-CPU cache with its state word saying so),
- * live, or changing (BUSY_MARK: skip it). */
-enum obj_state { OBJ_LIVE, OBJ_FREE, OBJ_CHANGING };
-
-static enum obj_state walk_state(const struct kmem_cache *s, const void *obj,
-				 bool on_list, size_t *word)
-{
-	*word = 0;
-	if (on_list)
-		return OBJ_FREE;
-	if (!(s->flags & SLAB_KMALLOC_SIZE))
-		return OBJ_LIVE;
-	*word = atomic_load_explicit(state_word(s, obj), memory_order_acquire);
-	barrier();
-	return *word == FREE_MARK ? OBJ_FREE
-	       : *word == BUSY_MARK ? OBJ_CHANGING : OBJ_LIVE;
-}
-
-/* The checks of one object of a slab being validated; the problems found.
- * The patterns are read first without a report, and an object whose
- * state word changed meanwhile (a hook ran on it) is skipped. */
-static unsigned int validate_object(struct kmem_cache *s, void *obj,
-				    bool on_list)
-{
-	size_t word;
-	enum obj_state st = walk_state(s, obj, on_list, &word);
-	bool ok;
-
-	if (st == OBJ_CHANGING)
-		return 0;
-	if (st == OBJ_FREE)
-		ok = (!poisoned(s) ||
-		      (region_ok(obj, POISON_FREE, s->object_size - 1) &&
-		       ((unsigned char *)obj)[s->object_size - 1] ==
-			       POISON_END)) &&
-		     (!(s->flags & SLAB_RED_ZONE) ||
-		      (bytes_are(stride_start(s, obj), SLUB_RED_INACTIVE,
-				 s->red_left_pad) &&
-		       bytes_are((char *)obj + s->object_size,
-				 SLUB_RED_INACTIVE,
-				 s->inuse - s->object_size)));
-	else
-		ok = !(s->flags & SLAB_RED_ZONE) || live_red_zones_ok(s, obj);
-	if (ok)
-		return 0;
-	barrier();
-	if ((s->flags & SLAB_KMALLOC_SIZE) && !on_list &&
-	    atomic_load_explicit(state_word(s, obj), memory_order_acquire) !=
-		    word)
-		return 0;
-	return st == OBJ_FREE
-		       ? check_free_object(s, obj, "kmem_cache_validate", 0)
-		       : check_live_object(s, obj, "kmem_cache_validate", 0);
-}
-
-/* Free objects of slab as a bitmap; reports a broken free list.  s->lock
- * held.  Returns the problems found. */
-static unsigned int slab_free_map(struct kmem_cache *s, struct page *slab,
-				  uint64_t *map)
-{
-	char *base = page_address(slab);
-	unsigned int n = 0, bad = 0;
-	void *p = slab->freelist;
-
-	memset(map, 0, SLAB_MAX_OBJECTS / 8);
-	while (p) {
-		uintptr_t off = (uintptr_t)p - (uintptr_t)base - s->red_left_pad;
-		unsigned int i = (unsigned int)(off / s->size);
-		void *next;
-
-		if ((uintptr_t)p < (uintptr_t)base + s->red_left_pad ||
-		    off % s->size || i >= slab->objects ||
-		    (map[i / 64] >> (i % 64)) & 1) {
-			kmem_probe(report, "validate", s->name, (void *)base);
-			kmem_pr_err("ERROR: cache %s: free list of slab %p "
-				    "corrupted at %p (%s)", s->name,
-				    (void *)base, p,
-				    i < slab->objects && !(off % s->size)
-					    ? "a cycle" : "not an object");
-			report_end();
-			return bad + 1;
-		}
-		map[i / 64] |= 1ULL << (i % 64);
-		n++;
-		vg_open((char *)p + s->offset, sizeof(void *));
-		next = get_freepointer(s, p);
-		vg_close((char *)p + s->offset, sizeof(void *));
-		p = next;
-	}
-	if (n != slab->objects - slab->inuse) {
-		kmem_probe(report, "validate", s->name, (void *)base);
-		kmem_pr_err("ERROR: cache %s: slab %p has %u free objects on "
-			    "its list, but counts %u of %u in use", s->name,
-			    (void *)base, n, slab->inuse, slab->objects);
-		report_end();
-		bad++;
-	}
-	return bad;
-}
-
-static unsigned int validate_slab(struct kmem_cache *s, struct page *slab)
-{
-	uint64_t map[SLAB_MAX_OBJECTS / 64];
-	char *base = page_address(slab);
-	unsigned int bad = slab_free_map(s, slab, map);
-
-	if (!cache_debug(s))
-		return bad;
-	for (unsigned int i = 0; i < slab->objects; i++) {
-		void *obj = base + s->red_left_pad + (size_t)i * s->size;
-
-		vg_open(stride_start(s, obj), s->size);
-		bad += validate_object(s, obj, (map[i / 64] >> (i % 64)) & 1);
-		vg_close(stride_start(s, obj), s->size);
-	}
-	return bad;
-}
-
-KMEM_EXPORT int kmem_cache_validate(struct kmem_cache *s)
-{
-	struct list_head *lists[3];
-	unsigned int bad = 0;
-	struct page *slab;
-
-	if (!s)
-		return 0;
-	kmem_init();
-	lists[0] = &s->partial;
-	lists[1] = &s->full;
-	lists[2] = &s->free;
-	kmem_lock(&s->lock);
-	for (int l = 0; l < 3; l++)
-		list_for_each_entry(slab, lists[l], slab_list)
-			bad += validate_slab(s, slab);
-	kmem_unlock(&s->lock);
-	return (int)bad;
-}
-
-/* ---- leak report ---- */
-
-struct leak_site {
-	unsigned long addr;	/* allocation call site; 0: empty slot */
-	unsigned long objects;	/* live objects allocated there */
-	unsigned long bytes;	/* their requested bytes */
-};
-
-struct leak_walk {
-	struct leak_site *sites;	/* hash table of LEAK_SITES */
-	unsigned long objects, bytes;	/* totals */
-	unsigned long lost_sites;	/* objects whose site did not fit */
-};
-
-static void leak_add(struct leak_walk *w, unsigned long addr, size_t bytes)
-{
-	unsigned int h = (unsigned int)((addr * 0x9e3779b97f4a7c15ULL) >> 54);
-
-	w->objects++;
-	w->bytes += bytes;
-	for (unsigned int i = 0; i < LEAK_SITES; i++) {
-		struct leak_site *e = &w->sites[(h + i) & (LEAK_SITES - 1)];
-
-		if (e->addr == addr || !e->addr) {
-			e->addr = addr;
-			e->objects++;
-			e->bytes += bytes;
-			return;
-		}
-	}
-	w->lost_sites++;
-}
-
-static void leak_cache(struct kmem_cache *s, void *arg)
-{
-	struct leak_walk *w = arg;
-	struct list_head *lists[2] = { &s->partial, &s->full };
-	uint64_t map[SLAB_MAX_OBJECTS / 64];
-	struct page *slab;
-
-	if (!(s->flags & SLAB_STORE_USER))
-		return;
-	kmem_lock(&s->lock);
-	for (int l = 0; l < 2; l++) {
-		list_for_each_entry(slab, lists[l], slab_list) {
-			char *base = page_address(slab);
-
-			if (slab_free_map(s, slab, map))
-				continue;
-			for (unsigned int i = 0; i < slab->objects; i++) {
-				void *obj = base + s->red_left_pad +
-					    (size_t)i * s->size;
-
-				size_t word;
-
-				vg_open(stride_start(s, obj), s->size);
-				if (walk_state(s, obj, (map[i / 64] >>
-							(i % 64)) & 1,
-					       &word) == OBJ_LIVE)
-					leak_add(w, get_track(s, obj,
-							      TRACK_ALLOC)->addr,
-						 object_orig_size(s, obj));
-				vg_close(stride_start(s, obj), s->size);
-			}
-		}
-	}
-	kmem_unlock(&s->lock);
-}
-
-unsigned long debug_leak_report(int fd, unsigned int max_lines)
-{
-	static struct leak_site sites[LEAK_SITES];
-	static kmem_lock_t leak_lock = KMEM_LOCK_INIT;
-	struct leak_walk w = { sites, 0, 0, 0 };
-	unsigned int nsites = 0;
-	char sym[256];
-
-	kmem_lock(&leak_lock);
-	memset(sites, 0, sizeof(sites));
-	slab_for_each_cache(leak_cache, &w);
-	for (unsigned int i = 0; i < LEAK_SITES; i++)
-		nsites += sites[i].addr != 0;
-	kmem_dprintf(fd, "kmem: leak report: %lu objects, %lu bytes still "
-		     "allocated at exit, from %u call sites\n", w.objects,
-		     w.bytes, nsites);
-	/* Largest first: a selection of max_lines. */
-	for (unsigned int line = 0; line < max_lines; line++) {
-		struct leak_site *best = NULL;
-
-		for (unsigned int i = 0; i < LEAK_SITES; i++)
-			if (sites[i].objects &&
-			    (!best || sites[i].bytes > best->bytes))
-				best = &sites[i];
-		if (!best)
-			break;
-		symbolize(sym, sizeof(sym), best->addr);
-		kmem_dprintf(fd, "kmem:   %lu objects, %lu bytes allocated at "
-			     "%s\n", best->objects, best->bytes, sym);
-		site_stack_print(fd, "kmem:     ", best->addr);
-		best->objects = 0;
-		nsites--;
-	}
-	if (nsites)
-		kmem_dprintf(fd, "kmem:   ... and %u more call sites\n", nsites);
-	if (w.lost_sites)
-		kmem_dprintf(fd, "kmem:   (%lu objects from call sites beyond "
-			     "the first %u)\n", w.lost_sites, LEAK_SITES);
-	kmem_unlock(&leak_lock);
-	return w.objects;
 }
 
 /* ---- quarantine ---- */
@@ -1108,45 +699,3 @@ void debug_quarantine_drain(void)
 	} while (n);
 }
 
-/* ---- at exit ---- */
-
-struct validate_walk {
-	unsigned int caches;	/* caches checked */
-	unsigned int problems;	/* problems found */
-};
-
-static void validate_one(struct kmem_cache *s, void *arg)
-{
-	struct validate_walk *w = arg;
-
-	w->caches++;
-	w->problems += (unsigned int)kmem_cache_validate(s);
-}
-
-void kmem_debug_exit(void)
-{
-	static _Atomic int done;
-
-	if (atomic_load_explicit(&kmem_init_state, memory_order_acquire) !=
-	    KMEM_UP || atomic_exchange(&done, 1))
-		return;
-	if (!kmem_opt(OPT_VALIDATE_AT_EXIT) && !kmem_opt(OPT_LEAK_REPORT))
-		return;
-	debug_quarantine_drain();
-	if (kmem_opt(OPT_VALIDATE_AT_EXIT)) {
-		struct validate_walk w = { 0, 0 };
-
-		slab_for_each_cache(validate_one, &w);
-		kmem_pr_err("validate: %u caches checked, %u problems found",
-			    w.caches, w.problems);
-	}
-	if (kmem_opt(OPT_LEAK_REPORT))
-		debug_leak_report(2, 20);
-}
-
-/* Runs after the program's own destructors and atexit handlers (a
- * library's destructors run after the executable's). */
-__attribute__((destructor)) static void debug_destructor(void)
-{
-	kmem_debug_exit();
-}

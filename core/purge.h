@@ -25,10 +25,11 @@ void purge_kick(void) __hidden;
 void purge_kick_now(void) __hidden;
 /*
  * Start the purge thread if it was kicked and is not running.  Called
- * only from the top of malloc's and free's slow halves, where the thread
- * holds no kmem lock and is not inside kmem already (depth 1).
+ * only at the top of an entry's slow half, where the thread holds no kmem
+ * lock and is not inside kmem already (depth 1): kmem's own API entries
+ * call purge_maybe_start, preload's slow halves purge_maybe_start_from.
  */
-extern _Atomic bool purge_wanted __hidden; /* kicked since the thread last looked */
+extern _Atomic bool purge_wanted __hidden;	/* kicked, not yet seen */
 void __purge_maybe_start(void) __hidden;
 
 /* Inline, the test that answers almost every call: a debug allocation
