@@ -46,9 +46,7 @@
 #define PURGE_IDLE_EXIT_MS 30000	/* exit after this long with no work */
 #define PURGE_CACHE_PERIOD_MS 1000	/* decay of depots and CPU caches */
 
-enum { PURGE_NONE, PURGE_STARTING, PURGE_RUNNING, PURGE_FAILED };
-
-static _Atomic int purge_state;
+_Atomic int purge_state;
 _Atomic bool purge_wanted;
 static _Atomic uint32_t purge_seq;	/* futex word the thread sleeps on */
 static _Atomic bool purge_asleep;	/* sleeping with no timeout */
@@ -71,7 +69,14 @@ void purge_kick_now(void)
 
 void purge_kick(void)
 {
-	atomic_store_explicit(&purge_wanted, true, memory_order_relaxed);
+	/* Off: purge_tick does the passes, nothing is to be started.  The
+	 * flag is stored only when it changes: kicks come from every CPU,
+	 * and a store each time would bounce its cache line between them. */
+	if (!kmem_opt(OPT_PURGE_THREAD))
+		return;
+	if (!atomic_load_explicit(&purge_wanted, memory_order_relaxed))
+		atomic_store_explicit(&purge_wanted, true,
+				      memory_order_relaxed);
 	if (atomic_load_explicit(&purge_state, memory_order_acquire) ==
 		    PURGE_RUNNING &&
 	    atomic_load_explicit(&purge_asleep, memory_order_acquire)) {

@@ -29,14 +29,25 @@ void purge_kick_now(void) __hidden;
  * lock and is not inside kmem already (depth 1): kmem's own API entries
  * call purge_maybe_start, preload's slow halves purge_maybe_start_from.
  */
+enum { PURGE_NONE, PURGE_STARTING, PURGE_RUNNING, PURGE_FAILED };
+extern _Atomic int purge_state __hidden;	/* PURGE_* */
 extern _Atomic bool purge_wanted __hidden;	/* kicked, not yet seen */
 void __purge_maybe_start(void) __hidden;
 
-/* Inline, the test that answers almost every call: a debug allocation
- * takes a slow half every time. */
+/* Inline, the tests that answer almost every call: a debug allocation
+ * takes a slow half every time.  A running thread leaves purge_wanted set
+ * until its next pass, so its state is tested too. */
+static __always_inline bool purge_start_due(void)
+{
+	return unlikely(atomic_load_explicit(&purge_wanted,
+					     memory_order_relaxed)) &&
+	       atomic_load_explicit(&purge_state, memory_order_relaxed) ==
+		       PURGE_NONE;
+}
+
 static __always_inline void purge_maybe_start(void)
 {
-	if (likely(!atomic_load_explicit(&purge_wanted, memory_order_relaxed)))
+	if (likely(!purge_start_due()))
 		return;
 	__purge_maybe_start();
 }
@@ -50,8 +61,7 @@ static __always_inline void purge_maybe_start(void)
  * program. */
 static __always_inline void purge_maybe_start_from(unsigned long ip)
 {
-	if (likely(!atomic_load_explicit(&purge_wanted, memory_order_relaxed)) ||
-	    os_in_runtime(ip))
+	if (likely(!purge_start_due()) || os_in_runtime(ip))
 		return;
 	__purge_maybe_start();
 }
