@@ -471,6 +471,24 @@ static size_t region_cap_bytes(struct pcpu_region_hdr *r)
 	return sum;
 }
 
+/*
+ * Whether a growth the counter refuses should look at the exact sum: one
+ * refusal in RECOUNT_EVERY.  The sum reads a line of every class's chunk
+ * (and maps the zero page under the untouched ones); a region at its
+ * budget refuses at every refill and overflow, and summing each time was
+ * 10% of frag-churn's samples.  The drift it corrects is rare (a thread
+ * that moved CPUs between its look-up and its growth), so a refusal in
+ * error lasts a few refills at most.
+ */
+#define RECOUNT_EVERY 64
+static bool region_recount_due(struct pcpu_region_hdr *r)
+{
+	uint32_t n = READ_ONCE(r->grows_refused);
+
+	WRITE_ONCE(r->grows_refused, n + 1);	/* a lost count does no harm */
+	return n % RECOUNT_EVERY == 0;
+}
+
 static uint32_t chunk_grow(enum pcpu_mode m, unsigned int cls)
 {
 	struct pcpu_region_hdr *r = held_region(m);
@@ -492,7 +510,8 @@ static uint32_t chunk_grow(enum pcpu_mode m, unsigned int cls)
 		used = atomic_load_explicit(&r->cap_bytes,
 					    memory_order_relaxed);
 		if (cap && want > cap &&
-		    used + (want - cap) * class_size[cls] > budget)
+		    used + (want - cap) * class_size[cls] > budget &&
+		    region_recount_due(r))
 			used = region_cap_bytes(r);	/* the exact sum */
 		if (cap && want > cap &&
 		    used + (want - cap) * class_size[cls] > budget)

@@ -73,6 +73,7 @@ struct pcpu_region_hdr {
 	uint32_t busy;			/* thread mode: a fast path is running */
 	uint32_t activity;		/* slow paths seen (idle drain) */
 	uint32_t order;			/* thread mode: buddy order of the region */
+	uint32_t grows_refused;		/* chunk_grow: since the exact sum */
 	_Atomic size_t cap_bytes;	/* sum of cap * size over the chunks */
 };
 _Static_assert(sizeof(struct pcpu_region_hdr) <= (1u << PCPU_CHUNK_SHIFT),
