@@ -194,6 +194,7 @@ class Workload:
 
 
 STRACE_CALLS = ("madvise", "munmap", "mmap", "mprotect")
+PROBE_RUNS = 3
 
 
 def strace_counts(cmd, alloc, ctx):
@@ -260,9 +261,22 @@ class Program(Workload):
         return Result(True, float(kv["elapsed_s"]), rss, extra)
 
     def probe(self, alloc, ctx):
+        """The strace counts, median of up to PROBE_RUNS runs: how many
+        purges or trims land inside one short run depends on timing
+        (kmem's madvise count in one run went from 19 to 121 between
+        four runs of the same build)."""
         if not self.strace_cmd:
             return None
-        return strace_counts(self.strace_cmd, alloc, ctx)
+        runs = [strace_counts(self.strace_cmd, alloc, ctx)
+                for _ in range(max(1, min(PROBE_RUNS, ctx.runs)))]
+        ok = [r for r in runs if "why" not in r]
+        if not ok:
+            return runs[0]
+        med = {}
+        for k in ok[0]:
+            vals = [r[k] for r in ok if r.get(k) is not None]
+            med[k] = statistics.median(vals) if vals else None
+        return med
 
 
 class Real(Workload):
@@ -431,18 +445,21 @@ def workloads(args, bindir):
                  "Page faults are the child's minor + major faults "
                  "(GNU time's %%R + %%F: the whole process, start-up "
                  "included) over its operations, median of the runs. "
-                 "System calls are counted in one extra run per allocator "
-                 "of %s operations under `strace -f --seccomp-bpf -c -e "
+                 "System calls are counted in %s per allocator "
+                 "(medians) of %s operations under `strace -f --seccomp-bpf -c -e "
                  "trace=%s` (all threads, the allocator's own included; "
                  "the loader's few mmap calls too); n/a where strace is "
-                 "missing." % ("100,000" if q else "500,000",
+                 "missing." % ("one extra run" if min(PROBE_RUNS, args.runs) <= 1
+                              else "%d extra runs" % min(PROBE_RUNS,
+                                                         args.runs),
+                              "100,000" if q else "500,000",
                               ",".join(STRACE_CALLS)),
                  [("M ops/s", "ops_per_s", "M"),
                   ("peak RSS (MiB)", "rss_kb", "mib"),
                   ("page faults / op", "faults_per_op", "x")] +
                  [("%s calls / 1000 ops" % c, "strace_%s_per_kop" % c, "x")
                   for c in STRACE_CALLS] +
-                 [("madvise calls in the strace run", "strace_madvise",
+                 [("madvise calls in a strace run", "strace_madvise",
                    "n")], ("glibc", "mimalloc")),
                 strace_cmd=ms(50000 if q else 250000)),
         Program("idle-return", "%d MiB of 4000 B blocks written and freed "
@@ -757,8 +774,8 @@ def report(args, allocs, wls, results, cg, started, elapsed, probes=None):
     P("- Page faults are the measured process's minor + major faults "
       "(GNU time's %R + %F). For mixed-stress they are shown per "
       "operation, beside its madvise, munmap, mmap and mprotect calls, "
-      "which are counted in one extra, shorter run per allocator under "
-      "`strace -f -c` that is not timed.")
+      "which are counted in up to three extra, shorter runs per "
+      "allocator under `strace -f -c` that are not timed (medians).")
     P("- idle-return's time is its allocate, write and free phase only: "
       "its idle phase has a fixed length, and what it measures is the "
       "resident set during it, shown as a share of the peak.")
