@@ -22,7 +22,7 @@ int main(void)
 	       "(four per doubling\nfrom 128 to 1 KiB, eight above). Larger "
 	       "requests are page runs from the buddy\nallocator (whole "
 	       "power-of-two blocks), and from KMEM_VMALLOC_THRESHOLD (512 "
-	       "KiB,\nrising with the areas a program frees, up to 4 MiB) on, "
+	       "KiB,\nrising with the areas a program frees, up to %lu MiB) on, "
 	       "vmalloc areas.\n\n"
 	       "- *tail*: bytes at the end of a slab that no object uses;\n"
 	       "- *worst internal*: waste inside the object for the worst "
@@ -30,7 +30,8 @@ int main(void)
 	       "below);\n"
 	       "- *worst total*: the same plus the object's share of the "
 	       "slab tail.\n\n",
-	       NR_KMALLOC_CLASSES, KMALLOC_MIN_SIZE, KMALLOC_MAX_CACHE_SIZE);
+	       NR_KMALLOC_CLASSES, KMALLOC_MIN_SIZE, KMALLOC_MAX_CACHE_SIZE,
+	       (PAGE_SIZE << MAX_ORDER) >> 20);
 	printf("| class | size | cache | slab order | pages/slab | "
 	       "objects/slab | tail (bytes) | worst internal | worst total |\n"
 	       "|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");

@@ -24,7 +24,7 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 	[OPT_PERCPU_BYTES] = { "KMEM_PERCPU_BYTES", OPT_SIZE, 1 << 20, NULL,
 		"bytes of free objects one CPU (or thread) cache may hold" },
 	[OPT_VMALLOC_THRESHOLD] = { "KMEM_VMALLOC_THRESHOLD", OPT_SIZE, 512 << 10, NULL,
-		"requests of this many bytes or more get their own mapping (vmalloc); unset, it rises to the size of each freed area up to 4 MiB, as glibc's mmap threshold" },
+		"requests of this many bytes or more get their own mapping (vmalloc); unset, it rises to the size of each freed area up to 16 MiB, as glibc's mmap threshold" },
 	[OPT_VMALLOC_CACHE] = { "KMEM_VMALLOC_CACHE", OPT_SIZE, 128 << 20, NULL,
 		"bytes of freed large areas kept mapped for reuse" },
 	[OPT_DEBUG] = { "KMEM_DEBUG", OPT_STRING, 0, "",

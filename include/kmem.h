@@ -37,7 +37,7 @@ extern "C" {
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 /* Largest buddy order: blocks of PAGE_SIZE << 0 .. PAGE_SIZE << MAX_ORDER. */
-#define MAX_ORDER 10
+#define MAX_ORDER 12
 #define NR_PAGE_ORDERS (MAX_ORDER + 1)
 
 /* ---- gfp_t: how an allocation may behave ---- */

@@ -880,6 +880,7 @@ static size_t vma_len_of(const void *p)
 }
 
 #define MIB (1UL << 20)
+#define RUN_MAX (PAGE_SIZE << MAX_ORDER)	/* the largest page run */
 
 /* Whether p (of size bytes) is a vmalloc area: a mapping of its own, its
  * pages (a cached area reused for a smaller request: its old size) and
@@ -906,7 +907,7 @@ static void expect_area(void *p, size_t size, bool area,
 
 /*
  * The vmalloc threshold rises as glibc's mmap threshold does: a freed
- * area of n bytes (under 4 MiB, the largest page run) sends later
+ * area of n bytes (under RUN_MAX, the largest page run) sends later
  * requests up to n to the heap; mallopt(M_MMAP_THRESHOLD) fixes it.
  * In a child, so that the threshold of the other tests stays as it was.
  */
@@ -926,12 +927,13 @@ static void vmalloc_threshold_child(void)
 	ck_assert_int_eq(count_bytes((unsigned char *)q, 3 * MIB, 2), 3 * MIB);
 	free(q);
 	free(p);
-	/* Above the largest page run: always an area, and it raises nothing. */
-	p = malloc(6 * MIB);
-	expect_area(p, 6 * MIB, true, "6 MiB: not a vmalloc area");
+	/* Above the largest page run (PAGE_SIZE << MAX_ORDER): always an
+	 * area, and it raises nothing. */
+	p = malloc(RUN_MAX + 2 * MIB);
+	expect_area(p, RUN_MAX + 2 * MIB, true, "largest run + 2 MiB: not a vmalloc area");
 	free(p);
-	p = malloc(5 * MIB);
-	expect_area(p, 5 * MIB, true, "5 MiB after a 6 MiB free: not a vmalloc area");
+	p = malloc(RUN_MAX + MIB);
+	expect_area(p, RUN_MAX + MIB, true, "largest run + 1 MiB after a larger free: not a vmalloc area");
 	free(p);
 	/* Fixed by mallopt: 2 MiB is an area again, and stays one. */
 	ck_assert_int_eq(mallopt(M_MMAP_THRESHOLD, 1 << 20), 1);

@@ -11,9 +11,10 @@
  * that zeroed pages read as zero.  When everything is freed (and
  * kmem_trim has emptied the caches above), kmem_buddyinfo must show every
  * block merged back: orders 0..7 exactly as before the stress, and at
- * orders 8, 9 and 10 the one, one and fifteen blocks of each 64 MiB
- * section added meanwhile (a section's first 256 pages hold its page map,
- * so pages 256..511, 512..1023 and 1024..16383 are its free blocks).
+ * orders 8 to MAX_ORDER the blocks of each 64 MiB section added
+ * meanwhile (a section's first 256 pages hold its page map, so pages
+ * 256..511, 512..1023, ... are its free blocks, one of each order up to
+ * MAX_ORDER - 1, and the rest are MAX_ORDER blocks).
  * A buddy allocator that failed to merge would leave small blocks behind.
  *
  * tests/unit/test_buddy.c checks the same allocator from inside the core
@@ -31,12 +32,13 @@
 
 #include <kmem.h>
 
-#define ORDERS 11		/* 0..MAX_ORDER, as kmem_buddyinfo prints */
+#define ORDERS NR_PAGE_ORDERS	/* 0..MAX_ORDER, as kmem_buddyinfo prints */
 #define NR_THREADS 4
 #define OPS 50000
 #define MAX_LIVE 96
 #define MAX_LIVE_PAGES 4096	/* 16 MiB per thread at most */
 #define SLOTS 16
+#define SECTION_PAGES ((64UL << 20) / PAGE_SIZE)	/* a heap section */
 
 struct zone_line {
 	char name[16];
@@ -118,15 +120,20 @@ static const char *merged(const struct buddyinfo *before,
 					 a->count[o], o, b->count[o]);
 				return why;
 			}
-		sections = (long)a->count[9] - (long)b->count[9];
-		if (!(sections >= 0 &&
-		      (long)(a->count[8] - b->count[8]) == sections &&
-		      (long)(a->count[10] - b->count[10]) == 15 * sections)) {
-			snprintf(why, sizeof(why), "zone %s: orders 8/9/10 went "
-				 "from %lu/%lu/%lu to %lu/%lu/%lu: not whole "
-				 "sections", a->name, b->count[8], b->count[9],
-				 b->count[10], a->count[8], a->count[9],
-				 a->count[10]);
+		/* Each section added: one block of each order from 8 to
+		 * MAX_ORDER - 1 after its page map, then MAX_ORDER blocks. */
+		sections = (long)a->count[8] - (long)b->count[8];
+		for (int o = 8; o <= MAX_ORDER; o++) {
+			long per = o < MAX_ORDER ? 1
+				 : (long)(SECTION_PAGES >> MAX_ORDER) - 1;
+
+			if (sections >= 0 &&
+			    (long)(a->count[o] - b->count[o]) == per * sections)
+				continue;
+			snprintf(why, sizeof(why), "zone %s: order 8 went from "
+				 "%lu to %lu, order %d from %lu to %lu: not "
+				 "whole sections", a->name, b->count[8],
+				 a->count[8], o, b->count[o], a->count[o]);
 			return why;
 		}
 	}

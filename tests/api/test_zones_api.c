@@ -120,7 +120,7 @@ START_TEST(dma32_every_size)
 	/* Beyond the largest buddy block a zone cannot serve (vmalloc has
 	 * no zone): ENOMEM, never memory from elsewhere. */
 	errno = 0;
-	ck_assert_ptr_null(kmalloc((4 << 20) + 1, GFP_DMA32));
+	ck_assert_ptr_null(kmalloc((PAGE_SIZE << MAX_ORDER) + 1, GFP_DMA32));
 	ck_assert_int_eq(errno, ENOMEM);
 }
 END_TEST

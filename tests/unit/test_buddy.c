@@ -15,9 +15,9 @@
  *     of live blocks) never hands out overlapping blocks, and every block
  *     keeps its per-block pattern until freed;
  *   - once everything is freed, /proc/buddyinfo-style output shows every
- *     free page merged back: per 64 MiB section exactly one order-8 block
- *     (pages 256..511), one order-9 block (512..1023) and 15 order-10
- *     blocks, nothing else (check_merged());
+ *     free page merged back: per 64 MiB section exactly one block of
+ *     each order from 8 (pages 256..511) to MAX_ORDER - 1, the rest in
+ *     MAX_ORDER blocks, nothing else (check_merged());
  *   - get_zeroed_page and __GFP_ZERO return zeros for recycled dirty pages
  *     and for purged ones (the PG_zero shortcut);
  *   - threads allocating and freeing at once, with blocks handed between
@@ -66,12 +66,24 @@
 
 /* Pages a zone gets from one section, and their layout once all merged. */
 #define SECTION_FREE_PAGES (PAGES_PER_SECTION - SECTION_META_PAGES)
-#define MERGED_O8 1	/* pages 256..511 */
-#define MERGED_O9 1	/* pages 512..1023 */
-#define MERGED_O10 15	/* pages 1024..16383 */
-_Static_assert(SECTION_META_PAGES == 256, "layout below assumes 1 MiB map");
-_Static_assert(256 * MERGED_O8 + 512 * MERGED_O9 + 1024 * MERGED_O10 ==
-	       SECTION_FREE_PAGES, "merged layout covers the section");
+/*
+ * A section merged back: its mem_map is the first 2^META_ORDER pages, so
+ * one block of each order from META_ORDER up to MAX_ORDER - 1 follows it
+ * (pages 256..511, 512..1023, ...), then MERGED_MAX blocks of MAX_ORDER.
+ */
+#define META_ORDER 8
+#define MERGED_MAX ((PAGES_PER_SECTION >> MAX_ORDER) - 1)
+_Static_assert(SECTION_META_PAGES == 1u << META_ORDER, "mem_map is order 8");
+_Static_assert((1u << MAX_ORDER) - (1u << META_ORDER) +
+	       (MERGED_MAX << MAX_ORDER) == SECTION_FREE_PAGES,
+	       "merged layout covers the section");
+
+static size_t merged_blocks(int order)
+{
+	if (order == MAX_ORDER)
+		return MERGED_MAX;
+	return order >= META_ORDER ? 1 : 0;
+}
 
 static char self_exe[PATH_MAX];
 
@@ -253,9 +265,7 @@ static bool check_merged(char *why, size_t len)
 		}
 		for (int o = 0; o <= MAX_ORDER; o++) {
 			size_t want = b->nr_free_blocks[o] +
-				      (o == 8 ? MERGED_O8 * added :
-				       o == 9 ? MERGED_O9 * added :
-				       o == 10 ? MERGED_O10 * added : 0);
+				      merged_blocks(o) * added;
 
 			if (l->count[o] != want || st.nr_free_blocks[o] != want) {
 				snprintf(why, len, "zone %s (%zu sections): %zu "
@@ -1674,9 +1684,9 @@ static int child_oom(void)
 		ord[n++] = MAX_ORDER;
 		big++;
 	}
-	if (errno != ENOMEM || big < 15) {
-		printf("FAIL order-10 run ended after %zu blocks, errno %d\n",
-		       big, errno);
+	if (errno != ENOMEM || big < MERGED_MAX) {
+		printf("FAIL order-%d run ended after %zu blocks, errno %d\n",
+		       MAX_ORDER, big, errno);
 		return 1;
 	}
 	for (;;) {
@@ -1695,8 +1705,8 @@ static int child_oom(void)
 		if (n == MAXV)
 			return 2;
 	}
-	printf("oom: %zu order-10 blocks, then %zu pages, then %zu GFP_ATOMIC "
-	       "pages from the reserve\n", big, small, atomic_pages);
+	printf("oom: %zu order-%d blocks, then %zu pages, then %zu GFP_ATOMIC "
+	       "pages from the reserve\n", big, MAX_ORDER, small, atomic_pages);
 	if (atomic_pages == 0) {
 		printf("FAIL GFP_ATOMIC found no reserve\n");
 		return 1;
