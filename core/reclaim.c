@@ -14,7 +14,7 @@
  * ("The buddy allocator" and "Why 512 KiB"): dirty blocks older than
  * KMEM_PURGE_DELAY_MS go back beyond WMARK_HIGH dirty pages, in runs of
  * neighbouring blocks (one madvise each); a clean block of order 4 or
- * more taken while more dirty pages stay free than an eighth of the pages
+ * more taken while more dirty pages stay free than a quarter of the pages
  * in use makes a debt that the purge thread pays in one pass, largest
  * runs first.
  *
@@ -31,8 +31,8 @@
 #define PURGE_RUN_BLOCKS 64		/* neighbouring blocks per madvise */
 #define PURGE_RUN_MAX (PAGES_PER_SECTION / 4) /* pages per madvise */
 #define PURGE_RUN_MIN 16		/* shorter runs wait (zone_purge) */
-#define RECLAIM_SLACK_SHIFT 3	/* dirty pages tolerated before a reclaim:
-					 * 1/8 of the pages in use (or
+#define RECLAIM_SLACK_SHIFT 2	/* dirty pages tolerated before a reclaim:
+					 * 1/4 of the pages in use (or
 					 * WMARK_HIGH_PAGES, if more) */
 #define RECLAIM_RUN_MIN 16		/* a reclaim debt is paid in runs of
 					 * 64 KiB or more, else forgiven */
