@@ -730,8 +730,11 @@ KMEM_EXPORT unsigned long kmem_get_zeroed_page(gfp_t gfp)
 	return kmem_get_free_pages(gfp | __GFP_ZERO, 0);
 }
 
-static const char *bad_state(uint32_t f, unsigned int order, unsigned int had)
+static const char *bad_state(const struct page *page, uint32_t f,
+			     unsigned int order, unsigned int had)
 {
+	if ((f & PG_meta) || page_is_meta(page))
+		return "the address is kmem's own page map";
 	if (f & (PG_buddy | PG_pcp))
 		return "double free: the block is already free";
 	if (f & PG_alloc)
@@ -740,8 +743,6 @@ static const char *bad_state(uint32_t f, unsigned int order, unsigned int had)
 		return "the page belongs to a slab (use kmem_cache_free or kfree)";
 	if (f & PG_large)
 		return "the page belongs to kmalloc (use kfree)";
-	if (f & PG_meta)
-		return "the address is kmem's own page map";
 	return "the address is inside a block, not at the start of one";
 }
 
@@ -775,7 +776,7 @@ static void free_pages_checked(const char *fn, void *addr, unsigned int order)
 	f = page_flags(page);
 	if ((f & PG_STATE_MASK) != PG_alloc || page->order != order) {
 		kmem_report_error("%s(%p, order %u): %s%s%u", fn, addr, order,
-				  bad_state(f, order, page->order),
+				  bad_state(page, f, order, page->order),
 				  (f & PG_alloc) ? "; it was allocated with order " : "; order on record ",
 				  page->order);
 		return;
@@ -839,7 +840,8 @@ KMEM_EXPORT int kmem_page_count(const struct page *page)
 						 memory_order_relaxed);
 	head = compound_head((struct page *)page);
 	f = page_flags(head);
-	if (f & (PG_slab | PG_large | PG_meta | PG_atomic | PG_head))
+	if ((f & (PG_slab | PG_large | PG_meta | PG_atomic | PG_head)) ||
+	    page_is_meta(head))
 		return 1;	/* a slab, a kmalloc block, kmem's own */
 	if (!f && large_run_head(head))
 		return 1;	/* inside a kmalloc run */

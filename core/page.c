@@ -107,7 +107,6 @@ static void *__add_section(int zone_id, bool below_4g, int *err)
 	struct page *mem_map;
 	uintptr_t base;
 	void *p;
-	size_t i;
 
 	if (zone_id == ZONE_HIGHMEM)
 		p = map_highmem_section(err);
@@ -122,13 +121,12 @@ static void *__add_section(int zone_id, bool below_4g, int *err)
 	/*
 	 * The mem_map lives in the section's first pages.  Fresh anonymous
 	 * memory is zero, so every struct page already reads flags == 0;
-	 * only the pages that hold the mem_map itself are marked.
+	 * only the first, the section's record, is marked: the others of
+	 * the mem_map's own pages are known by their place (page_is_meta).
 	 */
 	mem_map = (struct page *)base;
-	for (i = 0; i < SECTION_META_PAGES; i++) {
-		mem_map[i].flags = PG_meta;
-		mem_map[i].zone = (uint8_t)zone_id;
-	}
+	mem_map[0].flags = PG_meta;
+	mem_map[0].zone = (uint8_t)zone_id;
 	if (zone_id == ZONE_HIGHMEM || zone_id == ZONE_DMA) {
 		/* No huge pages: highmem is a reservation, and a DMA
 		 * section is pinned a run at a time. */

@@ -45,7 +45,7 @@ enum pageflags {
 	PG_large = 1u << 4,	/* head of a kmalloc page run (kmalloc.c) */
 	PG_tail = 1u << 5,	/* page inside a slab or run: ->head is valid */
 	PG_zero = 1u << 6,	/* free block that is clean: not resident, reads 0 */
-	PG_meta = 1u << 7,	/* holds a section's mem_map: never allocated */
+	PG_meta = 1u << 7,	/* first page of a section: its record (and mem_map) */
 	PG_reserved = 1u << 8,	/* off the lists: being purged, or deferred */
 	PG_atomic = 1u << 9,	/* page of the atomic reserve (reserve.c) */
 	PG_head = 1u << 10,	/* first page of a reserve block >= a page */
@@ -243,6 +243,18 @@ static inline struct page *large_run_head(struct page *page)
 			return head;
 	}
 	return NULL;
+}
+
+/*
+ * Whether page describes one of the pages that hold its section's mem_map
+ * (never allocated).  Only the first of them carries PG_meta: marking all
+ * 256 wrote four pages of every section's mem_map that nothing else
+ * touches (16 KiB resident per section, the atomic reserve's included).
+ */
+static __always_inline bool page_is_meta(const struct page *page)
+{
+	return ((uintptr_t)page & SECTION_MASK) <
+	       (SECTION_META_PAGES << STRUCT_PAGE_SHIFT);
 }
 
 /* The first struct page of the section that page (any page) is in. */

@@ -1306,6 +1306,18 @@ static int child_free_mem_map(void)
 	return 0;
 }
 
+/* A page of the mem_map other than the first, which alone is marked
+ * PG_meta: told by its place in the section. */
+static int child_free_mem_map_inner(void)
+{
+	unsigned long keep = __get_free_page(GFP_KERNEL);
+	unsigned long a = (keep & ~SECTION_MASK) + 100 * PAGE_SIZE;
+
+	announce("BADADDR", a);
+	free_pages(a, 0);
+	return 0;
+}
+
 static int child_wrong_order_smaller(void)
 {
 	unsigned long a = __get_free_pages(GFP_KERNEL, 2);
@@ -1405,6 +1417,7 @@ START_TEST(test_report_never_handed_out)
 	assert_reported_abort("free_glibc", "never handed out", NULL);
 	assert_reported_abort("free_far", "never handed out", NULL);
 	assert_reported_abort("free_mem_map", "page map", NULL);
+	assert_reported_abort("free_mem_map_inner", "page map", NULL);
 }
 END_TEST
 
@@ -1778,6 +1791,7 @@ static const struct {
 	{ "free_glibc", child_free_glibc },
 	{ "free_far", child_free_far },
 	{ "free_mem_map", child_free_mem_map },
+	{ "free_mem_map_inner", child_free_mem_map_inner },
 	{ "wrong_order_smaller", child_wrong_order_smaller },
 	{ "wrong_order_larger", child_wrong_order_larger },
 	{ "wrong_order_page", child_wrong_order_page },
