@@ -229,12 +229,18 @@ static struct page *take_spare(struct zone *z)
 	return page;
 }
 
+/*
+ * The smallest block of the preferred kind (dirty: resident; clean for
+ * __GFP_ZERO) of order or more, split down; only then the other kind.
+ * Taking a clean block while a bigger dirty one is free would fault in
+ * fresh pages and leave resident ones idle until their purge.
+ */
 static struct page *__rmqueue(struct zone *z, unsigned int order, gfp_t gfp)
 {
 	int prefer = (gfp & __GFP_ZERO) ? FREE_CLEAN : FREE_DIRTY;
 
-	for (unsigned int o = order; o <= MAX_ORDER; o++) {
-		for (int i = 0; i < NR_FREE_TYPES; i++) {
+	for (int i = 0; i < NR_FREE_TYPES; i++) {
+		for (unsigned int o = order; o <= MAX_ORDER; o++) {
 			struct list_head *list =
 				&z->free_area[o].free_list[i ? !prefer : prefer];
 			struct page *page;
