@@ -20,7 +20,7 @@
  *     the first MAX_ORDER block; the rest stay a range (zone->spare_*)
  *     whose struct pages are never written until __rmqueue, with every
  *     list empty, carves the next one.  Listing a block writes its head
- *     page's struct page, one page of the mem_map per 4 MiB block: 15
+ *     page's struct page, one page of the mem_map per 16 MiB block: 3
  *     resident pages for each section, most never needed by a small
  *     program.  Statistics count the spare blocks as free MAX_ORDER
  *     blocks, which is what they are;
