@@ -739,7 +739,7 @@ KMEM_EXPORT unsigned long kmem_get_zeroed_page(gfp_t gfp)
 static const char *bad_state(const struct page *page, uint32_t f,
 			     unsigned int order, unsigned int had)
 {
-	if ((f & PG_meta) || page_is_meta(page))
+	if (page_is_meta(page))	/* PG_meta's page among them */
 		return "the address is kmem's own page map";
 	if (f & (PG_buddy | PG_pcp))
 		return "double free: the block is already free";
@@ -846,7 +846,7 @@ KMEM_EXPORT int kmem_page_count(const struct page *page)
 						 memory_order_relaxed);
 	head = compound_head((struct page *)page);
 	f = page_flags(head);
-	if ((f & (PG_slab | PG_large | PG_meta | PG_atomic | PG_head)) ||
+	if ((f & (PG_slab | PG_large | PG_atomic | PG_head)) ||
 	    page_is_meta(head))
 		return 1;	/* a slab, a kmalloc block, kmem's own */
 	if (!f && large_run_head(head))
