@@ -49,6 +49,14 @@
  * took and fork_mutex, waits until that thread has had its turn, and
  * starts again.  (A nested fork cannot give fork_mutex back: it waits.)
  *
+ * Two handlers' forks, each interrupted with a lock the other needs, are
+ * a cycle that no back-off breaks: each waits for the other's handler to
+ * return.  Programs that install their handlers through sigaction or
+ * signal never get there: preload/signal.c holds a handler back while its
+ * thread holds a kmem lock (KMEM_DEFER_SIGNALS).  The rules above are for
+ * the rest (handlers installed by the raw system call, programs linked
+ * with the core alone, KMEM_DEFER_SIGNALS=0).
+ *
  * Lock order (every path takes at most one of them at a time, except the
  * prepare handler, which takes them all in this order):
  *

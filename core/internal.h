@@ -186,6 +186,21 @@ uint32_t __kmem_self_init(void) __hidden;
 bool __kmem_lock_slow(kmem_lock_t *l, bool safe) __hidden;
 void __kmem_unlock_wake(kmem_lock_t *l) __hidden;
 
+/*
+ * Signals deferred while a kmem lock is held (preload/signal.c wraps the
+ * program's handlers): kmem_locks_held counts the kmem locks this thread
+ * holds; a handler's signal that arrives while it is not 0 is queued
+ * again to this thread, blocked, and its bit set in kmem_sig_deferred;
+ * the unlock that brings the count to 0 unblocks them (os_signal_replay)
+ * and the kernel delivers them there, with no kmem lock held.  Only the
+ * owner's unlock counts down (kmem_unlock compares the token).
+ */
+extern __thread unsigned int kmem_locks_held
+	__attribute__((tls_model("initial-exec"))) __hidden;
+extern __thread uint64_t kmem_sig_deferred
+	__attribute__((tls_model("initial-exec"))) __hidden;
+void os_signal_replay(void) __hidden;
+
 static __always_inline uint32_t kmem_self(void)
 {
 	uint32_t t = kmem_token;
@@ -197,9 +212,12 @@ static __always_inline bool kmem_trylock(kmem_lock_t *l)
 {
 	uint32_t c = 0;
 
-	return atomic_compare_exchange_strong_explicit(
-		&l->val, &c, kmem_self(), memory_order_acquire,
-		memory_order_relaxed);
+	if (!atomic_compare_exchange_strong_explicit(
+		    &l->val, &c, kmem_self(), memory_order_acquire,
+		    memory_order_relaxed))
+		return false;
+	kmem_locks_held++;
+	return true;
 }
 
 static __always_inline void kmem_lock(kmem_lock_t *l)
@@ -217,9 +235,13 @@ static __always_inline bool kmem_lock_safe(kmem_lock_t *l)
 
 static __always_inline void kmem_unlock(kmem_lock_t *l)
 {
-	if (unlikely(atomic_exchange_explicit(&l->val, 0,
-					      memory_order_release) & 1))
+	uint32_t v = atomic_exchange_explicit(&l->val, 0, memory_order_release);
+
+	if (unlikely(v & 1))
 		__kmem_unlock_wake(l);
+	if (likely((v & ~1u) == kmem_token) && --kmem_locks_held == 0 &&
+	    unlikely(kmem_sig_deferred))
+		os_signal_replay();
 }
 
 /*

@@ -57,6 +57,8 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 		"a SIGSEGV on one of kmem's guard pages (sampled blocks, large blocks) is reported, naming the block, before the process dies (only if the program has no SIGSEGV handler)" },
 	[OPT_DMA_LIMIT] = { "KMEM_DMA_LIMIT", OPT_STRING, 0, "rlimit",
 		"bytes of pinned memory ZONE_DMA (GFP_DMA, SLAB_CACHE_DMA) may hold; rlimit: RLIMIT_MEMLOCK as it is at the zone's first use" },
+	[OPT_DEFER_SIGNALS] = { "KMEM_DEFER_SIGNALS", OPT_BOOL, 1, NULL,
+		"a signal that arrives while its thread holds a kmem lock waits until the lock is released, for the handlers installed with sigaction or signal (0: they run at once, and kmem copes without its lock)" },
 };
 
 /* Before options_init() runs, errors abort. */

@@ -35,6 +35,7 @@ enum kmem_option {
 	OPT_THP,		/* string: system | never | always | large */
 	OPT_FAULT_REPORT,	/* bool: report faults on kmem's guard pages */
 	OPT_DMA_LIMIT,		/* string: "rlimit" or bytes ZONE_DMA may pin */
+	OPT_DEFER_SIGNALS,	/* bool: handlers wait for kmem's locks */
 	NR_KMEM_OPTIONS
 };
 

@@ -372,6 +372,8 @@ void os_futex_wake(_Atomic uint32_t *addr, int nr)
 __thread uint32_t kmem_token __attribute__((tls_model("initial-exec")));
 __thread uint8_t kmem_bailed __attribute__((tls_model("initial-exec")));
 __thread bool kmem_wait_fork __attribute__((tls_model("initial-exec")));
+__thread unsigned int kmem_locks_held __attribute__((tls_model("initial-exec")));
+__thread uint64_t kmem_sig_deferred __attribute__((tls_model("initial-exec")));
 
 uint32_t __kmem_self_init(void)
 {
@@ -400,8 +402,10 @@ bool __kmem_lock_slow(kmem_lock_t *l, bool safe)
 
 			if (atomic_compare_exchange_weak_explicit(
 				    &l->val, &v, want, memory_order_acquire,
-				    memory_order_relaxed))
+				    memory_order_relaxed)) {
+				kmem_locks_held++;
 				return true;
+			}
 			continue;
 		}
 		if ((v & ~1u) == me) {
@@ -757,7 +761,7 @@ int os_signal_install(int sig, void (*fn)(int, void *, void *), bool onstack)
 
 	/* glibc's sigaction, not the raw call: it supplies the sa_restorer
 	 * trampoline that x86-64 needs.  It does not allocate. */
-	if (sigaction(sig, NULL, &old))
+	if (os_sigaction(sig, NULL, &old))
 		err = errno;
 	else if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
 		err = EBUSY;
@@ -766,7 +770,7 @@ int os_signal_install(int sig, void (*fn)(int, void *, void *), bool onstack)
 		sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void *)fn;
 		sa.sa_flags = SA_SIGINFO | SA_RESTART | (onstack ? SA_ONSTACK : 0);
 		sigemptyset(&sa.sa_mask);
-		if (sigaction(sig, &sa, NULL))
+		if (os_sigaction(sig, &sa, NULL))
 			err = errno;
 	}
 	errno = saved;	/* this may run inside malloc */
@@ -777,7 +781,7 @@ bool os_signal_is(int sig, void (*fn)(int, void *, void *))
 {
 	struct sigaction cur;
 	int saved = errno;
-	bool is = !sigaction(sig, NULL, &cur) && (cur.sa_flags & SA_SIGINFO) &&
+	bool is = !os_sigaction(sig, NULL, &cur) && (cur.sa_flags & SA_SIGINFO) &&
 		  cur.sa_sigaction ==
 			  (void (*)(int, siginfo_t *, void *))(void *)fn;
 
@@ -793,8 +797,57 @@ void os_signal_default(int sig)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
+	os_sigaction(sig, &sa, NULL);
 	errno = saved;
+}
+
+/* glibc's own sigaction under its other name: preload/signal.c defines
+ * sigaction, and kmem's calls must reach the kernel's disposition. */
+extern int __sigaction(int sig, const struct sigaction *act,
+		       struct sigaction *old);
+
+int os_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return __sigaction(sig, act, old);
+}
+
+/* Kernel signal sets are 64 bits here: bit sig - 1 for sig. */
+static long sigmask_change(int how, uint64_t bits)
+{
+	return raw(SYS_rt_sigprocmask, how, (long)&bits, 0, sizeof(bits), 0,
+		   0);
+}
+
+static _Atomic unsigned long nr_signals_deferred;
+
+unsigned long os_signals_deferred(void)
+{
+	return atomic_load_explicit(&nr_signals_deferred,
+				    memory_order_relaxed);
+}
+
+void os_signal_defer(int sig, const siginfo_t *info)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+	siginfo_t copy = *info;
+
+	atomic_fetch_add_explicit(&nr_signals_deferred, 1,
+				  memory_order_relaxed);
+	/* Blocked first, so that the copy queued below stays pending
+	 * (SA_NODEFER handlers run with their signal unblocked). */
+	sigmask_change(SIG_BLOCK, bit);
+	kmem_sig_deferred |= bit;
+	raw(SYS_rt_tgsigqueueinfo, os_getpid(), os_gettid(), sig, (long)&copy,
+	    0, 0);
+}
+
+void os_signal_replay(void)
+{
+	uint64_t bits = kmem_sig_deferred;
+
+	kmem_sig_deferred = 0;
+	/* The kernel delivers what is pending as this call returns. */
+	sigmask_change(SIG_UNBLOCK, bits);
 }
 
 void os_signal_resend(int sig)

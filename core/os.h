@@ -15,6 +15,7 @@
 #ifndef KMEM_OS_H
 #define KMEM_OS_H
 
+#include <signal.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -195,6 +196,20 @@ bool os_signal_is(int sig, void (*fn)(int, void *, void *)) __hidden;
 void os_signal_default(int sig) __hidden;
 /* Send sig to this thread again (tgkill): pending until the handler returns. */
 void os_signal_resend(int sig) __hidden;
+/* glibc's sigaction itself (the kernel's disposition), never the wrapper
+ * of preload/signal.c. */
+int os_sigaction(int sig, const struct sigaction *act,
+		 struct sigaction *old) __hidden;
+/*
+ * Defer sig, which arrived while this thread held a kmem lock: block it,
+ * note it in kmem_sig_deferred and queue it again to this thread with
+ * its siginfo (rt_tgsigqueueinfo), so that it stays pending until the
+ * last kmem_unlock calls os_signal_replay (internal.h).  The caller, a
+ * signal handler, also blocks it in the context it returns to.
+ */
+void os_signal_defer(int sig, const siginfo_t *info) __hidden;
+/* Signals deferred so far (os_signal_defer), for the statistics. */
+unsigned long os_signals_deferred(void) __hidden;
 
 /* Transparent huge pages for [addr, addr+len): MADV_HUGEPAGE (huge) or
  * MADV_NOHUGEPAGE (!huge).  Returns 0 or an errno value. */

@@ -152,6 +152,8 @@ KMEM_EXPORT void kmem_stats_print(FILE *out)
 	print_size(out, "mapped by program", load(&um->bytes_mapped));
 	print_size(out, "unmapped by program", load(&um->bytes_unmapped));
 	print_size(out, "program's, live", user_live);
+	fprintf(out, "---- signals held while a kmem lock was: %lu\n",
+		os_signals_deferred());
 	fflush(out);
 }
 

@@ -252,6 +252,8 @@ void stats_live_write(int fd, bool from_handler)
 	print_size(&out, "unmapped by program", load(&um->bytes_unmapped));
 	print_size(&out, "program's, live",
 		   load(&um->bytes_mapped) - load(&um->bytes_unmapped));
+	kmem_out_printf(&out, "---- signals held while a kmem lock was: %lu\n",
+			os_signals_deferred());
 
 	/* Not the process's AnonHugePages: smaps_rollup walks every page
 	 * table, too slow for a handler in a large process; the asker reads

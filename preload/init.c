@@ -61,6 +61,12 @@ static _Atomic int atfork_state;	/* 0 none, 1 registered (or failed) */
 
 /* ---- fork: core/fork.c owns the protocol ---- */
 
+static void preload_fork_child(void)
+{
+	kmem_fork_child();
+	signal_fork_child();
+}
+
 static void register_atfork(void)
 {
 	int expected = 0;
@@ -70,7 +76,7 @@ static void register_atfork(void)
 	if (!atomic_compare_exchange_strong(&atfork_state, &expected, 1))
 		return;
 	if (pthread_atfork(kmem_fork_prepare, kmem_fork_parent,
-			   kmem_fork_child))
+			   preload_fork_child))
 		kmem_pr_err("pthread_atfork failed: fork may deadlock");
 }
 
@@ -146,6 +152,7 @@ static int stats_fd_valid(void)
 
 __attribute__((constructor(101))) static void preload_ctor(void)
 {
+	signal_fork_child();	/* this process owns the handler table */
 	kmem_init();
 	preload_enter();
 	register_atfork();

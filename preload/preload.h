@@ -3,7 +3,8 @@
  * preload/preload.h - what the files of preload/ share.
  *
  * preload/ is the top layer: the C, POSIX and glibc malloc ABI (malloc.c),
- * the interposition of mmap/munmap/mremap (mmap.c), and the process
+ * the interposition of mmap/munmap/mremap (mmap.c) and of sigaction and
+ * signal (signal.c: handlers wait for kmem's locks), and the process
  * plumbing (init.c: constructors, pthread_atfork handlers, the thread-exit
  * hook, statistics at exit).  It calls kmalloc.h and, for statistics,
  * trimming and fork, the other layers' contracts; nothing in core/ calls
@@ -62,5 +63,9 @@ static __always_inline void preload_end(unsigned long ip)
 	if (--preload_depth == 0)
 		purge_maybe_start_from(ip);
 }
+
+/* This process (a new one, or a forked child: not a vfork child, which
+ * shares the parent's memory) owns signal.c's table of handlers. */
+void signal_fork_child(void) __hidden;
 
 #endif /* KMEM_PRELOAD_H */

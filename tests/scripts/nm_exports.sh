@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# libkmem.so exports the malloc family, mmap/munmap/mremap and kmem_* only:
-# a preloaded library must never steal another symbol from a program.
+# libkmem.so exports the malloc family, mmap/munmap/mremap, sigaction and
+# signal (preload/signal.c: handlers wait for kmem's locks) and kmem_*
+# only: a preloaded library must never steal another symbol from a program.
 . "$(dirname "$0")/lib/common.sh"
 [ -f "$KMEM_LIB" ] || fail "$KMEM_LIB missing (make lib)"
 need_cmd nm
 
-allowed='^(malloc|free|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|free_sized|free_aligned_sized|malloc_trim|mallinfo|mallinfo2|malloc_stats|mallopt|malloc_info|__libc_malloc|__libc_calloc|__libc_realloc|__libc_free|__libc_memalign|__libc_valloc|__libc_pvalloc|__posix_memalign|mmap|mmap64|munmap|mremap|kmem_[a-z0-9_]+|_init|_fini)$'
+allowed='^(malloc|free|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|free_sized|free_aligned_sized|malloc_trim|mallinfo|mallinfo2|malloc_stats|mallopt|malloc_info|__libc_malloc|__libc_calloc|__libc_realloc|__libc_free|__libc_memalign|__libc_valloc|__libc_pvalloc|__posix_memalign|mmap|mmap64|munmap|mremap|sigaction|signal|bsd_signal|kmem_[a-z0-9_]+|_init|_fini)$'
 required='malloc free calloc realloc reallocarray posix_memalign aligned_alloc
 memalign valloc pvalloc malloc_usable_size free_sized free_aligned_sized
 malloc_trim mallinfo mallinfo2 malloc_stats mallopt malloc_info __libc_malloc
 __libc_calloc __libc_realloc __libc_free __libc_memalign __libc_valloc
-__libc_pvalloc __posix_memalign mmap mmap64 munmap mremap kmem_stats_print
+__libc_pvalloc __posix_memalign mmap mmap64 munmap mremap sigaction signal
+kmem_stats_print
 kmem_trim'
 
 # (AddressSanitizer adds an __odr_asan.NAME indicator beside each exported
