@@ -4,9 +4,9 @@
  * kmem put there becomes a report naming the block.
  *
  * Layer: top of core/ beside init.c (which installs it); asks kfence.c
- * (the sampled guard pool) and vmalloc.c (the guard pages around every
- * large area) whether the faulting address is theirs.  Owns nothing but
- * the installation.
+ * (the sampled guard pool) and vmalloc_report.c (the guard pages around
+ * every large area) whether the faulting address is theirs.  Owns nothing
+ * but the installation.
  *
  * Installed at init (KMEM_FAULT_REPORT, default on), only if SIGSEGV
  * still has its default disposition: a program's own handler, installed

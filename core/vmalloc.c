@@ -3,8 +3,12 @@
  * core/vmalloc.c - large areas, each with its own mapping.
  *
  * Layer: below slab/kmalloc, above buddy/page/os.  Owns the vmalloc areas
- * (struct vm_struct), the cache of recently freed areas, and the exported
- * kmem_vmalloc/vzalloc/vrealloc/vfree.  May call vmap_tree.c (the index of
+ * (struct vm_struct): their mapping, lookup, resizing and freeing, the
+ * pool of vm_structs, vmap_lock, and the exported
+ * kmem_vmalloc/vzalloc/vrealloc/vfree.  A freed area goes to the cache of
+ * freed areas or the guard quarantine, vmalloc_cache.c's; a pointer that
+ * is not a live area's start is reported by vmalloc_report.c (what the
+ * three share: vmalloc_internal.h).  May call vmap_tree.c (the index of
  * areas by start address), buddy.c (__alloc_pages, for the pages that hold
  * vm_structs) and os.c; nothing above.
  *
@@ -41,37 +45,27 @@
  * may see a stale vm_struct but never unmapped memory, and validates
  * READ_ONCE(vm->addr) == ptr && vm->state == VM_LIVE after the lookup.
  *
- * Cache of freed areas: a freed area stays mapped (contents kept, not
- * purged: the malloc/free loop of one buffer then makes no system call)
- * on vmap_cache, newest first, bounded by kmem_opt(OPT_VMALLOC_CACHE)
- * bytes and VM_CACHE_MAX areas; the oldest is unmapped first.  Areas that
- * stayed cached longer than kmem_opt(OPT_PURGE_DELAY_MS) are unmapped on
- * the next vmalloc/vfree.  A request reuses the smallest cached area whose
- * RW size is between the request and 8 times it (and that meets the
- * alignment).  Up to 5/4 of the request the area keeps its size; above,
- * its tail is turned PROT_NONE (one mprotect, the guard again right after
- * the request) but keeps its pages: it is headroom, and the vector that
- * doubles from 512 KiB (the threshold) to 4 MiB, freed and built again,
- * grows back into its old pages with one mprotect per step, no page fault
- * and no copy.  Those pages stay resident until the area is freed (at
- * most 7 times the request, and never more than the cache held: they
- * were resident there already; a shrink by vrealloc purges them).  A
- * cached area keeps its radix slot, with state VM_CACHED, so a second
- * vfree of it is reported as a double free; areas already unmapped are
- * remembered in a small ring for the same message.
+ * A freed area is cached, still mapped, for reuse by a request of about
+ * its size (vmalloc_cache.c says how, and when it is unmapped); a cached
+ * area keeps its radix slot, with state VM_CACHED, so a second vfree of
+ * it is reported as a double free; areas already unmapped are remembered
+ * in a small ring (recent_free) for the same message.
  *
- * vmalloc_covers() and the error path that names the area containing an
- * interior pointer scan the live and cached lists under vmap_lock: slow
- * paths, O(areas).  Large areas are few (each is >= the vmalloc threshold
- * of kmalloc), so no ordered structure is kept for them.
+ * vmalloc_covers() and the reports that name the area containing an
+ * interior pointer (vmalloc_report.c) scan the live and cached lists
+ * under vmap_lock: slow paths, O(areas).  Large areas are few (each is >=
+ * the vmalloc threshold of kmalloc), so no ordered structure is kept for
+ * them.
  *
  * Locks: vmap_lock (one, a leaf lock: nothing else is taken under it)
- * protects vmap_live, vmap_cache, vm_free_list, the leaf slots, the
- * recent-free ring and the byte counters.  No system call is made while
- * it is held: unmaps are collected and done after unlocking, and pages
- * for vm_structs or tree nodes are obtained before locking.
+ * protects vmap_live, vm_free_list, the leaf slots, the recent-free ring
+ * and the byte counters, and vmalloc_cache.c's vmap_cache and
+ * vmap_quarantine.  No system call is made while it is held (but by the
+ * quarantine, which says why): unmaps are collected and done after
+ * unlocking, and pages for vm_structs or tree nodes are obtained before
+ * locking.
  */
-#include "vmalloc.h"
+#include "vmalloc_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,68 +73,24 @@
 
 #include "buddy.h"
 #include "fork.h"
-#include "options.h"
 #include "os.h"
 #include "purge.h"
-#include "stacktrace.h"
 #include "thp.h"
 #include "vmap_tree.h"
 
 #define VM_GUARD PAGE_SIZE	/* bytes of each guard */
-#define VM_CACHE_MAX 32		/* freed areas kept at most */
 #define VM_REUSE_SLACK 4	/* reuse as is if rw_len <= need + need/4 */
 #define VM_SPLIT_MIN (256UL << 10) /* a split leaves at least this much */
-#define VM_GROW_MIN 4		/* grow a smaller one if it is >= need/4 */
 #define VM_ZERO_MEMSET_MAX (2UL << 20) /* reused + __GFP_ZERO: memset to here, purge above */
 #define VM_SHRINK_MIN (256UL << 10) /* shrink the mapping if it saves this */
-#define VM_RECENT 32		/* unmapped area starts remembered */
-#define VM_EVICT_MAX (VM_CACHE_MAX + 2) /* ranges unmapped per call */
 
-enum vm_state {
-	VM_FREE,	/* on vm_free_list, describes nothing */
-	VM_LIVE,	/* handed out */
-	VM_CACHED,	/* freed, still mapped, on vmap_cache */
-	VM_FREEING,	/* freed by a context that could not take vmap_lock,
-			 * on vm_deferred until the next holder caches it */
-	VM_QUARANTINED,	/* freed, kept inaccessible on vmap_quarantine */
-};
-
-struct vm_struct {
-	void *addr;		/* first usable byte (page aligned) */
-	size_t size;		/* bytes asked for, rounded to pages */
-	size_t rw_len;		/* bytes mapped RW from addr (>= size) */
-	void *map_start;	/* start of the reservation (front guard) */
-	size_t map_len;		/* length of the reservation */
-	const void *caller;	/* return address of the allocating call */
-	uint64_t freed_ms;	/* os_now_ms() when it entered the cache */
-	struct list_head list;	/* on vmap_live, vmap_cache or vm_free_list */
-	struct vm_struct *deferred_next; /* on vm_deferred (VM_FREEING) */
-	_Atomic int state;	/* enum vm_state */
-	bool quarantine;	/* freed: to vmap_quarantine, not the cache */
-};
-
-/* A range to unmap after dropping vmap_lock. */
-struct vm_range {
-	void *start;		/* page aligned */
-	size_t len;		/* bytes */
-};
-
-static kmem_lock_t vmap_lock = KMEM_LOCK_INIT;
-static struct list_head vmap_live = LIST_HEAD_INIT(vmap_live);
-static struct list_head vmap_cache = LIST_HEAD_INIT(vmap_cache); /* newest first */
+kmem_lock_t vmap_lock = KMEM_LOCK_INIT;
+struct list_head vmap_live = LIST_HEAD_INIT(vmap_live);
 static struct list_head vm_free_list = LIST_HEAD_INIT(vm_free_list);
-/* Freed areas of sampled blocks and of KMEM_DEBUG's large blocks: no
- * access (a use after free faults), oldest first, within the bounds
- * below; their pages are given back, so they cost address space only. */
-static struct list_head vmap_quarantine = LIST_HEAD_INIT(vmap_quarantine);
-static size_t nr_quarantined, quarantined_bytes;
-#define VM_QUARANTINE_MAX 256		/* areas */
-#define VM_QUARANTINE_BYTES (1UL << 30)	/* of address space */
 static size_t nr_live;			/* live areas */
-static _Atomic size_t live_bytes;	/* their rw bytes (also changed by
+_Atomic size_t live_bytes;		/* their rw bytes (also changed by
 					 * the owner of an area, unlocked) */
-static size_t nr_cached, cached_bytes;	/* cached areas, their rw bytes */
-static uintptr_t recent_free[VM_RECENT]; /* starts of unmapped areas */
+uintptr_t recent_free[VM_RECENT];	/* starts of unmapped areas */
 static _Atomic(struct vm_struct *) vm_deferred;	/* VM_FREEING areas */
 static unsigned int recent_pos;		/* next slot of recent_free */
 
@@ -160,7 +110,7 @@ static void *vm_os_mmap(void *hint, size_t len, bool fixed)
 	return os_mmap(hint, len, OS_PROT_NONE | OS_MAP_ACCOUNT, fixed, NULL);
 }
 
-static void vm_os_munmap(void *addr, size_t len)
+void vm_os_munmap(void *addr, size_t len)
 {
 	if (!len)
 		return;
@@ -170,66 +120,25 @@ static void vm_os_munmap(void *addr, size_t len)
 		kmem_pr_err("vmalloc: munmap(%p, %zu) failed", addr, len);
 }
 
-static int vm_os_mprotect(void *addr, size_t len, int prot)
+int vm_os_mprotect(void *addr, size_t len, int prot)
 {
 	count(&nr_mprotect);
 	return os_mprotect(addr, len, prot);
 }
 
-static void vm_unmap_ranges(const struct vm_range *r, unsigned int n)
+int vm_os_purge(void *addr, size_t len)
+{
+	count(&nr_purge);
+	return os_purge(addr, len);
+}
+
+void vm_unmap_ranges(const struct vm_range *r, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
 		vm_os_munmap(r[i].start, r[i].len);
 }
 
-
 /* ---- locking, and frees that could not wait ---- */
-
-/* Move a freed area (already off vmap_live) into the cache; vmap_lock
- * held. */
-static void vm_cache_add_locked(struct vm_struct *vm, uint64_t now)
-{
-	vm->freed_ms = now;
-	atomic_store_explicit(&vm->state, VM_CACHED, memory_order_release);
-	list_add(&vm->list, &vmap_cache);
-	nr_cached++;
-	cached_bytes += vm->rw_len;
-}
-
-/*
- * A freed quarantine area (off vmap_live) goes inaccessible onto
- * vmap_quarantine; the oldest beyond the bounds are unmapped.  vmap_lock
- * held across the system calls, so that no other thread unmaps the area
- * (and a new mapping takes its place) before it is protected: only
- * sampled and KMEM_DEBUG areas come here.
- */
-static void vm_struct_put(struct vm_struct *vm);
-
-static void vm_quarantine_locked(struct vm_struct *vm, uint64_t now)
-{
-	count(&nr_purge);
-	os_purge(vm->addr, vm->rw_len);
-	vm_os_mprotect(vm->addr, vm->rw_len, OS_PROT_NONE);
-	vm->freed_ms = now;
-	atomic_store_explicit(&vm->state, VM_QUARANTINED, memory_order_release);
-	list_add_tail(&vm->list, &vmap_quarantine);
-	nr_quarantined++;
-	quarantined_bytes += vm->map_len;
-	while (nr_quarantined > VM_QUARANTINE_MAX ||
-	       quarantined_bytes > VM_QUARANTINE_BYTES) {
-		struct vm_struct *old = list_first_entry(&vmap_quarantine,
-							 struct vm_struct, list);
-
-		list_del(&old->list);
-		nr_quarantined--;
-		quarantined_bytes -= old->map_len;
-		atomic_store_explicit(vmap_tree_slot(old->addr), NULL,
-				      memory_order_release);
-		recent_free[recent_pos++ % VM_RECENT] = (uintptr_t)old->addr;
-		vm_os_munmap(old->map_start, old->map_len);
-		vm_struct_put(old);
-	}
-}
 
 /* vmap_lock held: areas freed while it was taken go to the cache (the
  * bounds are enforced by the next vfree or purge pass). */
@@ -256,7 +165,7 @@ static void vm_drain_deferred_locked(void)
 /* Take vmap_lock on an allocation path (gfp) or a free path (0): gives up
  * rather than wait in a signal handler that interrupted its holder, or
  * while another thread forks (internal.h). */
-static bool vmap_lock_gfp(gfp_t gfp)
+bool vmap_lock_gfp(gfp_t gfp)
 {
 	if (!kmem_lock_gfp(&vmap_lock, gfp))
 		return false;
@@ -265,7 +174,7 @@ static bool vmap_lock_gfp(gfp_t gfp)
 	return true;
 }
 
-static void vmap_lock_wait(void)
+void vmap_lock_wait(void)
 {
 	kmem_lock(&vmap_lock);
 	if (unlikely(atomic_load_explicit(&vm_deferred, memory_order_relaxed)))
@@ -274,18 +183,8 @@ static void vmap_lock_wait(void)
 
 /* ---- lookup ---- */
 
-/* The vm_struct whose area starts at addr, in any state; no lock. */
-static struct vm_struct *vm_lookup(const void *addr)
-{
-	_Atomic(void *) *slot;
-
-	if (unlikely(!IS_ALIGNED((uintptr_t)addr, PAGE_SIZE)))
-		return NULL;
-	slot = vmap_tree_slot(addr);
-	return slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
-}
-
-/* The live area starting at addr, or NULL; no lock. */
+/* The live area starting at addr, or NULL; no lock.  (vm_lookup, the
+ * slot's vm_struct in any state, is inline in vmalloc_internal.h.) */
 static struct vm_struct *find_vm_area(const void *addr)
 {
 	struct vm_struct *vm = vm_lookup(addr);
@@ -294,6 +193,16 @@ static struct vm_struct *find_vm_area(const void *addr)
 	    atomic_load_explicit(&vm->state, memory_order_acquire) == VM_LIVE)
 		return vm;
 	return NULL;
+}
+
+/* An area about to be unmapped, off every list, leaves the index: lookups
+ * no longer find it, and its start is remembered in recent_free for the
+ * double-free message.  vmap_lock held. */
+void vm_unindex_locked(const struct vm_struct *vm)
+{
+	atomic_store_explicit(vmap_tree_slot(vm->addr), NULL,
+			      memory_order_release);
+	recent_free[recent_pos++ % VM_RECENT] = (uintptr_t)vm->addr;
 }
 
 /* ---- vm_struct pool (type-stable) ---- */
@@ -311,7 +220,7 @@ static struct vm_struct *vm_struct_get(void)
 }
 
 /* Called with vmap_lock held. */
-static void vm_struct_put(struct vm_struct *vm)
+void vm_struct_put(struct vm_struct *vm)
 {
 	atomic_store_explicit(&vm->state, VM_FREE, memory_order_release);
 	list_add(&vm->list, &vm_free_list);
@@ -335,89 +244,6 @@ static bool vm_struct_refill(void)
 		list_add(&vm[i].list, &vm_free_list);
 	kmem_unlock(&vmap_lock);
 	return true;
-}
-
-/* ---- the cache of freed areas ---- */
-
-/* Unlink a cached area for unmapping; vmap_lock held. */
-static void vm_evict_locked(struct vm_struct *vm, struct vm_range *out)
-{
-	list_del(&vm->list);
-	nr_cached--;
-	cached_bytes -= vm->rw_len;
-	atomic_store_explicit(vmap_tree_slot(vm->addr), NULL,
-			      memory_order_release);
-	recent_free[recent_pos++ % VM_RECENT] = (uintptr_t)vm->addr;
-	out->start = vm->map_start;
-	out->len = vm->map_len;
-	vm_struct_put(vm);
-}
-
-/*
- * Evict areas beyond the bounds (count, bytes, age) into out; vmap_lock
- * held.  extra: bytes about to be added.  Returns the number of ranges.
- */
-/*
- * Bytes of freed areas the cache may hold: KMEM_VMALLOC_CACHE, or half of
- * the bytes in live areas when that is more, so that a program with
- * hundreds of MiB in large blocks reuses them the way glibc reuses its
- * heap, instead of unmapping and faulting them in again.  What the cache
- * holds goes back anyway once it is KMEM_PURGE_DELAY_MS old.
- */
-static size_t vm_cache_limit(void)
-{
-	size_t opt = (size_t)kmem_opt(OPT_VMALLOC_CACHE);
-	size_t half = atomic_load_explicit(&live_bytes, memory_order_relaxed) / 2;
-
-	return MAX(opt, half);
-}
-
-static unsigned int vm_cache_shrink_locked(struct vm_range *out,
-					   unsigned int n, size_t extra,
-					   uint64_t now)
-{
-	size_t limit = vm_cache_limit();
-	uint64_t delay = (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS);
-	struct vm_struct *old;
-
-	while (!list_empty(&vmap_cache) && n < VM_EVICT_MAX) {
-		old = list_entry(vmap_cache.prev, struct vm_struct, list);
-		if (nr_cached + (extra ? 1 : 0) <= VM_CACHE_MAX &&
-		    cached_bytes + extra <= limit && now - old->freed_ms < delay)
-			break;
-		vm_evict_locked(old, &out[n++]);
-	}
-	return n;
-}
-
-/* A cached area that fits; vmap_lock held. */
-/*
- * A cached area for need bytes: the smallest that is large enough (it is
- * split, or trimmed, by the caller); else, for page alignment, the largest
- * that is at least need / VM_GROW_MIN, which the caller grows with mremap
- * (its pages come along, resident, and only the rest is faulted in).
- * vmap_lock held.
- */
-static struct vm_struct *vm_cache_find_locked(size_t need, size_t align)
-{
-	struct vm_struct *vm, *best = NULL, *grow = NULL;
-
-	list_for_each_entry(vm, &vmap_cache, list) {
-		if (!IS_ALIGNED((uintptr_t)vm->addr, align))
-			continue;
-		if (vm->rw_len < need) {
-			if (align <= PAGE_SIZE &&
-			    vm->rw_len >= need / VM_GROW_MIN &&
-			    (!grow || vm->rw_len > grow->rw_len))
-				grow = vm;
-			continue;
-		}
-		if (!best || vm->rw_len < best->rw_len)
-			best = vm;
-		if (vm->rw_len == need)
-			break;
-	}
-	return best ? best : grow;
 }
 
 /* ---- allocation ---- */
@@ -599,10 +425,8 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 			if (gfp & __GFP_ZERO) {
 				if (len <= VM_ZERO_MEMSET_MAX) {
 					memset(p, 0, len);
-				} else {
-					count(&nr_purge);
-					if (os_purge(p, len))
-						memset(p, 0, len);
+				} else if (vm_os_purge(p, len)) {
+					memset(p, 0, len);
 				}
 			}
 			return p;
@@ -660,142 +484,6 @@ void *__vmalloc_ip(size_t size, size_t align, gfp_t gfp, unsigned long ip)
 				 : __builtin_return_address(0));
 }
 
-/* ---- errors ---- */
-
-/* Scan live and cached areas for one whose reservation holds addr;
- * copies it to *out.  vmap_lock held. */
-static bool vm_containing_locked(uintptr_t addr, struct vm_struct *out,
-				 bool *cached)
-{
-	struct vm_struct *vm;
-
-	list_for_each_entry(vm, &vmap_live, list)
-		if (addr >= (uintptr_t)vm->map_start &&
-		    addr < (uintptr_t)vm->map_start + vm->map_len) {
-			*out = *vm;
-			*cached = false;
-			return true;
-		}
-	list_for_each_entry(vm, &vmap_cache, list)
-		if (addr >= (uintptr_t)vm->map_start &&
-		    addr < (uintptr_t)vm->map_start + vm->map_len) {
-			*out = *vm;
-			*cached = true;
-			return true;
-		}
-	list_for_each_entry(vm, &vmap_quarantine, list)
-		if (addr >= (uintptr_t)vm->map_start &&
-		    addr < (uintptr_t)vm->map_start + vm->map_len) {
-			*out = *vm;
-			*cached = true;
-			return true;
-		}
-	return false;
-}
-
-void vmalloc_report_bad(const char *fn, const void *ptr)
-{
-	size_t fl = strlen(fn);
-	/* free, kfree, vfree, free_sized...: a second free; else a use. */
-	bool is_free = (fl >= 4 && !strcmp(fn + fl - 4, "free")) ||
-		       !strncmp(fn, "free", 4);
-	uintptr_t a = (uintptr_t)ptr;
-	struct vm_struct area;
-	bool cached = false, found, recent = false;
-	struct vm_struct *vm;
-
-	/* The area that starts at ptr, freed: lock-free, as lookups are. */
-	vm = vm_lookup(ptr);
-	found = vm && READ_ONCE(vm->addr) == ptr;
-	if (found) {
-		int st = atomic_load_explicit(&vm->state, memory_order_acquire);
-
-		found = st == VM_CACHED || st == VM_FREEING ||
-			st == VM_QUARANTINED;
-		area = *vm;
-		cached = true;
-	}
-	if (!found && vmap_lock_gfp(0)) {
-		found = vm_containing_locked(a, &area, &cached);
-		for (unsigned int i = 0; !found && i < VM_RECENT; i++)
-			if (a && recent_free[i] == a)
-				recent = true;
-		kmem_unlock(&vmap_lock);
-	}
-
-	if (found && (uintptr_t)area.addr == a)
-		kmem_report_error("%s(%p): %s of the area %p-%p "
-				  "(size %zu), already freed", fn, ptr,
-				  is_free ? "double free" : "use after free",
-				  area.addr,
-				  (char *)area.addr + area.rw_len,
-				  area.rw_len);
-	else if (found && a >= (uintptr_t)area.addr)
-		kmem_report_error("%s(%p): pointer is 0x%zx bytes inside the "
-				  "%sarea %p-%p (size %zu)", fn, ptr,
-				  (size_t)(a - (uintptr_t)area.addr),
-				  cached ? "freed " : "", area.addr,
-				  (char *)area.addr + area.rw_len,
-				  area.rw_len);
-	else if (found)
-		kmem_report_error("%s(%p): pointer is in the guard page before "
-				  "the %sarea %p-%p (size %zu)", fn, ptr,
-				  cached ? "freed " : "", area.addr,
-				  (char *)area.addr + area.rw_len,
-				  area.rw_len);
-	else if (recent)
-		kmem_report_error("%s(%p): %s: the area at %p was already "
-				  "freed and unmapped", fn, ptr,
-				  is_free ? "double free" : "use after free",
-				  ptr);
-	else
-		kmem_report_error("%s(): %p: pointer was never allocated by "
-				  "kmem", fn, ptr);
-}
-
-bool vmalloc_handle_fault(uintptr_t addr, bool write)
-{
-	struct vm_struct area;
-	bool cached = false, found;
-	char sym[256];
-
-	if (!kmem_lock_for(&vmap_lock, 50 * 1000 * 1000))
-		return false;
-	found = vm_containing_locked(addr, &area, &cached);
-	kmem_unlock(&vmap_lock);
-	if (!found)
-		return false;
-	if (addr < (uintptr_t)area.addr)
-		kmem_report_begin("%s of %p: underflow, %zu bytes before the "
-				  "%sblock %p-%p (%zu bytes), in its guard page",
-				  write ? "write" : "read", (void *)addr,
-				  (size_t)((uintptr_t)area.addr - addr),
-				  cached ? "freed " : "", area.addr,
-				  (char *)area.addr + area.rw_len, area.size);
-	else if (addr >= (uintptr_t)area.addr + area.rw_len)
-		kmem_report_begin("%s of %p: overflow, %zu bytes past the end "
-				  "of the %sblock %p-%p (%zu bytes), in its "
-				  "guard page", write ? "write" : "read",
-				  (void *)addr,
-				  (size_t)(addr - ((uintptr_t)area.addr +
-						   area.rw_len)),
-				  cached ? "freed " : "", area.addr,
-				  (char *)area.addr + area.rw_len, area.size);
-	else if (atomic_load_explicit(&area.state, memory_order_relaxed) ==
-		 VM_QUARANTINED)
-		kmem_report_begin("use after free: %s of %p, %zu bytes into the "
-				  "freed block %p-%p (%zu bytes)",
-				  write ? "write" : "read", (void *)addr,
-				  (size_t)(addr - (uintptr_t)area.addr),
-				  area.addr, (char *)area.addr + area.rw_len,
-				  area.size);
-	else
-		return false;	/* a fault inside the block is not ours */
-	kmem_stack_symbolize(sym, sizeof(sym), (unsigned long)area.caller);
-	kmem_pr_err("  the block was allocated at %s", sym);
-	return true;
-}
-
 /* ---- freeing ---- */
 
 void __vfree(const void *addr)
@@ -850,9 +538,7 @@ void __vfree(const void *addr)
 		vm_cache_add_locked(vm, now);
 	} else {
 		/* Too big to cache: unmap now. */
-		atomic_store_explicit(vmap_tree_slot(vm->addr), NULL,
-				      memory_order_release);
-		recent_free[recent_pos++ % VM_RECENT] = (uintptr_t)vm->addr;
+		vm_unindex_locked(vm);
 		r[n].start = vm->map_start;
 		r[n++].len = vm->map_len;
 		vm_struct_put(vm);
@@ -884,10 +570,8 @@ void *__vrealloc(void *addr, size_t new_size)
 	if (len <= old_len) {
 		/* Shrink: give the tail back only if that saves enough. */
 		if (old_len - len >= MAX(VM_SHRINK_MIN, old_len / 4) &&
-		    vm_protect_tail(vm, len)) {
-			count(&nr_purge);
-			os_purge((char *)addr + len, old_len - len);
-		}
+		    vm_protect_tail(vm, len))
+			vm_os_purge((char *)addr + len, old_len - len);
 		WRITE_ONCE(vm->size, len);
 		return addr;
 	}
@@ -1104,55 +788,6 @@ void vmalloc_print(FILE *out)
 	if (more)
 		fprintf(out, "... and %zu more areas (%zu live)\n", more, total);
 	fflush(out);
-}
-
-size_t vmalloc_trim(void)
-{
-	struct vm_range r[VM_EVICT_MAX];
-	size_t freed = 0;
-	unsigned int n;
-
-	do {
-		n = 0;
-		vmap_lock_wait();
-		while (!list_empty(&vmap_cache) && n < VM_EVICT_MAX) {
-			struct vm_struct *vm = list_entry(vmap_cache.prev,
-							  struct vm_struct,
-							  list);
-			freed += vm->rw_len;
-			vm_evict_locked(vm, &r[n++]);
-		}
-		kmem_unlock(&vmap_lock);
-		vm_unmap_ranges(r, n);
-	} while (n);
-	return freed;
-}
-
-uint64_t vmalloc_purge_expired(uint64_t now, bool safe)
-{
-	uint64_t delay = (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS);
-	uint64_t next = UINT64_MAX;
-	struct vm_range r[VM_EVICT_MAX];
-	unsigned int n;
-
-	if (!READ_ONCE(nr_cached))
-		return UINT64_MAX;
-	do {
-		if (safe) {
-			if (!vmap_lock_gfp(0))
-				return now + delay;
-		} else {
-			vmap_lock_wait();
-		}
-		n = vm_cache_shrink_locked(r, 0, 0, now);
-		next = UINT64_MAX;
-		if (!list_empty(&vmap_cache))
-			next = list_entry(vmap_cache.prev, struct vm_struct,
-					  list)->freed_ms + delay;
-		kmem_unlock(&vmap_lock);
-		vm_unmap_ranges(r, n);
-	} while (n == VM_EVICT_MAX);
-	return next;
 }
 
 int vmalloc_init(void)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/vmalloc.h - large areas with their own mapping: contract of vmalloc.c.
+ * core/vmalloc.h - large areas with their own mapping: contract of vmalloc.c
+ * (with vmalloc_cache.c: vmalloc_trim, vmalloc_purge_expired; with
+ * vmalloc_report.c: vmalloc_report_bad, vmalloc_handle_fault).
  *
  * Each area is its own mmap with a PROT_NONE guard page after it (and one
  * before), as the kernel's vmalloc areas are.  Areas live outside the
