@@ -3,7 +3,7 @@
  * core/buddy.h - the page allocator's contract with the layers above.
  *
  * Blocks of 2^order pages (order 0..MAX_ORDER), naturally aligned to
- * PAGE_SIZE << order.  Callers above (slab.c, kmalloc.c, vmalloc.c) use
+ * PAGE_SIZE << order.  Callers above (slab.c, kmalloc_large.c, vmalloc.c) use
  * the double-underscore functions, which trust their arguments; the
  * exported kmem_* page API in buddy.c validates everything.
  *

@@ -2,9 +2,10 @@
 /*
  * core/kmalloc.c - general-purpose allocation: size classes over caches.
  *
- * Layer: below preload/, above percpu.c and slab.c; calls buddy.c for page
- * runs and vmalloc.c for large areas.  Owns the size-class table, the
- * kmalloc caches and the page-run ("large") blocks.
+ * Layer: below preload/, above percpu.c and slab.c; calls kmalloc_large.c
+ * for page runs and vmalloc areas (what the two share: kmalloc_large.h).
+ * Owns the size-class table, the kmalloc caches, the classification of
+ * every block (classify) and the entries that dispatch on it.
  *
  * Three paths by size:
  *   size <= KMALLOC_MAX_CACHE_SIZE      class = kmalloc_size_class(size),
@@ -13,21 +14,8 @@
  *                                       of 2^order pages;
  *   size >= vmalloc_threshold           a vmalloc area (vmalloc.c).
  *
- * A page run's head page is PG_large with nr_pages (the block's pages)
- * and large_size (bytes asked); its other pages keep the flags 0 the
- * buddy allocator gave them, and an interior pointer is recognised by
- * large_run_head (page.h), which tries each order's aligned start.  The
- * head is cleared before the block goes back.
- *
- * Why the whole block, not the exact pages with the tail given back (as
- * the kernel's alloc_pages_exact): the tail pages of a clean block are
- * never touched, so they cost address space, not memory; but a tail given
- * back is a set of small free blocks that small requests take, and the
- * block can never be whole again.  With tails given back, mstress (4
- * threads, sizes to 10 MiB) made 5,000 madvise calls and peaked at 150
- * MiB (glibc 139); whole blocks: 60 calls and 95 MiB.  A shrinking
- * realloc gives back upper halves, which are buddy blocks too
- * (large_trim).
+ * The last two are kmalloc_large.c's, which says why a page run is a
+ * whole buddy block, and how the threshold rises.
  *
  * Alignment: a kmalloc cache without debug flags has stride == class
  * size and page-aligned slabs, so class c's objects are aligned to the
@@ -59,10 +47,10 @@
  * they go through the slab layer's API boundary (__kmem_cache_alloc_track),
  * which also tells valgrind about the block or holds freed objects back.
  * Which classes are checked is decided once, at init, so the unchecked
- * fast path has no extra branch.  Page runs and vmalloc areas are announced to
- * valgrind here (MALLOCLIKE/FREELIKE/RESIZEINPLACE).  The _track variants
- * take the caller's return address from the layer above (preload/); the
- * plain ones use their own caller's.
+ * fast path has no extra branch.  Page runs and vmalloc areas are
+ * announced to valgrind by kmalloc_large.c (MALLOCLIKE/FREELIKE/
+ * RESIZEINPLACE).  The _track variants take the caller's return address
+ * from the layer above (preload/); the plain ones use their own caller's.
  *
  * Zones: a request with __GFP_DMA32 or __GFP_DMA is met at every size
  * from its zone, or fails.  Up to 32 KiB from the zone's own caches
@@ -78,9 +66,9 @@
  * it.  krealloc keeps a block in place only if it lies in the zone asked
  * for.
  *
- * Locks: none of its own; large_bytes is an atomic counter.
+ * Locks: none of its own.
  */
-#include "kmalloc.h"
+#include "kmalloc_large.h"
 
 #include <errno.h>
 #include <string.h>
@@ -127,37 +115,6 @@ static struct kmem_cache *_Atomic kmalloc_zone_caches[NR_KMALLOC_ZONES]
 
 /* Alignment every object of a class has (kmem_cache_obj_align). */
 size_t kmalloc_class_align[NR_KMALLOC_CLASSES];
-/*
- * Sizes from here go to vmalloc.  It starts at KMEM_VMALLOC_THRESHOLD
- * and, unless that option or mallopt(M_MMAP_THRESHOLD) fixed it, rises
- * as glibc's mmap threshold does: a freed area of n bytes, n above the
- * threshold and under vmalloc_threshold_max (the largest page run), puts
- * the threshold at n + 1, so a program that keeps allocating and freeing
- * blocks of that size gets page runs from then on (no system call; the
- * buddy allocator's purge returns them by age), while one that maps a
- * large block once still gets its own mapping, with guard pages and its
- * memory back at its free.  Measured on bench/mixed_stress.c (2 threads,
- * 1% of the operations 64 KiB..8 MiB, freed by either thread): fixed at
- * 512 KiB, 5.0 M ops/s, 0.45 s of system time, 8,000 munmap and 8,000
- * mprotect calls in 2 M operations; raised, see docs/ARCHITECTURE.md.
- * vmalloc_threshold_max is 0 where the threshold is fixed.
- */
-static _Atomic size_t vmalloc_threshold = 1UL << 20;
-static size_t vmalloc_threshold_max;
-/* Where it started (the option, or mallopt's value): a vmalloc area that
- * grows by realloc stays an area (mremap, no copy) whatever the threshold
- * has risen to. */
-static size_t vmalloc_threshold_base;
-
-static __always_inline size_t vmalloc_threshold_now(void)
-{
-	return atomic_load_explicit(&vmalloc_threshold, memory_order_relaxed);
-}
-/* KMEM_DEBUG: every block above the slab classes is a vmalloc area, with
- * guard pages on both sides, quarantined when freed (kmalloc_init). */
-static gfp_t large_gfp;
-static _Atomic size_t large_bytes;	/* bytes in live page runs */
-
 unsigned int kmalloc_index(size_t size)
 {
 	if (size > KMALLOC_MAX_CACHE_SIZE)
@@ -287,151 +244,6 @@ static __always_inline void kmalloc_slab_free(unsigned int cls, void *obj,
 		return;
 	}
 	kmalloc_slab_free_checked(cls, obj);
-}
-
-/* valgrind: a page run or vmalloc area is born or dies.  Out of line:
- * a client request takes a stack array. */
-static __noinline __cold void __vg_large_alloc(void *p, size_t size, gfp_t gfp)
-{
-	VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, !!(gfp & __GFP_ZERO));
-}
-
-static __noinline __cold void __vg_large_free(void *p)
-{
-	VALGRIND_FREELIKE_BLOCK(p, 0);
-}
-
-static __always_inline void vg_large_alloc(void *p, size_t size, gfp_t gfp)
-{
-	if (unlikely(debug_valgrind) && p)
-		__vg_large_alloc(p, size, gfp);
-}
-
-static __always_inline void vg_large_free(void *p)
-{
-	if (unlikely(debug_valgrind))
-		__vg_large_free(p);
-}
-
-/* ---- page runs ---- */
-
-static unsigned int order_of_pages(size_t pages)
-{
-	unsigned int order = 0;
-
-	while ((1UL << order) < pages)
-		order++;
-	return order;
-}
-
-static void mark_run(struct page *page, size_t nr, size_t size)
-{
-	page->nr_pages = nr;
-	page->large_size = size;
-	set_page_flags(page, PG_large);
-}
-
-/* A run of pages for size bytes aligned to align (a power of two). */
-static void *__kmalloc_large(size_t size, size_t align, gfp_t gfp,
-			     unsigned long ip)
-{
-	bool zoned = gfp & GFP_ZONEMASK;	/* no vmalloc: it has no zone */
-	size_t nr, span;
-	unsigned int order;
-	struct page *page;
-
-	if (!zoned && (size >= vmalloc_threshold_now() ||
-		       align > (PAGE_SIZE << MAX_ORDER)))
-		return __vmalloc_ip(size, MAX(align, PAGE_SIZE), gfp | large_gfp,
-				    ip);
-	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	if (nr == 0)
-		nr = 1;
-	span = MAX(nr, align >> PAGE_SHIFT);
-	if (zoned && span > (1UL << MAX_ORDER))
-		return NULL;
-	order = order_of_pages(span);
-	if (order > MAX_ORDER)
-		return __vmalloc_ip(size, MAX(align, PAGE_SIZE), gfp, ip);
-	page = __alloc_pages(gfp, order);
-	if (!page)
-		return NULL;
-	/* The whole block (see the top of the file: no tail given back). */
-	nr = 1UL << order;
-	mark_run(page, nr, size);
-	atomic_fetch_add_explicit(&large_bytes, nr << PAGE_SHIFT,
-				  memory_order_relaxed);
-	return page_address(page);
-}
-
-static void *kmalloc_large(size_t size, size_t align, gfp_t gfp,
-			   unsigned long ip)
-{
-	void *p = __kmalloc_large(size, align, gfp, ip);
-
-	vg_large_alloc(p, size, gfp);
-	return p;
-}
-
-/* Shrink a run to the smallest block that still holds keep pages
- * (keep >= 1): its upper halves go back, each a buddy block of its own. */
-static void large_trim(struct page *page, size_t keep)
-{
-	size_t nr = page->nr_pages, was = nr;
-
-	while (nr > 1 && keep <= nr / 2) {
-		nr /= 2;
-		set_page_flags(&page[nr], PG_alloc);
-		__free_pages_ok(&page[nr], order_of_pages(nr));
-	}
-	page->nr_pages = nr;
-	atomic_fetch_sub_explicit(&large_bytes, (was - nr) << PAGE_SHIFT,
-				  memory_order_relaxed);
-}
-
-/* A vmalloc area of n bytes is being freed: raise the threshold past it
- * (see vmalloc_threshold). */
-static __noinline __cold void vmalloc_threshold_raise(const void *p)
-{
-	size_t n = vmalloc_usable_size(p), t;
-
-	if (n >= vmalloc_threshold_max)
-		return;
-	t = atomic_load_explicit(&vmalloc_threshold, memory_order_relaxed);
-	while (t <= n && t < vmalloc_threshold_max &&
-	       !atomic_compare_exchange_weak_explicit(&vmalloc_threshold, &t,
-						      n + 1,
-						      memory_order_relaxed,
-						      memory_order_relaxed))
-		;
-}
-
-static __always_inline void vmalloc_threshold_note_free(const void *p)
-{
-	if (atomic_load_explicit(&vmalloc_threshold, memory_order_relaxed) <
-	    vmalloc_threshold_max)
-		vmalloc_threshold_raise(p);
-}
-
-void kmalloc_set_vmalloc_threshold(size_t bytes)
-{
-	vmalloc_threshold_max = 0;
-	vmalloc_threshold_base = MIN(MAX(bytes,
-					 (size_t)KMALLOC_MAX_CACHE_SIZE + 1),
-				     (PAGE_SIZE << MAX_ORDER) + 1);
-	atomic_store_explicit(&vmalloc_threshold, vmalloc_threshold_base,
-			      memory_order_relaxed);
-}
-
-static void large_free(struct page *page)
-{
-	size_t nr = page->nr_pages;
-
-	set_page_flags(page, PG_alloc);
-	page->nr_pages = 0;
-	__free_pages_ok(page, order_of_pages(nr));
-	atomic_fetch_sub_explicit(&large_bytes, nr << PAGE_SHIFT,
-				  memory_order_relaxed);
 }
 
 /* ---- the internal interface (kmalloc.h) ---- */
@@ -592,15 +404,6 @@ static __noinline void *kmalloc_zone(size_t size, size_t align, gfp_t gfp,
 	}
 	return kmalloc_large(MAX(size, 1), MAX(align, PAGE_SIZE), gfp,
 			     ip ? ip : _RET_IP_);
-}
-
-/* May the block p of kmalloc's stay where it is for a request of gfp? */
-static bool kmalloc_zone_ok(const void *p, gfp_t gfp)
-{
-	if (likely(!(gfp & GFP_ZONEMASK)))
-		return true;
-	return kmem_addr_in_heap(p) && !reserve_owns(p) &&
-	       zone_satisfies(pagemap_zone_of(p), gfp);
 }
 
 /* The slab classes, page runs or vmalloc, for size bytes aligned to
@@ -845,39 +648,6 @@ size_t __ksize(const void *p, const char *caller)
 	return 0;
 }
 
-/*
- * Grow a page run in place to hold size bytes: its buddy blocks above it
- * are taken if they are free (buddy.c, __grow_pages), so a doubling
- * buffer is not copied at every step.  A round of realloc-double (16
- * bytes doubled to 4 MiB in 19 reallocs, then freed; the threshold risen
- * to 4 MiB by the first free): 205 us with a copy into a new run at every
- * step past 32 KiB; 105 us at git f53f28c (threshold fixed at 512 KiB,
- * areas grown by mremap, 59 page faults and 7 system calls a round); 42
- * us with runs grown in place (the steps to 128, 256, 512 KiB and 4 MiB;
- * the others found their buddy in use and were copied), no system call,
- * under one page fault a round.  mimalloc 165 us; glibc 0.2 us (it grows
- * the top of its heap).  Not with a heap profile running (its record has
- * the block's size) or under valgrind (which would need telling).
- */
-static bool large_grow(struct page *page, size_t size, gfp_t gfp)
-{
-	size_t nr = page->nr_pages, want = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	unsigned int order = order_of_pages(nr), new_order = order_of_pages(want);
-
-	if (prof_enabled() || debug_valgrind || new_order > MAX_ORDER ||
-	    !kmalloc_zone_ok(page_address(page), gfp) ||
-	    !__grow_pages(page, order, new_order, gfp & ~__GFP_ZERO))
-		return false;
-	if (gfp & __GFP_ZERO)	/* past the old block, as a move would */
-		memset((char *)page_address(page) + (nr << PAGE_SHIFT), 0,
-		       (PAGE_SIZE << new_order) - (nr << PAGE_SHIFT));
-	mark_run(page, 1UL << new_order, size);
-	atomic_fetch_add_explicit(&large_bytes,
-				  ((1UL << new_order) - nr) << PAGE_SHIFT,
-				  memory_order_relaxed);
-	return true;
-}
-
 static void *__krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 			   unsigned long ip)
 {
@@ -910,45 +680,15 @@ static void *__krealloc_ip(void *p, size_t new_size, gfp_t gfp,
 		break;
 	case KM_LARGE:
 		old = page->nr_pages << PAGE_SHIFT;
-		if (new_size > KMALLOC_MAX_CACHE_SIZE &&
-		    (new_size < vmalloc_threshold_now() || (gfp & GFP_ZONEMASK)) &&
-		    new_size <= old && kmalloc_zone_ok(p, gfp)) {
-			/* Shrink in place: the tail pages go back. */
-			if (unlikely(debug_valgrind))
-				VALGRIND_RESIZEINPLACE_BLOCK(p, page->large_size,
-							     new_size, 0);
-			large_trim(page, (new_size + PAGE_SIZE - 1) >> PAGE_SHIFT);
-			page->large_size = new_size;
-			return p;
-		}
-		if (new_size > old && large_grow(page, new_size, gfp))
-			return p;
+		q = krealloc_large(p, page, old, new_size, gfp);
+		if (q)
+			return q;
 		break;
 	case KM_VMALLOC:
 		old = vmalloc_usable_size(p);
-		if ((new_size >= vmalloc_threshold_now() ||
-		     (new_size > old && new_size >= vmalloc_threshold_base)) &&
-		    !(gfp & GFP_ZONEMASK)) {
-			kmem_bailed = BAIL_NONE;
-			q = __vrealloc(p, new_size);
-			if (q && q != p && prof_enabled())
-				prof_record_free(p);
-			if (unlikely(debug_valgrind) && q) {
-				/* The contents moved with the mapping. */
-				VALGRIND_FREELIKE_BLOCK(p, 0);
-				VALGRIND_MALLOCLIKE_BLOCK(q, new_size, 0, 1);
-			}
-			if (q)
-				return q;
-			/*
-			 * No lock for the area, or mremap could not move it
-			 * (EFAULT in a forked child: fork gives each VMA its
-			 * own anon_vma, so pieces of an area that the parent
-			 * mapped at different times stay separate VMAs, and
-			 * mremap refuses a range over two VMAs): move it like
-			 * a small one.  Out of memory, that fails too.
-			 */
-		}
+		q = krealloc_vmalloc(p, old, new_size, gfp);
+		if (q)
+			return q;
 		break;
 	case KM_GUARD:
 		/* A sampled block always moves: its page is its own. */
@@ -1009,15 +749,9 @@ void kmalloc_get_stats(struct kmalloc_stats *st)
 		st->slab_bytes += cs.num_slabs * (PAGE_SIZE << s->order);
 		st->slab_inuse += cs.active_objs * s->object_size;
 	}
-	st->large_bytes = atomic_load_explicit(&large_bytes,
-					       memory_order_relaxed);
+	st->large_bytes = kmalloc_large_bytes();
 	vmalloc_get_stats(&vs);
 	st->vmalloc_bytes = vs.bytes;
-}
-
-size_t kmalloc_large_bytes(void)
-{
-	return atomic_load_explicit(&large_bytes, memory_order_relaxed);
 }
 
 int kmalloc_init(void)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/kmalloc.h - size classes over the caches: contract of kmalloc.c with
- * preload/ (the malloc ABI).
+ * core/kmalloc.h - size classes over the caches: contract of kmalloc.c
+ * (and kmalloc_large.c: kmalloc_large_bytes, kmalloc_set_vmalloc_threshold)
+ * with preload/ (the malloc ABI).
  *
  * Three paths by size: slab size classes (table lookup) up to
  * KMALLOC_MAX_CACHE_SIZE, page runs from the buddy allocator (tail pages

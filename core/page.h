@@ -42,7 +42,7 @@ enum pageflags {
 	PG_pcp = 1u << 1,	/* head of a free block on a per-CPU list */
 	PG_alloc = 1u << 2,	/* head of a block handed out by alloc_pages */
 	PG_slab = 1u << 3,	/* head of a slab (slab.c owns the union) */
-	PG_large = 1u << 4,	/* head of a kmalloc page run (kmalloc.c) */
+	PG_large = 1u << 4,	/* head of a kmalloc page run (kmalloc_large.c) */
 	PG_tail = 1u << 5,	/* page inside a slab or run: ->head is valid */
 	PG_zero = 1u << 6,	/* free block that is clean: not resident, reads 0 */
 	PG_meta = 1u << 7,	/* first page of a section: its record (and mem_map) */
@@ -59,7 +59,7 @@ struct kmem_cache;
 /*
  * One per 4 KiB page.  Only head pages carry state: every page that is
  * neither a block head nor marked PG_tail has flags == 0 (invariant kept
- * by buddy.c, slab.c and kmalloc.c), which is how an interior pointer is
+ * by buddy.c, slab.c and kmalloc_large.c), which is how an interior pointer is
  * told from a block start.
  */
 struct page {
@@ -82,7 +82,7 @@ struct page {
 			uint32_t inuse;		/* objects handed out */
 			uint32_t objects;	/* objects in this slab */
 		};
-		struct {			/* PG_large: owned by kmalloc.c */
+		struct {			/* PG_large: kmalloc_large.c's */
 			size_t nr_pages;	/* pages kept in the run */
 			size_t large_size;	/* bytes asked for */
 		};

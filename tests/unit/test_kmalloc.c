@@ -171,7 +171,7 @@ END_TEST
 
 /* ---- page runs ---- */
 
-/* A page run is a whole buddy block (kmalloc.c says why): 40000 bytes
+/* A page run is a whole buddy block (kmalloc_large.c says why): 40000 bytes
  * take a 16-page block, all of it the run's, usable and given back whole.
  * Only the head is marked; every other page keeps flags 0 and leads to
  * the head through large_run_head (page.h). */
