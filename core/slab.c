@@ -18,23 +18,16 @@
  *
  *   s->nr_inuse = sum of page->inuse over the cache's slabs,
  *   page->objects - page->inuse = length of page->freelist + the slab's
- *   fresh objects (below).
+ *   fresh objects (slab_fresh.c).
  *
  * page->freelist is a plain pointer (it lives outside the heap); the free
  * pointers inside free objects are encoded with slab_secrets.freeptr and
- * their own address (slab.h), so an overflow cannot plant a pointer simply.  A new
- * slab hands its objects out in a random order of groups of neighbours
- * (build_freelist).  The constructor runs once per object when the slab
- * is made.
+ * their own address (slab.h), so an overflow cannot plant a pointer simply.
  *
- * Fresh objects: a new slab of more than one page in a cache with no
- * constructor and no debug flags writes nothing into its objects.  Its
- * first tail page records the shuffle's seed and how far it has been
- * handed out (fresh_*), and take_objects takes from there once the free
- * list is empty, writing each object's free tag as it goes: a page of the
- * slab becomes resident when one of its objects is first used, not when
- * the slab is made (mimalloc's pages are built as lazily).  The order is
- * the same random order of groups an eager slab's free list has.
+ * A new slab's objects are slab_fresh.c's (slab_internal.h): new_slab
+ * sets them up (the constructor, the free list in the random order of
+ * groups of neighbours), or leaves them fresh, unwritten until
+ * take_objects takes them (take_fresh).
  *
  * Locks, in order: slab_mutex (the list of caches: create, destroy, fork)
  * -> s->lock (one cache's lists and counts) -> buddy's locks.  In practice
@@ -49,7 +42,7 @@
  * kmem_cache_alloc whose gfp names a zone the cache's objects are not in
  * fails (ENOMEM), as nothing of kmem ignores a zone it was asked for.
  */
-#include "slab.h"
+#include "slab_internal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -58,7 +51,6 @@
 
 #include "debug.h"
 #include "fork.h"
-#include "options.h"
 #include "os.h"
 #include "purge.h"
 
@@ -72,22 +64,8 @@ struct slab_secrets slab_secrets;	/* slab.h */
 static kmem_lock_t slab_mutex = KMEM_LOCK_INIT;	/* protects slab_caches */
 static CDS_LIST_HEAD(slab_caches);		/* every cache, RCU */
 static struct kmem_cache kmem_cache_boot;	/* cache of struct kmem_cache */
-/* Varies shuffle seeds: this thread's slabs made so far (a slab's
- * address and the secret do the rest). */
-static __thread uint64_t slab_seed_ctr __attribute__((tls_model("initial-exec")));
 
-/* ---- geometry ---- */
-
-static unsigned int slab_bytes(const struct kmem_cache *s)
-{
-	return (unsigned int)(PAGE_SIZE << s->order);
-}
-
-static __always_inline void *slab_obj(const struct kmem_cache *s, void *base,
-				      unsigned int i)
-{
-	return (char *)base + s->red_left_pad + (size_t)i * s->size;
-}
+/* ---- geometry (slab_bytes, slab_obj: slab_internal.h) ---- */
 
 /*
  * The smallest order whose tail waste is at most 1/16 of the slab (then
@@ -128,7 +106,6 @@ static int calculate_sizes(struct kmem_cache *s, size_t size, size_t align)
 {
 	bool fp_outside;
 	unsigned int total, meta;
-	size_t shuffle;
 
 	if (s->flags & SLAB_HWCACHE_ALIGN) {
 		size_t ralign = CACHE_LINE_SIZE;
@@ -164,9 +141,7 @@ static int calculate_sizes(struct kmem_cache *s, size_t size, size_t align)
 	if (s->slab_magic * s->size == 0)
 		s->slab_magic++;
 	s->min_free = SLAB_MIN_FREE;
-	shuffle = (size_t)kmem_opt(OPT_SHUFFLE);
-	s->shuffle_group = shuffle == 0 ? 0 :
-		(unsigned int)MAX(1, MIN(shuffle / s->size, s->objects));
+	s->shuffle_group = slab_shuffle_group(s);
 	return 0;
 }
 
@@ -191,132 +166,6 @@ static int kmem_cache_open(struct kmem_cache *s, const char *name,
 
 /* ---- slabs ---- */
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/*
- * Link a new slab's n objects into its free list and return the first.
- * Objects go in groups of s->shuffle_group neighbours (about
- * KMEM_SHUFFLE bytes), the groups in a random order drawn from the
- * per-process secret, the slab's address and a counter: consecutive
- * allocations stay next to each other within a group (what hardware
- * prefetchers and the program's own sequential reads need), while which
- * group comes next, and so where in the slab an allocation lands, is not
- * predictable without the secret.  shuffle_group 0: address order.
- */
-static unsigned int slab_group_size(const struct kmem_cache *s,
-				    unsigned int n)
-{
-	return s->shuffle_group ? s->shuffle_group : n;
-}
-
-/* A new slab's shuffle seed: the secret, its address and a counter. */
-static uint64_t slab_seed(const void *base)
-{
-	return slab_secrets.freeptr ^ (uintptr_t)base ^
-	       (++slab_seed_ctr * 0x9e3779b97f4a7c15ULL) ^
-	       (uintptr_t)&slab_seed_ctr;
-}
-
-/* perm[0..ng): the order of a slab's ng groups drawn from seed (a
- * Fisher-Yates shuffle; address order without shuffle groups). */
-static void slab_group_order(const struct kmem_cache *s, uint64_t seed,
-			     unsigned int ng, uint16_t *perm)
-{
-	for (unsigned int k = 0; k < ng; k++)
-		perm[k] = (uint16_t)k;
-	if (!s->shuffle_group)
-		return;
-	for (unsigned int k = ng - 1; k > 0; k--) {
-		uint32_t j = (uint32_t)(((splitmix64(&seed) & 0xffffffffULL) *
-					 (k + 1)) >> 32);
-		uint16_t t = perm[k];
-
-		perm[k] = perm[j];
-		perm[j] = t;
-	}
-}
-
-static void *build_freelist(struct kmem_cache *s, void *base, unsigned int n,
-			    uint64_t seed)
-{
-	uint16_t perm[SLAB_MAX_OBJECTS];
-	unsigned int g = slab_group_size(s, n);
-	unsigned int ng = (n + g - 1) / g, k, i;
-	void *prev = NULL, *first = NULL;
-
-	slab_group_order(s, seed, ng, perm);
-	for (k = 0; k < ng; k++) {
-		unsigned int end = MIN((perm[k] + 1) * g, n);
-
-		for (i = perm[k] * g; i < end; i++) {
-			void *obj = slab_obj(s, base, i);
-
-			if (prev)
-				set_freepointer(s, prev, obj);
-			else
-				first = obj;
-			prev = obj;
-		}
-	}
-	set_freepointer(s, prev, NULL);
-	return first;
-}
-
-/* Whether a new slab leaves its objects unwritten (fresh objects): more
- * than one page (the first tail page holds the state), no constructor, no
- * debug layout to initialise, not under memcheck (whose view of every
- * object new_slab sets up). */
-static bool slab_builds_lazily(const struct kmem_cache *s)
-{
-	return s->order && !s->ctor && !cache_debug(s) && !debug_valgrind;
-}
-
-static bool slab_has_fresh(const struct kmem_cache *s, const struct page *page)
-{
-	return s->order && page[1].fresh_next < page[1].fresh_groups;
-}
-
-/*
- * Up to nr of a slab's fresh objects, in its shuffle's order, free-tagged
- * where the cache tags; s->lock held.  Returns how many (page->inuse is
- * the caller's).
- */
-static size_t take_fresh(struct kmem_cache *s, struct page *page, size_t nr,
-			 void **objs)
-{
-	uint16_t perm[SLAB_MAX_OBJECTS];
-	struct page *t = page + 1;
-	unsigned int n = page->objects, g = slab_group_size(s, n);
-	char *base = page_address(page);
-	size_t got = 0;
-
-	slab_group_order(s, t->fresh_seed, t->fresh_groups, perm);
-	while (got < nr && t->fresh_next < t->fresh_groups) {
-		unsigned int first = perm[t->fresh_next] * g;
-		unsigned int cnt = MIN(g, n - first);
-
-		while (got < nr && t->fresh_off < cnt) {
-			void *obj = slab_obj(s, base, first + t->fresh_off++);
-
-			if (s->flags & SLAB_FREE_TAG)
-				*(uintptr_t *)obj = slab_free_tag(obj);
-			objs[got++] = obj;
-		}
-		if (t->fresh_off == cnt) {
-			t->fresh_next++;
-			t->fresh_off = 0;
-		}
-	}
-	return got;
-}
-
 /* A new slab, its objects initialised and linked or left fresh; no lock
  * held. */
 static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
@@ -324,7 +173,6 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	unsigned int n = s->objects, i;
 	struct page *page;
 	void *base, *first;
-	uint64_t seed;
 
 	page = __alloc_pages(s->gfp | (gfp & __GFP_HIGH), s->order);
 	if (!page)
@@ -345,29 +193,7 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 			WRITE_ONCE(page[i].pcpu_chunk, s->pcpu_chunk);
 		}
 	}
-	seed = slab_seed(base);
-	if (slab_builds_lazily(s)) {
-		/* Nothing written into the objects (fresh objects, above). */
-		unsigned int g = slab_group_size(s, n);
-
-		page[1].fresh_seed = seed;
-		page[1].fresh_next = page[1].fresh_off = 0;
-		page[1].fresh_groups = (uint16_t)((n + g - 1) / g);
-		first = NULL;
-	} else {
-		if (s->order)
-			page[1].fresh_next = page[1].fresh_groups = 0;
-		for (i = 0; i < n; i++) {
-			void *obj = slab_obj(s, base, i);
-
-			debug_init_object(s, obj);
-			if (s->ctor)
-				s->ctor(obj);
-			if (s->flags & SLAB_FREE_TAG)
-				*(uintptr_t *)obj = slab_free_tag(obj);
-		}
-		first = build_freelist(s, base, n, seed);
-	}
+	first = setup_slab_objects(s, page, base);
 	page->slab_cache = s;
 	page->freelist = first;
 	page->inuse = 0;
@@ -473,8 +299,7 @@ lose_slab:
 			 * free objects are never handed out. */
 			s->nr_inuse += page->objects - page->inuse;
 			page->inuse = page->objects;
-			if (s->order)
-				page[1].fresh_next = page[1].fresh_groups;
+			slab_drop_fresh(s, page);
 			obj = NULL;
 		}
 		if (n < nr && !obj && slab_has_fresh(s, page)) {
