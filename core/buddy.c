@@ -3,10 +3,11 @@
  * core/buddy.c - the buddy page allocator.
  *
  * Layer: above page.c and os.c, below vmalloc/slab/kmalloc.  Owns the
- * zones, their free_area[0..MAX_ORDER] lists, the per-CPU page lists and
- * the watermarks; struct zone and the list primitives are in zone.h,
- * which reclaim.c shares: the return of free memory to the OS (purge by
- * age, reclaim before growth, trim) is there.
+ * zones, their free_area[0..MAX_ORDER] lists and the watermarks; struct
+ * zone and the list primitives are in zone.h, which the layer's other
+ * halves share: reclaim.c returns free memory to the OS (purge by age,
+ * reclaim before growth, trim), buddy_pcp.c keeps the per-CPU page lists
+ * that ZONE_NORMAL's small blocks go through (buddy_pcp.h).
  *
  * Invariants:
  *   - a free block of order k starts at a pfn that is a multiple of 2^k;
@@ -58,29 +59,14 @@
 #include <errno.h>
 #include <string.h>
 
+#include "buddy_pcp.h"
 #include "fork.h"
 #include "options.h"
 #include "os.h"
 #include "purge.h"
 #include "zone.h"
 
-/* Per-CPU lists of small blocks, for ZONE_NORMAL (the kernel's pcp). */
-#define PCP_MAX_ORDER 3		/* orders 0..3 (4..32 KiB) are cached */
-#define PCP_HIGH 256		/* pages a list may hold before draining */
-#define PCP_BATCH 64		/* pages moved per refill or drain */
-
-struct per_cpu_pages {
-	kmem_lock_t lock;			/* taken only with trylock */
-	unsigned int count;			/* pages on the lists */
-	struct list_head lists[PCP_MAX_ORDER + 1];
-} ____cacheline_aligned;
-
 struct zone zones[MAX_NR_ZONES];	/* zone.h */
-static struct per_cpu_pages pcp_lists[KMEM_NR_CPUS];
-/* Lists in use: the possible CPUs (at most KMEM_NR_CPUS).  Only these
- * are set up and walked: all 256 were 32 KiB of every process's resident
- * set, touched at start-up. */
-static unsigned int nr_pcp;
 
 static const char *const zone_names[MAX_NR_ZONES] = {
 	[ZONE_DMA] = "DMA", [ZONE_DMA32] = "DMA32",
@@ -235,7 +221,7 @@ static struct page *take_spare(struct zone *z)
  * Taking a clean block while a bigger dirty one is free would fault in
  * fresh pages and leave resident ones idle until their purge.
  */
-static struct page *__rmqueue(struct zone *z, unsigned int order, gfp_t gfp)
+struct page *__rmqueue(struct zone *z, unsigned int order, gfp_t gfp)
 {
 	int prefer = (gfp & __GFP_ZERO) ? FREE_CLEAN : FREE_DIRTY;
 
@@ -336,7 +322,7 @@ static void zone_drain_deferred(struct zone *z, uint64_t now)
 
 /* Take z->lock for gfp (kmem_lock_gfp: a signal handler or a fork makes
  * it fail rather than wait), and put deferred frees back. */
-static bool zone_lock(struct zone *z, gfp_t gfp)
+bool zone_lock(struct zone *z, gfp_t gfp)
 {
 	if (!kmem_lock_gfp(&z->lock, gfp))
 		return false;
@@ -359,14 +345,6 @@ bool zone_lock_ctx(struct zone *z, bool safe)
 		return zone_lock(z, 0);
 	zone_lock_wait(z);
 	return true;
-}
-
-/* The purge thread has work when a zone keeps more dirty pages than it
- * should; called with no lock held. */
-static void zone_note_dirty(struct zone *z)
-{
-	if (!z->pinned && READ_ONCE(z->nr_dirty) > z->watermark[WMARK_HIGH])
-		purge_kick();
 }
 
 /* ---- growth and purging (no lock held on entry) ---- */
@@ -437,8 +415,8 @@ static bool zone_grow(struct zone *z, gfp_t gfp, unsigned int order)
 
 /* may_grow: the zone may map more memory for this request (the zone it
  * asked for, or ZONE_NORMAL); else only its free pages above min serve. */
-static struct page *zone_alloc(struct zone *z, unsigned int order, gfp_t gfp,
-			       bool may_grow)
+struct page *zone_alloc(struct zone *z, unsigned int order, gfp_t gfp,
+			bool may_grow)
 {
 	size_t reserve = (gfp & __GFP_HIGH) ? 0 : z->watermark[WMARK_MIN];
 	int grows = 0;
@@ -467,7 +445,7 @@ static struct page *zone_alloc(struct zone *z, unsigned int order, gfp_t gfp,
 	}
 }
 
-static void zone_free(struct zone *z, struct page *page, unsigned int order)
+void zone_free(struct zone *z, struct page *page, unsigned int order)
 {
 	if (!zone_lock(z, 0)) {
 		zone_defer(z, page, order, false);
@@ -476,129 +454,6 @@ static void zone_free(struct zone *z, struct page *page, unsigned int order)
 	__free_one_page(z, page, order, false, os_now_ms());
 	kmem_unlock(&z->lock);
 	zone_note_dirty(z);
-}
-
-/* ---- per-CPU lists (ZONE_NORMAL, orders 0..PCP_MAX_ORDER) ---- */
-
-static struct per_cpu_pages *this_pcp(void)
-{
-	return &pcp_lists[os_current_cpu() % nr_pcp];
-}
-
-/* Move up to PCP_BATCH pages of blocks of `order` from the zone. */
-static void rmqueue_bulk(struct zone *z, struct per_cpu_pages *pcp,
-			 unsigned int order, gfp_t gfp)
-{
-	unsigned int n = PCP_BATCH >> order;
-
-	if (!zone_lock(z, gfp))
-		return;
-	while (n-- && z->nr_free >= z->watermark[WMARK_MIN] + (1UL << order)) {
-		struct page *page = __rmqueue(z, order, 0);
-
-		if (!page)
-			break;
-		set_page_flags(page, PG_pcp | (page_flags(page) & PG_zero));
-		list_add_tail(&page->lru, &pcp->lists[order]);
-		pcp->count += 1U << order;
-	}
-	kmem_unlock(&z->lock);
-}
-
-/* Give the oldest `pages` pages of pcp's lists back to the zone; safe:
- * may be on a free path that must not wait (the pages then stay). */
-static void free_pcppages_bulk(struct zone *z, struct per_cpu_pages *pcp,
-			       unsigned int pages, bool safe)
-{
-	uint64_t now = os_now_ms();
-	unsigned int order = 0, empty = 0;
-
-	if (!zone_lock_ctx(z, safe))
-		return;
-	while (pages && pcp->count && empty <= PCP_MAX_ORDER) {
-		struct list_head *list = &pcp->lists[order];
-
-		if (list_empty(list)) {
-			empty++;
-		} else {
-			struct page *page = list_entry(list->prev, struct page, lru);
-			bool clean = page_flags(page) & PG_zero;
-
-			empty = 0;
-			list_del(&page->lru);
-			pcp->count -= 1U << order;
-			pages = pages > (1U << order) ? pages - (1U << order) : 0;
-			__free_one_page(z, page, order, clean, now);
-		}
-		order = order == PCP_MAX_ORDER ? 0 : order + 1;
-	}
-	kmem_unlock(&z->lock);
-}
-
-static struct page *pcp_alloc(struct zone *z, unsigned int order, gfp_t gfp)
-{
-	struct per_cpu_pages *pcp = this_pcp();
-	struct list_head *list = &pcp->lists[order];
-	struct page *page = NULL;
-
-	if (!kmem_trylock(&pcp->lock))
-		return zone_alloc(z, order, gfp, true);
-	if (list_empty(list))
-		rmqueue_bulk(z, pcp, order, gfp);
-	if (!list_empty(list)) {
-		page = list_first_entry(list, struct page, lru);
-		list_del(&page->lru);
-		pcp->count -= 1U << order;
-		set_page_flags(page, page_flags(page) & PG_zero);
-	}
-	kmem_unlock(&pcp->lock);
-	return page ? page : zone_alloc(z, order, gfp, true);
-}
-
-static void pcp_free(struct zone *z, struct page *page, unsigned int order)
-{
-	struct per_cpu_pages *pcp = this_pcp();
-	bool drained = false;
-
-	if (!kmem_trylock(&pcp->lock)) {
-		zone_free(z, page, order);
-		return;
-	}
-	set_page_flags(page, PG_pcp);
-	page->order = (uint8_t)order;
-	list_add(&page->lru, &pcp->lists[order]);
-	pcp->count += 1U << order;
-	if (pcp->count > PCP_HIGH) {
-		free_pcppages_bulk(z, pcp, PCP_BATCH, true);
-		drained = true;
-	}
-	kmem_unlock(&pcp->lock);
-	if (drained)
-		zone_note_dirty(z);
-}
-
-/*
- * Give every per-CPU list back to the zone (purge thread, trim, buddyinfo).
- * Both locks are taken with kmem_lock_safe: a list whose locks cannot be
- * had while a fork is in flight stays for the next drain.  Waiting for
- * them was a deadlock (nodeadlock_fork_signal, rseq mode, once in CI):
- * this thread held a pcp lock and waited for the zone lock; the zone
- * lock's owner, interrupted inside large_free, forked from a signal
- * handler and waited for fork_mutex; the thread holding fork_mutex waited
- * in its prepare for the pcp lock.
- */
-void buddy_drain_pcp(void)
-{
-	struct zone *z = &zones[ZONE_NORMAL];
-
-	for (unsigned int cpu = 0; cpu < nr_pcp; cpu++) {
-		struct per_cpu_pages *pcp = &pcp_lists[cpu];
-
-		if (!READ_ONCE(pcp->count) || !kmem_lock_safe(&pcp->lock))
-			continue;
-		free_pcppages_bulk(z, pcp, pcp->count, true);
-		kmem_unlock(&pcp->lock);
-	}
 }
 
 /* ---- the internal interface (buddy.h) ---- */
@@ -940,8 +795,7 @@ static void zone_fill_stats(int zid, struct zone_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->name = z->name;
 	if (zid == ZONE_NORMAL)
-		for (unsigned int cpu = 0; cpu < nr_pcp; cpu++)
-			st->nr_pcp += READ_ONCE(pcp_lists[cpu].count);
+		st->nr_pcp = pcp_nr_pages();
 	st->managed = atomic_load_explicit(&z->managed, memory_order_relaxed);
 	st->nr_free = READ_ONCE(z->nr_free);
 	st->nr_dirty = READ_ONCE(z->nr_dirty);
@@ -1013,14 +867,6 @@ KMEM_EXPORT void kmem_buddyinfo(FILE *out)
 	fflush(out);
 }
 
-bool buddy_pcp_holds_pages(void)
-{
-	for (unsigned int cpu = 0; cpu < nr_pcp; cpu++)
-		if (READ_ONCE(pcp_lists[cpu].count))
-			return true;
-	return false;
-}
-
 /* ---- init and fork ---- */
 
 int buddy_init(void)
@@ -1041,20 +887,13 @@ int buddy_init(void)
 	zones[ZONE_DMA].pinned = true;
 	for (int w = 0; w < NR_WMARK; w++)
 		zones[ZONE_DMA].watermark[w] = 0;
-	nr_pcp = os_nr_possible_cpus();
-	if (!nr_pcp)
-		nr_pcp = os_nr_cpus();
-	nr_pcp = nr_pcp < 1 ? 1 : nr_pcp > KMEM_NR_CPUS ? KMEM_NR_CPUS : nr_pcp;
-	for (unsigned int cpu = 0; cpu < nr_pcp; cpu++)
-		for (int o = 0; o <= PCP_MAX_ORDER; o++)
-			INIT_LIST_HEAD(&pcp_lists[cpu].lists[o]);
+	pcp_init();
 	return pagemap_init();
 }
 
 void buddy_fork_prepare(void)
 {
-	for (unsigned int cpu = 0; cpu < nr_pcp; cpu++)
-		kmem_fork_lock(&pcp_lists[cpu].lock);
+	pcp_fork_lock();
 	for (int zid = 0; zid < MAX_NR_ZONES; zid++)
 		kmem_fork_lock(&zones[zid].lock);
 	pagemap_fork_prepare();
@@ -1070,6 +909,5 @@ void buddy_fork_release(void)
 	pagemap_fork_release();
 	for (int zid = MAX_NR_ZONES - 1; zid >= 0; zid--)
 		kmem_fork_unlock(&zones[zid].lock);
-	for (unsigned int cpu = nr_pcp; cpu-- > 0;)
-		kmem_fork_unlock(&pcp_lists[cpu].lock);
+	pcp_fork_unlock();
 }
