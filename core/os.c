@@ -826,19 +826,29 @@ unsigned long os_signals_deferred(void)
 				    memory_order_relaxed);
 }
 
-void os_signal_defer(int sig, const siginfo_t *info)
+bool os_signal_defer(int sig, const siginfo_t *info)
 {
 	uint64_t bit = 1ULL << (sig - 1);
+	bool was_deferred = kmem_sig_deferred & bit;
 	siginfo_t copy = *info;
 
-	atomic_fetch_add_explicit(&nr_signals_deferred, 1,
-				  memory_order_relaxed);
 	/* Blocked first, so that the copy queued below stays pending
 	 * (SA_NODEFER handlers run with their signal unblocked). */
 	sigmask_change(SIG_BLOCK, bit);
 	kmem_sig_deferred |= bit;
-	raw(SYS_rt_tgsigqueueinfo, os_getpid(), os_gettid(), sig, (long)&copy,
-	    0, 0);
+	if (is_err(raw(SYS_rt_tgsigqueueinfo, os_getpid(), os_gettid(), sig,
+		       (long)&copy, 0, 0))) {
+		/* The queue is full (RLIMIT_SIGPENDING): run it now rather
+		 * than lose it. */
+		if (!was_deferred) {
+			kmem_sig_deferred &= ~bit;
+			sigmask_change(SIG_UNBLOCK, bit);
+		}
+		return false;
+	}
+	atomic_fetch_add_explicit(&nr_signals_deferred, 1,
+				  memory_order_relaxed);
+	return true;
 }
 
 void os_signal_replay(void)

@@ -205,9 +205,11 @@ int os_sigaction(int sig, const struct sigaction *act,
  * note it in kmem_sig_deferred and queue it again to this thread with
  * its siginfo (rt_tgsigqueueinfo), so that it stays pending until the
  * last kmem_unlock calls os_signal_replay (internal.h).  The caller, a
- * signal handler, also blocks it in the context it returns to.
+ * signal handler, also blocks it in the context it returns to.  false:
+ * the signal queue is full (RLIMIT_SIGPENDING), nothing was changed, and
+ * the caller runs the handler now rather than lose the signal.
  */
-void os_signal_defer(int sig, const siginfo_t *info) __hidden;
+bool os_signal_defer(int sig, const siginfo_t *info) __hidden;
 /* Signals deferred so far (os_signal_defer), for the statistics. */
 unsigned long os_signals_deferred(void) __hidden;
 

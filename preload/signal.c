@@ -148,8 +148,7 @@ static void signal_trampoline(int sig, siginfo_t *info, void *ucontext)
 	int flags;
 
 	if (unlikely(kmem_locks_held) && !is_fault(sig, info) &&
-	    kmem_opt(OPT_DEFER_SIGNALS)) {
-		os_signal_defer(sig, info);
+	    kmem_opt(OPT_DEFER_SIGNALS) && os_signal_defer(sig, info)) {
 		sigaddset(&uc->uc_sigmask, sig);
 		return;
 	}
