@@ -9,7 +9,9 @@
  * policy that moves batches between a region and the depot (depot.c),
  * which stands in front of the slabs.  The region layout and the inline
  * fast paths are in percpu.h; the rseq critical sections in
- * rseq_x86_64.h.
+ * rseq_x86_64.h; draining a region from outside its fast paths (remote
+ * drains, the idle drain, the fork hooks) in percpu_drain.c, and what the
+ * two files share in percpu_internal.h.
  *
  * Modes (KMEM_PERCPU, shown by percpu_mode_name()):
  *   rseq    one region per possible CPU, indexed by the rseq area's mm_cid
@@ -30,15 +32,6 @@
  * then from the slabs; a full stack gives batch[c] objects to the depot,
  * and only what the depot cannot hold goes to the slabs.
  *
- * Draining a CPU's region from another thread (kmem_trim, idle drain):
- * set PCPU_LOCKED in every class's cur (atomic OR), then
- * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ): any critical section
- * in flight is aborted, and every later one reads a locked cur and fails.
- * A section that committed between our OR and the fence may have stored
- * an unlocked count over it; so check every class again after the fence
- * and repeat (it converges: each round only races with sections that were
- * already running).  Then the region is ours until we store cur = 0.
- *
  * Bounds: cap[c] = clamp(budget / size, 2, 253), budget =
  * KMEM_PERCPU_BYTES / 16, and the capacities of one region add up to at
  * most KMEM_PERCPU_BYTES beyond their starting ones (chunk_grow), so a
@@ -46,7 +39,7 @@
  * class used.  (Without the region's bound, CPython, which keeps some 45
  * classes busy, held 2.8 MB per CPU at its peak; with it its peak RSS is
  * 1 MiB lower at the same time.)  Regions whose slow paths saw no
- * activity for a second are drained by the purge thread.
+ * activity for a second are drained by the purge thread (percpu_drain.c).
  *
  * Capacities grow (chunk_grow): a class's chunk in a region starts at cap
  * 0, so its first push or pop takes the slow path, which sets the cap to
@@ -62,20 +55,17 @@
  * (a fast path that reads a stale cap merely takes the slow path), and a
  * region drain, which owns the region, puts it back to 0.
  *
- * Locks: drain_lock serialises remote drains (never on an allocation
- * path).  Region set-up is a compare-and-swap, so a signal handler or a
- * fork never waits for it.
+ * Locks: none here (drain_lock is percpu_drain.c's).  Region set-up is
+ * a compare-and-swap, so a signal handler or a fork never waits for it.
  */
-#include "percpu.h"
+#include "percpu_internal.h"
 
-#include <errno.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "debug.h"
 #include "depot.h"
-#include "fork.h"
 #include "options.h"
 #include "os.h"
 #include "sampler.h"
@@ -83,8 +73,6 @@
 
 #define PCPU_MAX_BATCH 64	/* objects moved per refill or drain */
 #define PCPU_START_BYTES 4096	/* a class's first capacity in a region */
-#define PCPU_MAX_REGIONS 1024	/* possible CPUs beyond: thread mode */
-#define PCPU_DRAIN_TRIES 16	/* lock-and-fence rounds of a remote drain */
 
 _Static_assert(PCPU_MAX_BATCH <= PCPU_CHUNK_SLOTS / 2, "a batch is half a stack");
 
@@ -112,12 +100,12 @@ static __thread bool rseq_own_tried __attribute__((tls_model("initial-exec")));
 enum { RSEQ_GLIBC, RSEQ_OWN, RSEQ_EMULATED } rseq_kind;
 static _Atomic uint64_t emu_slots[PCPU_MAX_REGIONS / 64]; /* taken slots */
 
-static bool use_mm_cid;			/* index regions by mm_cid */
-static bool can_fence;			/* membarrier RSEQ registered */
-static unsigned int nr_regions;		/* possible CPUs */
-static unsigned int nr_classes;
+/* Those not static are read by percpu_drain.c too (percpu_internal.h). */
+bool use_mm_cid;			/* index regions by mm_cid */
+unsigned int nr_regions;		/* possible CPUs */
+unsigned int nr_classes;
 static struct kmem_cache *class_cache[PCPU_MAX_CLASSES];
-static size_t class_size[PCPU_MAX_CLASSES];
+size_t class_size[PCPU_MAX_CLASSES];
 static uint32_t class_cap[PCPU_MAX_CLASSES];
 static uint32_t class_batch[PCPU_MAX_CLASSES];
 static uint32_t class_start[PCPU_MAX_CLASSES];	/* a chunk's first cap */
@@ -128,9 +116,7 @@ static __thread struct pcpu_sampler thread_sampler
 	__attribute__((tls_model("initial-exec")));
 
 /* CPU regions: 0 untouched, 1 being set up, 2 ready. */
-static _Atomic uint8_t region_state[PCPU_MAX_REGIONS];
-static uint32_t region_seen[PCPU_MAX_REGIONS];	/* activity at the last scan */
-static kmem_lock_t drain_lock = KMEM_LOCK_INIT;
+_Atomic uint8_t region_state[PCPU_MAX_REGIONS];
 
 /* Thread mode. */
 enum { THREAD_NONE, THREAD_ACTIVE, THREAD_DEAD };
@@ -140,19 +126,6 @@ static __thread uint8_t thread_state __attribute__((tls_model("initial-exec")));
 static pthread_key_t thread_key;
 static bool thread_key_ok;
 static _Atomic size_t nr_thread_regions;
-
-static struct pcpu_region_hdr *cpu_region(unsigned int cpu)
-{
-	return (struct pcpu_region_hdr *)(pcpu.cpu_regions +
-					  ((uintptr_t)cpu << PCPU_REGION_SHIFT));
-}
-
-static struct pcpu_chunk *region_chunk(struct pcpu_region_hdr *r,
-				       unsigned int cls)
-{
-	return (struct pcpu_chunk *)((char *)r + (pcpu_chunk_id(cls)
-						  << PCPU_CHUNK_ID_SHIFT));
-}
 
 /*
  * Set the countdown.  A region starts as zero pages (a CPU region's fresh
@@ -180,8 +153,7 @@ static void flush_objects(unsigned int cls, void **objs, size_t n)
 		__kmem_cache_free_bulk(class_cache[cls], n - k, objs + k);
 }
 
-/* Empty every class of a region we own exclusively; returns objects. */
-static size_t region_flush(struct pcpu_region_hdr *r)
+size_t region_flush(struct pcpu_region_hdr *r)
 {
 	size_t n = 0;
 
@@ -282,55 +254,6 @@ static void cpu_region_prepare(void)
 	}
 	/* Someone else is setting it up: this call just takes the slow
 	 * path; a region that is not ready reads as empty and full. */
-}
-
-/* Lock every class of region r against its fast paths; true if every
- * class ended up locked (the caller then owns the region). */
-static bool region_lock(struct pcpu_region_hdr *r, unsigned int cpu)
-{
-	unsigned int flags = use_mm_cid ? 0 : MEMBARRIER_CMD_FLAG_CPU;
-
-	for (int tries = 0; tries < PCPU_DRAIN_TRIES; tries++) {
-		bool all = true;
-		int err;
-
-		for (unsigned int c = 0; c < nr_classes; c++)
-			atomic_fetch_or_explicit(
-				(_Atomic uint32_t *)&region_chunk(r, c)->cur,
-				PCPU_LOCKED, memory_order_seq_cst);
-		err = os_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
-				    flags, (int)cpu);
-		if (err == EINVAL && flags)
-			err = 0;	/* CPU offline: nothing runs there */
-		if (err)
-			return false;
-		for (unsigned int c = 0; c < nr_classes; c++)
-			if (!(READ_ONCE(region_chunk(r, c)->cur) & PCPU_LOCKED))
-				all = false;
-		if (all)
-			return true;
-	}
-	return false;
-}
-
-static void region_unlock(struct pcpu_region_hdr *r)
-{
-	for (unsigned int c = 0; c < nr_classes; c++)
-		atomic_fetch_and_explicit(
-			(_Atomic uint32_t *)&region_chunk(r, c)->cur,
-			~PCPU_LOCKED, memory_order_release);
-}
-
-/* Drain region `cpu` from any thread; drain_lock held. */
-static size_t cpu_region_drain(unsigned int cpu)
-{
-	struct pcpu_region_hdr *r = cpu_region(cpu);
-
-	if (!region_lock(r, cpu)) {
-		region_unlock(r);
-		return 0;
-	}
-	return region_flush(r);	/* stores cur = 0: unlocked and empty */
 }
 
 /* ---- thread mode ---- */
@@ -750,7 +673,7 @@ unsigned int percpu_sample_due(size_t size, bool counted)
 	return sampler_due(sm);
 }
 
-/* ---- setup, statistics, drain, fork ---- */
+/* ---- modes, setup ---- */
 
 const char *percpu_mode_name(void)
 {
@@ -775,57 +698,9 @@ enum pcpu_mode percpu_mode(void)
 	return pcpu.mode;
 }
 
-static size_t region_cached_bytes(struct pcpu_region_hdr *r)
-{
-	size_t bytes = 0;
-
-	for (unsigned int c = 0; c < nr_classes; c++)
-		bytes += (size_t)((READ_ONCE(region_chunk(r, c)->cur) &
-				   ~PCPU_LOCKED) +
-				  !!READ_ONCE(region_chunk(r, c)->side[
-					  READ_ONCE(region_chunk(r, c)->sel) & 1])) *
-			 class_size[c];
-	return bytes;
-}
-
-size_t percpu_cached_bytes(void)
-{
-	size_t bytes = 0;
-
-	if (pcpu.mode == PCPU_RSEQ)
-		for (unsigned int cpu = 0; cpu < nr_regions; cpu++)
-			if (atomic_load_explicit(&region_state[cpu],
-						 memory_order_acquire) == 2)
-				bytes += region_cached_bytes(cpu_region(cpu));
-	if (pcpu_thread_region)
-		bytes += region_cached_bytes(pcpu_thread_region);
-	return bytes + depot_cached_bytes();
-}
-
 size_t percpu_region_limit(void)
 {
 	return region_max_cached;
-}
-
-void percpu_drain_all(void)
-{
-	struct pcpu_region_hdr *r = pcpu_thread_region;
-
-	if (r && !r->busy) {
-		WRITE_ONCE(r->busy, 1);
-		barrier();
-		region_flush(r);
-		barrier();
-		WRITE_ONCE(r->busy, 0);
-	}
-	if (pcpu.cpu_regions && can_fence && kmem_lock_safe(&drain_lock)) {
-		for (unsigned int cpu = 0; cpu < nr_regions; cpu++)
-			if (atomic_load_explicit(&region_state[cpu],
-						 memory_order_acquire) == 2)
-				cpu_region_drain(cpu);
-		kmem_unlock(&drain_lock);
-	}
-	depot_shrink(true);	/* and what the regions gave the depot */
 }
 
 void percpu_disable(void)
@@ -843,30 +718,6 @@ void percpu_disable(void)
 	percpu_drain_all();
 	WRITE_ONCE(pcpu.mode, PCPU_OFF);
 	depot_shrink(true);	/* what reached it before the store above */
-}
-
-size_t percpu_drain_idle(void)
-{
-	size_t n = 0;
-
-	if (pcpu.mode != PCPU_RSEQ || !can_fence ||
-	    !kmem_trylock(&drain_lock))
-		return 0;
-	for (unsigned int cpu = 0; cpu < nr_regions; cpu++) {
-		struct pcpu_region_hdr *r;
-		uint32_t act;
-
-		if (atomic_load_explicit(&region_state[cpu],
-					 memory_order_acquire) != 2)
-			continue;
-		r = cpu_region(cpu);
-		act = READ_ONCE(r->activity);
-		if (act == region_seen[cpu] && region_cached_bytes(r))
-			n += cpu_region_drain(cpu);
-		region_seen[cpu] = act;
-	}
-	kmem_unlock(&drain_lock);
-	return n;
 }
 
 static bool streq(const char *a, const char *b)
@@ -993,32 +844,4 @@ int percpu_setup(struct kmem_cache *const *caches, const size_t *sizes,
 		rseq_setup(want);
 	}
 	return 0;
-}
-
-void percpu_fork_prepare(void)
-{
-	kmem_fork_lock(&drain_lock);
-}
-
-void percpu_fork_release(void)
-{
-	kmem_fork_unlock(&drain_lock);
-}
-
-void percpu_fork_child(void)
-{
-	uint64_t seed = os_random_u64();
-
-	/* The child is a new mm: register it for membarrier again. */
-	if (pcpu.mode == PCPU_RSEQ)
-		can_fence = os_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
-					  0, 0) == 0;
-	/* Parent and child would otherwise pick the same reuse order. */
-	for (unsigned int i = 0; i < nr_regions; i++)
-		if (atomic_load_explicit(&region_state[i],
-					 memory_order_acquire) == 2)
-			cpu_region(i)->reuse_rnd =
-				kmem_xorshift64(seed + i * 0x9e3779b97f4a7c15ULL) | 1;
-	if (pcpu_thread_region)
-		pcpu_thread_region->reuse_rnd = kmem_xorshift64(~seed) | 1;
 }
