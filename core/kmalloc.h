@@ -5,8 +5,8 @@
  * with preload/ (the malloc ABI).
  *
  * Three paths by size: slab size classes (table lookup) up to
- * KMALLOC_MAX_CACHE_SIZE, page runs from the buddy allocator (tail pages
- * given back) below KMEM_VMALLOC_THRESHOLD, and vmalloc areas above.
+ * KMALLOC_MAX_CACHE_SIZE, page runs from the buddy allocator (whole
+ * 2^order blocks) below KMEM_VMALLOC_THRESHOLD, and vmalloc areas above.
  * None of these set errno: preload/ turns NULL into ENOMEM/EINVAL.
  */
 #ifndef KMEM_KMALLOC_H

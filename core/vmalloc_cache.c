@@ -19,15 +19,18 @@
  * bytes and VM_CACHE_MAX areas; the oldest is unmapped first.  Areas that
  * stayed cached longer than kmem_opt(OPT_PURGE_DELAY_MS) are unmapped on
  * the next vmalloc/vfree.  A request reuses the smallest cached area whose
- * RW size is between the request and 8 times it (and that meets the
- * alignment).  Up to 5/4 of the request the area keeps its size; above,
- * its tail is turned PROT_NONE (one mprotect, the guard again right after
- * the request) but keeps its pages: it is headroom, and the vector that
- * doubles from 512 KiB (the threshold) to 4 MiB, freed and built again,
- * grows back into its old pages with one mprotect per step, no page fault
- * and no copy.  Those pages stay resident until the area is freed (at
- * most 7 times the request, and never more than the cache held: they
- * were resident there already; a shrink by vrealloc purges them).  A
+ * RW size is at least the request (and that meets the alignment), else
+ * the largest one of at least a quarter of it (VM_GROW_MIN), which
+ * vmalloc_caller grows with mremap, its pages coming along.  Up to 5/4 of
+ * the request the area keeps its size; above, vm_split cuts it in two
+ * (the rest, still mapped and resident, is cached again), or where it
+ * cannot, its tail is turned PROT_NONE (one mprotect, the guard again
+ * right after the request) but keeps its pages: it is headroom, and the
+ * vector that doubles from 512 KiB (the threshold) to 4 MiB, freed and
+ * built again, grows back into its old pages with one mprotect per step,
+ * no page fault and no copy.  Those pages stay resident until the area is
+ * freed (never more than the cache held: they were resident there
+ * already; a shrink by vrealloc purges them).  A
  * cached area keeps its radix slot, with state VM_CACHED, so a second
  * vfree of it is reported as a double free; areas already unmapped are
  * remembered in a small ring for the same message.  (The reuse itself,
