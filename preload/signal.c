@@ -178,15 +178,25 @@ static void signal_trampoline(int sig, siginfo_t *info, void *ucontext)
 		((void (*)(int))handler)(sig);
 }
 
-/* k, the kernel's action (the trampoline), as the program gave it: its
- * handler and its SA_SIGINFO and SA_RESETHAND, with the mask and the
- * other flags as the kernel has them. */
-static void report_user_action(struct sigaction *k, uintptr_t handler,
-			       int flags)
+/* The action of sig as the program gave it: the kernel's, with the
+ * program's handler, SA_SIGINFO and SA_RESETHAND where the kernel has the
+ * trampoline (the mask and the other flags are the kernel's).  0, or -1
+ * with errno set. */
+static int query_action(int sig, struct sigaction *k)
 {
-	k->sa_sigaction = (void (*)(int, siginfo_t *, void *))handler;
-	k->sa_flags = (k->sa_flags & ~(SA_SIGINFO | SA_RESETHAND)) |
-		      (flags & (SA_SIGINFO | SA_RESETHAND));
+	uintptr_t handler;
+	int flags;
+
+	if (os_sigaction(sig, NULL, k))
+		return -1;
+	if ((k->sa_flags & SA_SIGINFO) &&
+	    k->sa_sigaction == signal_trampoline) {
+		read_action(sig, &handler, &flags);
+		k->sa_sigaction = (void (*)(int, siginfo_t *, void *))handler;
+		k->sa_flags = (k->sa_flags & ~(SA_SIGINFO | SA_RESETHAND)) |
+			      (flags & (SA_SIGINFO | SA_RESETHAND));
+	}
+	return 0;
 }
 
 static bool wrappable(int sig)
@@ -208,28 +218,18 @@ KMEM_EXPORT int sigaction(int sig, const struct sigaction *act,
 	if (!table_is_mine()) {
 		/* A vfork child: the kernel's action is its own, the table
 		 * the parent's.  What it installs runs unwrapped. */
-		read_action(sig, &prev_handler, &prev_flags);
-		r = os_sigaction(sig, act, old ? &k : NULL);
-		if (!r && old) {
-			if ((k.sa_flags & SA_SIGINFO) &&
-			    k.sa_sigaction == signal_trampoline)
-				report_user_action(&k, prev_handler,
-						   prev_flags);
+		if (old && query_action(sig, &k))
+			return -1;
+		r = os_sigaction(sig, act, NULL);
+		if (!r && old)
 			*old = k;
-		}
 		return r;
 	}
 	table_enter(&saved);
 	read_action(sig, &prev_handler, &prev_flags);
-	if (old) {
-		r = os_sigaction(sig, NULL, &k);
-		if (r) {
-			err = errno;
-			goto out;
-		}
-		if ((k.sa_flags & SA_SIGINFO) &&
-		    k.sa_sigaction == signal_trampoline)
-			report_user_action(&k, prev_handler, prev_flags);
+	if (old && (r = query_action(sig, &k))) {
+		err = errno;
+		goto out;
 	}
 	if (act) {
 		uintptr_t h = (uintptr_t)act->sa_handler;
