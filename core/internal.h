@@ -149,8 +149,9 @@ static inline bool list_empty(const struct list_head *head)
  *
  * Every lock on an allocation or free path is taken with kmem_lock_safe or
  * kmem_trylock, and no such path holds two of them at once, so a failed
- * acquisition never has to unwind anything.  The wait and wake system
- * calls live in os.c; fork.c owns the fork protocol. */
+ * acquisition never has to unwind anything.  The slow halves are in
+ * lock.c, the wait and wake system calls in os.c; fork.c owns the fork
+ * protocol. */
 
 typedef struct {
 	_Atomic uint32_t val;		/* 0, or owner token | waiters bit */
@@ -248,7 +249,7 @@ static __always_inline void kmem_unlock(kmem_lock_t *l)
  * Take l if it can be had within max_ns nanoseconds (trying, yielding in
  * between), else give up: false.  Only for the statistics signal handler
  * (stats_live.c) and the profiler, which must never wait for a lock that
- * the thread they interrupted may hold.  In os.c.
+ * the thread they interrupted may hold.  In lock.c.
  */
 bool kmem_lock_for(kmem_lock_t *l, uint64_t max_ns) __hidden;
 
