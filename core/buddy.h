@@ -5,7 +5,7 @@
  * Blocks of 2^order pages (order 0..MAX_ORDER), naturally aligned to
  * PAGE_SIZE << order.  Callers above (slab.c, kmalloc_large.c, vmalloc.c) use
  * the double-underscore functions, which trust their arguments; the
- * exported kmem_* page API in buddy.c validates everything.
+ * exported kmem_* page API in buddy_api.c validates everything.
  *
  * A block returned by __alloc_pages() has its head page in state
  * PG_alloc, page->order == order, and every other page's flags == 0.  The

@@ -98,7 +98,7 @@ enum kmem_zone {
 	KMEM_NR_ZONES
 };
 
-/* ---- the page allocator (buddy.c) ---- */
+/* ---- the page allocator (buddy_api.c, buddy.c) ---- */
 struct page;
 
 /*
