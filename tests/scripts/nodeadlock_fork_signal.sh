@@ -17,14 +17,8 @@ need_prog fork_signal
 secs=${KMEM_TEST_SECONDS:-4}
 dog=$((secs + ${KMEM_TEST_WATCHDOG:-90}))
 for mode in $(percpu_modes); do
-	KMEM_PERCPU=$mode run_watched_kmem $dog "$tmp/out" "$tmp/err" \
+	KMEM_PERCPU=$mode run_stress kmem $dog "KMEM_PERCPU=$mode" fork_signal \
 		nice -n 10 "$PROGS/fork_signal" "$secs"
-	rc=$?
-	sed "s/^/  KMEM_PERCPU=$mode: /" "$tmp/out"
-	[ $rc = 124 ] && fail "KMEM_PERCPU=$mode: fork_signal hung (stacks above)"
-	[ $rc = 0 ] || { grep -v '^\(----\|====\|  \|kmalloc\|Node\|slabinfo\|# name\)' "$tmp/err" | tail -20
-		fail "KMEM_PERCPU=$mode: fork_signal failed (rc $rc)"; }
-	KMEM_PERCPU=$mode check_loaded "$tmp/err"
 	line=$(grep '^fork_signal: .*, 0 fork failures, .*, 0 bad children$' "$tmp/out") ||
 		fail "KMEM_PERCPU=$mode: unexpected output"
 	usr1=$(echo "$line" | sed -n 's/.* \([0-9]*\) forks from SIGUSR1 and .*/\1/p')

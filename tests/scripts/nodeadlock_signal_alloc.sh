@@ -22,14 +22,9 @@ secs=$(( ${KMEM_TEST_SECONDS:-10} / 2 ))
 dog=$((secs + ${KMEM_TEST_WATCHDOG:-90}))
 for run in $(for m in $(percpu_modes); do echo $m:1 $m:0; done); do
 	mode=${run%:*} defer=${run#*:}
-	KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$defer run_watched_kmem $dog \
-		"$tmp/out" "$tmp/err" nice -n 10 "$PROGS/signal_alloc" "$secs" 3
-	rc=$?
-	sed "s/^/  KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$defer: /" "$tmp/out"
-	[ $rc = 124 ] && fail "KMEM_PERCPU=$mode: signal_alloc hung (stacks above)"
-	[ $rc = 0 ] || { grep -v '^\(----\|====\|  \|kmalloc\|Node\|slabinfo\|# name\)' "$tmp/err" | tail -20
-		fail "KMEM_PERCPU=$mode: signal_alloc failed (rc $rc)"; }
-	KMEM_PERCPU=$mode check_loaded "$tmp/err"
+	KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$defer run_stress kmem $dog \
+		"KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$defer" signal_alloc \
+		nice -n 10 "$PROGS/signal_alloc" "$secs" 3
 	line=$(grep '^signal_alloc: .*, every block checked, 0 errors$' "$tmp/out") ||
 		fail "KMEM_PERCPU=$mode: unexpected output"
 	runs=$(echo "$line" | sed -n 's/.*timer: \([0-9]*\) handler runs .*/\1/p')

@@ -13,14 +13,8 @@ need_prog stdio_fork
 secs=${KMEM_TEST_SECONDS:-5}
 dog=$((secs + ${KMEM_TEST_WATCHDOG:-90}))
 for mode in $(percpu_modes); do
-	KMEM_PERCPU=$mode run_watched_kmem $dog "$tmp/out" "$tmp/err" \
+	KMEM_PERCPU=$mode run_stress kmem $dog "KMEM_PERCPU=$mode" stdio_fork \
 		nice -n 10 "$PROGS/stdio_fork" "$secs" 4 8
-	rc=$?
-	sed "s/^/  KMEM_PERCPU=$mode: /" "$tmp/out"
-	[ $rc = 124 ] && fail "KMEM_PERCPU=$mode: stdio_fork hung (stacks above)"
-	[ $rc = 0 ] || { grep -v '^\(----\|====\|  \|kmalloc\|Node\|slabinfo\|# name\)' "$tmp/err" | tail -20
-		fail "KMEM_PERCPU=$mode: stdio_fork failed (rc $rc)"; }
-	KMEM_PERCPU=$mode check_loaded "$tmp/err"
 	forks=$(sed -n 's/^stdio_fork: \([0-9]*\) forks .*, 0 bad children$/\1/p' "$tmp/out")
 	[ -n "$forks" ] || fail "KMEM_PERCPU=$mode: unexpected output"
 	[ "$forks" -ge 20 ] || fail "KMEM_PERCPU=$mode: only $forks forks in ${secs}s"

@@ -28,15 +28,9 @@ note "sigaction and signal behave as under glibc"
 secs=${KMEM_TEST_SECONDS:-3}
 for mode in $(percpu_modes); do
 	for d in 1 0; do
-		KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$d run_watched_kmem \
-			$((secs + 60)) "$tmp/out" "$tmp/err" \
-			"$PROGS/signal_defer" "$secs"
-		rc=$?
-		sed "s/^/  KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$d: /" "$tmp/out"
-		[ $rc = 124 ] && fail "KMEM_PERCPU=$mode: signal_defer hung (stacks above)"
-		[ $rc = 0 ] || { grep -av '^\(----\|====\|  \|kmalloc\|Node\|slabinfo\|# name\)' "$tmp/err" | tail -20
-			fail "KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$d: signal_defer failed (rc $rc)"; }
-		KMEM_PERCPU=$mode check_loaded "$tmp/err"
+		KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$d run_stress kmem \
+			$((secs + 60)) "KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$d" \
+			signal_defer "$PROGS/signal_defer" "$secs"
 		held=$(grep -a -m1 '^---- signals held while a kmem lock was: ' "$tmp/err" |
 			sed 's/.*: //')
 		note "KMEM_PERCPU=$mode KMEM_DEFER_SIGNALS=$d: ${held:-?} signals held back"

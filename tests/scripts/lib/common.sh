@@ -191,3 +191,64 @@ percpu_modes() {
 	*) echo "$KMEM_PERCPU" ;;
 	esac
 }
+
+# run_stress [-x REGEX] HOW SECS TAG WHAT CMD...: one run of a stress
+# program and the checks every stress test makes of it; the script ends
+# (fail) unless CMD exited 0.  CMD's stdout is in $tmp/out (for the
+# script's own checks of its summary after this) and its stderr in
+# $tmp/err.  HOW, how CMD runs and what is known of its stderr:
+#   kmem     run_watched_kmem SECS: kmem preloaded under the watchdog (a
+#            hang shows every stack); its statistics are left out of the
+#            stderr shown on a failure, and check_loaded must find them.
+#   core     run_watched SECS: CMD is linked with kmem's core, nothing is
+#            preloaded: no statistics, the stderr is shown as it is.
+#   timeout  run_kmem's plain timeout(1), SECS long, no stacks on a hang
+#            (preload_fork_stress.sh, older than the watchdog: timeout
+#            itself runs under kmem there and prints statistics too).
+# Each stdout line is shown with "TAG: " before it (nothing with an empty
+# TAG), but not those matching REGEX (-x: an earlier run showed them).
+# TAG also starts the failure messages, and WHAT names CMD in them.  Put
+# KMEM_PERCPU=MODE before run_stress (as before run_watched_kmem): CMD
+# runs in that mode and check_loaded insists on it.
+run_stress() {
+	local hide='' how secs tag what rc
+	if [ "$1" = -x ]; then
+		hide=$2
+		shift 2
+	fi
+	how=$1 secs=$2 tag=${3:+$3: } what=$4
+	shift 4
+	case $how in
+	kmem) run_watched_kmem "$secs" "$tmp/out" "$tmp/err" "$@" ;;
+	core) run_watched "$secs" "$tmp/out" "$tmp/err" "$@" ;;
+	timeout)
+		# run_kmem's limit is $TIMEOUT: this call's own, not exported.
+		local TIMEOUT=$secs
+		run_kmem "$tmp/out" "$tmp/err" "$@"
+		;;
+	*) fail "run_stress: HOW is kmem, core or timeout, not '$how'" ;;
+	esac
+	rc=$?
+	# The output first: on a failure it says how far CMD got.
+	if [ -n "$hide" ]; then
+		sed "s/^/  $tag/" "$tmp/out" | grep -v -- "$hide"
+	else
+		sed "s/^/  $tag/" "$tmp/out"
+	fi
+	if [ $rc = 124 ]; then
+		[ "$how" = timeout ] && fail "$tag$what timed out (deadlock?)"
+		fail "$tag$what hung (stacks above)"
+	fi
+	if [ $rc != 0 ]; then
+		if [ "$how" = core ]; then
+			tail -20 "$tmp/err"
+		else
+			# -a: a damaged stderr is still shown as lines, not
+			# "binary file matches".
+			grep -av '^\(----\|====\|  \|kmalloc\|Node\|slabinfo\|# name\)' \
+				"$tmp/err" | tail -20
+		fi
+		fail "$tag$what failed (rc $rc)"
+	fi
+	[ "$how" = core ] || check_loaded "$tmp/err"
+}
