@@ -450,7 +450,16 @@ static __always_inline void *kmalloc_align_ip(size_t size, size_t align,
 	if (unlikely(due))
 		p = kmalloc_sample(size, align, gfp, ip, due);
 	if (likely(!p)) {
-		p = kmalloc_try(size, align, gfp, ip);
+		/* malloc's slow half, every allocation under KMEM_DEBUG:
+		 * kmalloc_try's commonest case without the call. */
+		if (likely(!(gfp & GFP_ZONEMASK) && align <= KMALLOC_MIN_SIZE &&
+			   size <= KMALLOC_MAX_CACHE_SIZE)) {
+			kmem_bailed = BAIL_NONE;
+			p = kmalloc_slab_alloc(kmalloc_size_class(size), size,
+					       gfp, ip);
+		} else {
+			p = kmalloc_try(size, align, gfp, ip);
+		}
 		if (unlikely(!p))
 			p = kmalloc_fallback(size, align, gfp, ip);
 	}
@@ -509,15 +518,16 @@ static enum kmalloc_kind classify(const void *p, const char *caller,
 		struct page *page;
 		uint32_t flags;
 
-		if (unlikely(reserve_owns(p)))
-			return KM_RESERVE;
+		/* Slabs first: the reserve marks its pages PG_atomic, never
+		 * PG_slab, so no block of it passes as a slab. */
 		page = compound_head(virt_to_page(p));
 		flags = page_flags(page);
-
 		if (likely(flags & PG_slab)) {
-			*sp = virt_to_cache_checked(p, caller);
+			*sp = slab_page_cache_checked(page, p, caller);
 			return *sp ? KM_SLAB : KM_BAD;
 		}
+		if (unlikely(reserve_owns(p)))
+			return KM_RESERVE;
 		if (!flags) {	/* only a run's head is marked (page.h) */
 			struct page *head = large_run_head(page);
 

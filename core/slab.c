@@ -574,13 +574,26 @@ void slab_for_each_cache(void (*fn)(struct kmem_cache *s, void *arg),
 
 /* ---- checks ---- */
 
+void slab_report_interior(const struct kmem_cache *s, const struct page *page,
+			  const void *obj, const char *caller)
+{
+	uintptr_t base = (uintptr_t)page_address(page) + s->red_left_pad;
+	unsigned int idx = obj_to_index(s, (uintptr_t)obj - base);
+
+	if ((uintptr_t)obj < base)
+		idx = 0;
+	kmem_report_error("%s(): %p: pointer into the middle of an object of "
+			  "cache %s (object %p, offset %lu)", caller, obj,
+			  s->name,
+			  slab_obj(s, (void *)(base - s->red_left_pad), idx),
+			  (unsigned long)((uintptr_t)obj - base -
+					  (uintptr_t)idx * s->size));
+}
+
 struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller)
 {
 	struct page *page = compound_head(virt_to_page(obj));
 	uint32_t flags = page_flags(page);
-	struct kmem_cache *s;
-	uintptr_t base, off;
-	unsigned int idx;
 
 	if (unlikely(!(flags & PG_slab))) {
 		kmem_report_error("%s(): %p: not an allocated object (page "
@@ -588,23 +601,7 @@ struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller)
 				  caller, obj, flags);
 		return NULL;
 	}
-	s = READ_ONCE(page->slab_cache);
-	if (unlikely(!slab_obj_valid(s, page, obj))) {
-		base = (uintptr_t)page_address(page) + s->red_left_pad;
-		off = (uintptr_t)obj - base;
-		idx = obj_to_index(s, off);
-		if ((uintptr_t)obj < base)
-			idx = 0;
-		kmem_report_error("%s(): %p: pointer into the middle of an "
-				  "object of cache %s (object %p, offset %lu)",
-				  caller, obj, s->name,
-				  slab_obj(s, (void *)(base - s->red_left_pad),
-					   idx),
-				  (unsigned long)((uintptr_t)obj - base -
-						  (uintptr_t)idx * s->size));
-		return NULL;
-	}
-	return s;
+	return slab_page_cache_checked(page, obj, caller);
 }
 
 void kmem_cache_set_pcpu(struct kmem_cache *s, uint16_t chunk)

@@ -215,6 +215,29 @@ struct kmem_cache *__kmem_cache_create(const char *name, size_t size,
  */
 struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller) __hidden;
 
+/* The report of slab_page_cache_checked: obj is inside an object of s. */
+void slab_report_interior(const struct kmem_cache *s, const struct page *page,
+			  const void *obj, const char *caller) __hidden __cold;
+
+/*
+ * virt_to_cache_checked for a caller that has read obj's head page and
+ * seen PG_slab (classify): the check of the object's start, inline, with
+ * the report out of line.  Every checked free (KMEM_DEBUG, a class's
+ * slack canary) passes here.
+ */
+static __always_inline struct kmem_cache *
+slab_page_cache_checked(const struct page *page, const void *obj,
+			const char *caller)
+{
+	struct kmem_cache *s = READ_ONCE(page->slab_cache);
+
+	if (unlikely(!slab_obj_valid(s, page, obj))) {
+		slab_report_interior(s, page, obj, caller);
+		return NULL;
+	}
+	return s;
+}
+
 /*
  * Give s's objects the per-CPU fast paths of chunk (kmalloc_init, before
  * the first allocation from s): every page of its slabs then carries
