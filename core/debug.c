@@ -358,11 +358,9 @@ void debug_fork_release(void)
 	kmem_fork_unlock(&quarantine_lock);
 }
 
-static __always_inline void set_track(struct kmem_cache *s, void *obj,
-				      enum track_item item, unsigned long addr)
+/* t: get_track's, found once per hook (an index multiply). */
+static __always_inline void set_track(struct track *t, unsigned long addr)
 {
-	struct track *t = get_track(s, obj, item);
-
 	t->addr = addr;
 	if (!addr) {
 		t->tid = t->cpu = 0;
@@ -386,20 +384,26 @@ static __always_inline void poison_object(struct kmem_cache *s, void *obj)
 	((unsigned char *)obj)[s->object_size - 1] = POISON_END;
 }
 
-/* Red zones of an object: left, and right from `from` (object_size for
- * a free one, its orig_size for a live one).  Each is 8 bytes at least. */
+/* Red zones of an object: left (left bytes of it), and right from
+ * `from` (object_size for a free one, its orig_size for a live one).
+ * Each is 8 bytes at least. */
 static __always_inline void set_red_zones(struct kmem_cache *s, void *obj,
-					  size_t from, int val)
+					  unsigned int left, size_t from,
+					  int val)
 {
-	fill_bytes(stride_start(s, obj), val, s->red_left_pad);
+	fill_bytes(stride_start(s, obj), val, left);
 	fill_bytes((char *)obj + from, val, s->inuse - from);
 }
 
+/* A free object's: its free pointer, in the left zone or not, is left
+ * alone (a new slab's free list is linked before its objects' zones are
+ * written). */
 static __always_inline void set_free_red_zones(struct kmem_cache *s,
 					       void *obj)
 {
 	if (s->flags & SLAB_RED_ZONE)
-		set_red_zones(s, obj, s->object_size, SLUB_RED_INACTIVE);
+		set_red_zones(s, obj, red_left_free_len(s), s->object_size,
+			      SLUB_RED_INACTIVE);
 }
 
 void __debug_init_object(struct kmem_cache *s, void *obj)
@@ -407,8 +411,10 @@ void __debug_init_object(struct kmem_cache *s, void *obj)
 	set_free_red_zones(s, obj);
 	poison_object(s, obj);
 	if (s->flags & SLAB_STORE_USER) {
-		set_track(s, obj, TRACK_ALLOC, 0);
-		set_track(s, obj, TRACK_FREE, 0);
+		struct track *t = get_track(s, obj, TRACK_ALLOC);
+
+		set_track(t + TRACK_ALLOC, 0);
+		set_track(t + TRACK_FREE, 0);
 	}
 	if (s->flags & SLAB_KMALLOC_SIZE)
 		*orig_size_ptr(s, obj) = FREE_MARK;
@@ -433,8 +439,8 @@ check_free_object(struct kmem_cache *s, void *obj, const char *found_by,
 			bad++;
 	}
 	if (s->flags & SLAB_RED_ZONE) {
-		if (!check_region(s, obj, stride_start(s, obj), s->red_left_pad,
-				  SLUB_RED_INACTIVE,
+		if (!check_region(s, obj, stride_start(s, obj),
+				  red_left_free_len(s), SLUB_RED_INACTIVE,
 				  "left red zone overwritten while the object "
 				  "was free", found_by, caller))
 			bad++;
@@ -494,7 +500,7 @@ static __always_inline void state_set(const struct kmem_cache *s,
 void __debug_alloc_hook(struct kmem_cache *s, void *obj, size_t orig_size,
 			gfp_t gfp, unsigned long caller)
 {
-	vg_open(stride_start(s, obj), s->size);
+	vg_open_object(s, obj);
 	check_free_object(s, obj, "allocation", caller);
 	if (s->flags & SLAB_KMALLOC_SIZE) {
 		/* Free, or on a free list twice (free_checks' claim). */
@@ -509,16 +515,19 @@ void __debug_alloc_hook(struct kmem_cache *s, void *obj, size_t orig_size,
 	else
 		orig_size = s->object_size;
 	if (s->flags & SLAB_RED_ZONE)
-		set_red_zones(s, obj, orig_size, SLUB_RED_ACTIVE);
+		set_red_zones(s, obj, s->red_left_pad, orig_size,
+			      SLUB_RED_ACTIVE);
 	if (s->flags & SLAB_STORE_USER) {
-		set_track(s, obj, TRACK_ALLOC, caller);
-		set_track(s, obj, TRACK_FREE, 0);
+		struct track *t = get_track(s, obj, TRACK_ALLOC);
+
+		set_track(t + TRACK_ALLOC, caller);
+		set_track(t + TRACK_FREE, 0);
 	}
 	if (gfp & __GFP_ZERO)
 		memset(obj, 0, orig_size);
 	if (s->flags & SLAB_KMALLOC_SIZE)
 		state_set(s, obj, orig_size);
-	vg_close(stride_start(s, obj), s->size);
+	vg_close_object(s, obj);
 }
 
 static void double_free(struct kmem_cache *s, void *obj, const char *how,
@@ -624,17 +633,17 @@ bool __debug_free_hook(struct kmem_cache *s, struct page *slab, void *obj,
 {
 	bool ok;
 
-	vg_open(stride_start(s, obj), s->size);
+	vg_open_object(s, obj);
 	ok = free_checks(s, slab, obj, caller, locked);
 	if (ok) {
 		if (s->flags & SLAB_STORE_USER)
-			set_track(s, obj, TRACK_FREE, caller);
+			set_track(get_track(s, obj, TRACK_FREE), caller);
 		set_free_red_zones(s, obj);
 		poison_object(s, obj);
 		if (s->flags & SLAB_KMALLOC_SIZE)
 			state_set(s, obj, FREE_MARK);
 	}
-	vg_close(stride_start(s, obj), s->size);
+	vg_close_object(s, obj);
 	return ok;
 }
 

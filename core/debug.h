@@ -8,13 +8,29 @@
  * so slab.c calls them unconditionally, without #ifdef and at the cost of
  * one flag test.  The out-of-line __debug_* functions do the work.
  *
- * Layout of a debug object (slab.h has the general picture):
+ * Layout of a debug object (slab.h has the general picture), its stride:
  *
  *   [left red zone: red_left_pad][object: object_size][right red zone up
- *    to inuse][free pointer: 8 bytes][meta][padding up to size]
+ *    to inuse][free pointer: 8 bytes][state word?][padding up to size]
+ *
+ * or, when the left red zone is 16 bytes or more (an alignment of 16:
+ * every kmalloc cache), with the free pointer in its last 8 bytes:
+ *
+ *   [left red zone ... | free pointer][object][right red zone][state?][pad]
+ *
+ * Those 8 bytes read as red zone (0xcc) while the object is allocated and
+ * hold the encoded free pointer while it is on a slab's free list; the
+ * free pattern (0xbb) is written and checked only in the rest of the zone
+ * (red_left_free_len).
+ *
+ * and its meta, entry i of an array after the slab's objects (object i):
+ *
+ *   | stride 0 | stride 1 | ... | stride n-1 | meta 0 | ... | meta n-1 |
  *
  *   meta = struct track alloc, free      (SLAB_STORE_USER)
- *          size_t orig_size              (SLAB_KMALLOC_SIZE)
+ *          size_t orig_size              (SLAB_KMALLOC_SIZE, unless it
+ *                                         fits in the stride's padding:
+ *                                         the state word?, orig_offset)
  *
  * With SLAB_KMALLOC_SIZE (kmalloc caches in debug mode or under valgrind)
  * the requested size is stored, and the bytes [orig_size, object_size) are

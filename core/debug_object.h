@@ -19,31 +19,69 @@
 
 /* ---- layout ---- */
 
-static inline unsigned int meta_offset(const struct kmem_cache *s)
+/*
+ * obj's meta: entry i of the array after its slab's objects (slab.c's
+ * calculate_sizes).  A slab is a buddy block, aligned to its size, so
+ * its start is obj rounded down; i is obj_to_index's multiply.
+ */
+static inline char *object_meta(const struct kmem_cache *s, const void *obj)
 {
-	return s->inuse + (unsigned int)sizeof(void *);
+	uintptr_t base = (uintptr_t)obj & ~(uintptr_t)((PAGE_SIZE << s->order) - 1);
+	unsigned int i = obj_to_index(s, (uintptr_t)obj - base - s->red_left_pad);
+
+	return (char *)base + s->meta_start + (size_t)i * s->meta_size;
 }
 
 static inline struct track *get_track(const struct kmem_cache *s,
 				      const void *obj, enum track_item item)
 {
-	return (struct track *)((char *)obj + meta_offset(s)) + item;
+	return (struct track *)object_meta(s, obj) + item;
 }
 
 static inline size_t *orig_size_ptr(const struct kmem_cache *s,
 				    const void *obj)
 {
-	unsigned int off = meta_offset(s);
+	unsigned int off = 0;
 
+	if (s->orig_offset)
+		return (size_t *)((char *)obj + s->orig_offset);
 	if (s->flags & SLAB_STORE_USER)
 		off += 2 * sizeof(struct track);
-	return (size_t *)((char *)obj + off);
+	return (size_t *)(object_meta(s, obj) + off);
 }
 
-/* The whole stride of obj: red zones, object, free pointer, meta. */
+/* The whole stride of obj: red zones, object, free pointer. */
 static inline char *stride_start(const struct kmem_cache *s, const void *obj)
 {
 	return (char *)obj - s->red_left_pad;
+}
+
+/* Under valgrind: make obj's stride and meta accessible to kmem's own
+ * reads and writes, and inaccessible again. */
+static inline void vg_open_object(const struct kmem_cache *s, const void *obj)
+{
+	vg_open(stride_start(s, obj), s->size);
+	if (s->meta_size)
+		vg_open(object_meta(s, obj), s->meta_size);
+}
+
+static inline void vg_close_object(const struct kmem_cache *s, const void *obj)
+{
+	vg_close(stride_start(s, obj), s->size);
+	if (s->meta_size)
+		vg_close(object_meta(s, obj), s->meta_size);
+}
+
+/*
+ * Bytes of the left red zone, from stride_start, that read the free
+ * pattern while the object is free: all of them, less the free pointer's
+ * 8 when it sits at the zone's end (offset < 0, slab.c's calculate_sizes).
+ * While the object is allocated the whole zone reads the live pattern.
+ */
+static inline unsigned int red_left_free_len(const struct kmem_cache *s)
+{
+	return s->offset < 0 ? s->red_left_pad - (unsigned int)sizeof(void *)
+			     : s->red_left_pad;
 }
 
 
@@ -194,7 +232,7 @@ static __always_inline bool free_red_zones_ok(struct kmem_cache *s,
 					      void *obj)
 {
 	return bytes_are(stride_start(s, obj), SLUB_RED_INACTIVE,
-			 s->red_left_pad) &&
+			 red_left_free_len(s)) &&
 	       bytes_are((char *)obj + s->object_size, SLUB_RED_INACTIVE,
 			 s->inuse - s->object_size);
 }

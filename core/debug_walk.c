@@ -126,9 +126,9 @@ static unsigned int validate_slab(struct kmem_cache *s, struct page *slab)
 	for (unsigned int i = 0; i < slab->objects; i++) {
 		void *obj = base + s->red_left_pad + (size_t)i * s->size;
 
-		vg_open(stride_start(s, obj), s->size);
+		vg_open_object(s, obj);
 		bad += validate_object(s, obj, (map[i / 64] >> (i % 64)) & 1);
-		vg_close(stride_start(s, obj), s->size);
+		vg_close_object(s, obj);
 	}
 	return bad;
 }
@@ -208,14 +208,14 @@ static void leak_cache(struct kmem_cache *s, void *arg)
 
 				size_t word;
 
-				vg_open(stride_start(s, obj), s->size);
+				vg_open_object(s, obj);
 				if (walk_state(s, obj, (map[i / 64] >>
 							(i % 64)) & 1,
 					       &word) == OBJ_LIVE)
 					leak_add(w, get_track(s, obj,
 							      TRACK_ALLOC)->addr,
 						 object_orig_size(s, obj));
-				vg_close(stride_start(s, obj), s->size);
+				vg_close_object(s, obj);
 			}
 		}
 	}

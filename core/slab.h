@@ -15,7 +15,10 @@
  *   object i starts at  slab + red_left_pad + i * size,
  *   objects = (PAGE_SIZE << order) / size,  (0 <= i < objects)
  *   the free pointer of a free object is at obj + offset, encoded as
- *   next ^ slab_secrets.freeptr ^ bswap(&slot)  (SLUB's FREELIST_HARDENED).
+ *   next ^ slab_secrets.freeptr ^ bswap(&slot)  (SLUB's FREELIST_HARDENED);
+ *   a debug cache keeps it outside the object: in the last 8 bytes of a
+ *   left red zone of 16 or more (offset -8), else after the right one,
+ *   and its call-site records after the slab's last stride (debug.h).
  *
  * Without debug flags red_left_pad == 0 and there is no red zone; then a
  * kmalloc cache's stride is its class size, so every object of class c is
@@ -61,12 +64,17 @@ struct kmem_cache {
 	/* Read-only after creation: */
 	unsigned int object_size;	/* usable bytes of an object */
 	unsigned int size;		/* stride between objects */
-	unsigned int offset;		/* of the free pointer from the object */
+	int offset;			/* of the free pointer from the object */
 	unsigned int inuse;		/* object + right red zone bytes */
 	unsigned int red_left_pad;	/* left red zone before each object */
 	unsigned int align;		/* alignment of the stride */
 	unsigned int order;		/* slab = 2^order pages */
 	unsigned int objects;		/* objects per slab */
+	unsigned int meta_size;		/* debug meta bytes per object, kept
+					 * after the objects (debug.h) */
+	unsigned int meta_start;	/* of that array, from the slab start */
+	unsigned int orig_offset;	/* of the state word from the object
+					 * when in the stride; 0: in the meta */
 	uint32_t reciprocal_size;	/* floor(2^32 / size) + 1: obj_to_index */
 	unsigned int min_free;		/* empty slabs kept before release */
 	unsigned int shuffle_group;	/* neighbours handed out together from a
@@ -141,7 +149,7 @@ static __always_inline uintptr_t slab_free_tag(const void *obj)
 static __always_inline void *get_freepointer(const struct kmem_cache *s,
 					     void *obj)
 {
-	uintptr_t slot = (uintptr_t)obj + s->offset;
+	uintptr_t slot = (uintptr_t)obj + (intptr_t)s->offset;
 
 	return (void *)(*(uintptr_t *)slot ^ slab_secrets.freeptr ^
 			__builtin_bswap64(slot));
@@ -150,7 +158,7 @@ static __always_inline void *get_freepointer(const struct kmem_cache *s,
 static __always_inline void set_freepointer(const struct kmem_cache *s,
 					    void *obj, void *next)
 {
-	uintptr_t slot = (uintptr_t)obj + s->offset;
+	uintptr_t slot = (uintptr_t)obj + (intptr_t)s->offset;
 
 	*(uintptr_t *)slot = (uintptr_t)next ^ slab_secrets.freeptr ^
 			     __builtin_bswap64(slot);

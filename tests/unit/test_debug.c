@@ -131,6 +131,56 @@ START_TEST(one_byte_overflow_of_a_malloc_block_is_reported)
 }
 END_TEST
 
+/* Through the right red zone and the state word into the next stride's
+ * left red zone: the call-site records are after the slab's objects
+ * (debug.h), out of reach, so the report still names where the block
+ * came from (with the records in the stride, this overwrote the
+ * allocation's). */
+static void long_overflow(void *arg)
+{
+	char *p;
+
+	setenv("KMEM_DEBUG", "FZPU", 1);
+	p = overflow_alloc_site(48);	/* kmalloc-48: stride 80 */
+	memset(p, 'A', 48 + 24);
+	overflow_free_site(p);
+}
+
+START_TEST(an_overflow_past_the_red_zone_leaves_the_call_sites_intact)
+{
+	expect_abort(long_overflow, NULL,
+		     "right red zone overwritten (buffer overflow) in cache "
+		     "kmalloc-48", "allocated at overflow_alloc_site+0x",
+		     "found by free called from overflow_free_site+0x");
+}
+END_TEST
+
+/* A debug cache aligned to 16 keeps a free object's free pointer in the
+ * last 8 bytes of its left red zone: a write there while it is free is
+ * found when the free list is followed, and the pointer is not. */
+NOINLINE void write_into_free_pointer(void *arg)
+{
+	struct kmem_cache *c = kmem_cache_create("fp_c", 64, 16,
+						 SLAB_RED_ZONE | SLAB_POISON,
+						 NULL);
+	char *a = kmem_cache_alloc(c, 0), *b = kmem_cache_alloc(c, 0);
+
+	kmem_cache_free(c, b);
+	kmem_cache_free(c, a);		/* the free list: a, then b */
+	memset(a - 8, 'Z', 8);		/* a's free pointer */
+	kmem_cache_alloc(c, 0);
+	kmem_cache_alloc(c, 0);
+	_exit(3);			/* not reached: the report aborts */
+}
+
+START_TEST(a_write_into_a_free_objects_free_pointer_is_reported)
+{
+	expect_abort(write_into_free_pointer, NULL,
+		     "cache fp_c: free pointer of object",
+		     "corrupted", "an overflow or a write after free");
+}
+END_TEST
+
 NOINLINE void one_byte_underflow(void *arg)
 {
 	struct kmem_cache *c = kmem_cache_create("under_c", 50, 0,
@@ -716,6 +766,8 @@ static Suite *debug_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, one_byte_overflow_of_a_malloc_block_is_reported);
 	tcase_add_test(tc, one_byte_underflow_is_reported);
+	tcase_add_test(tc, an_overflow_past_the_red_zone_leaves_the_call_sites_intact);
+	tcase_add_test(tc, a_write_into_a_free_objects_free_pointer_is_reported);
 	tcase_add_test(tc, write_after_free_is_reported_at_the_next_allocation);
 	tcase_add_test(tc, double_free_of_a_malloc_block_is_reported);
 	tcase_add_test(tc, double_free_found_on_the_free_list_with_poison_only);
