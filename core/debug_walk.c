@@ -104,10 +104,13 @@ static unsigned int slab_free_map(struct kmem_cache *s, struct page *slab,
 		vg_close((char *)p + s->offset, sizeof(void *));
 		p = next;
 	}
+	/* A lazily built slab's fresh objects are free but on no list. */
+	n += slab_fresh_left(s, slab);
 	if (n != slab->objects - slab->inuse) {
 		kmem_probe(report, "validate", s->name, (void *)base);
 		kmem_pr_err("ERROR: cache %s: slab %p has %u free objects on "
-			    "its list, but counts %u of %u in use", s->name,
+			    "its list and fresh, but counts %u of %u in use",
+			    s->name,
 			    (void *)base, n, slab->inuse, slab->objects);
 		debug_report_end();
 		bad++;

@@ -223,6 +223,10 @@ struct kmem_cache *__kmem_cache_create(const char *name, size_t size,
  */
 struct kmem_cache *virt_to_cache_checked(const void *obj, const char *caller) __hidden;
 
+/* How many of the slab's objects are still fresh (never handed out, not
+ * on its free list: slab_fresh.c); s->lock held.  For the walks. */
+unsigned int slab_fresh_left(const struct kmem_cache *s, struct page *page) __hidden;
+
 /* The report of slab_page_cache_checked: obj is inside an object of s. */
 void slab_report_interior(const struct kmem_cache *s, const struct page *page,
 			  const void *obj, const char *caller) __hidden __cold;

@@ -108,6 +108,21 @@ void *build_freelist(struct kmem_cache *s, void *base, unsigned int n,
 }
 
 /* A slab's fresh objects, where its shuffle has got to (slab_internal.h). */
+unsigned int slab_fresh_left(const struct kmem_cache *s, struct page *page)
+{
+	uint16_t perm[SLAB_MAX_OBJECTS];
+	struct page *t = page + 1;
+	unsigned int n = page->objects, g = slab_group_size(s, n), left = 0;
+
+	if (!slab_has_fresh(s, page))
+		return 0;
+	slab_group_order(s, t->fresh_seed, t->fresh_groups, perm);
+	for (unsigned int k = t->fresh_next; k < t->fresh_groups; k++)
+		left += MIN(g, n - perm[k] * g) -
+			(k == t->fresh_next ? t->fresh_off : 0u);
+	return left;
+}
+
 size_t take_fresh(struct kmem_cache *s, struct page *page, size_t nr,
 		  void **objs)
 {

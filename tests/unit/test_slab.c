@@ -1103,6 +1103,25 @@ START_TEST(debug_cache_normal_use_is_clean)
 }
 END_TEST
 
+/* A slab of two pages or more is built lazily: its objects not yet
+ * handed out are on no free list, and the walk counts them as free. */
+START_TEST(validate_counts_a_lazy_slabs_fresh_objects_free)
+{
+	struct kmem_cache *c = kmem_cache_create("lazy_v", 320, 0, 0, NULL);
+	void *o[5];
+
+	for (int i = 0; i < 5; i++)
+		o[i] = kmem_cache_alloc(c, 0);
+	kmem_cache_free(c, o[1]);
+	kmem_cache_free(c, o[3]);
+	ck_assert_int_eq(kmem_cache_validate(c), 0);
+	for (int i = 0; i < 5; i += 2)
+		kmem_cache_free(c, o[i]);
+	ck_assert_int_eq(kmem_cache_validate(c), 0);
+	kmem_cache_destroy(c);
+}
+END_TEST
+
 static Suite *slab_suite(void)
 {
 	Suite *s = suite_create("slab");
@@ -1137,6 +1156,7 @@ static Suite *slab_suite(void)
 	tcase_add_test(tc, slab_panic_aborts_naming_the_cache);
 	tcase_add_test(tc, debug_caches_catch_overflow_uaf_and_double_free);
 	tcase_add_test(tc, debug_cache_normal_use_is_clean);
+	tcase_add_test(tc, validate_counts_a_lazy_slabs_fresh_objects_free);
 	suite_add_tcase(s, tc);
 	return s;
 }
