@@ -32,6 +32,13 @@ static __always_inline void *slab_obj(const struct kmem_cache *s, void *base,
 	return (char *)base + s->red_left_pad + (size_t)i * s->size;
 }
 
+/* ---- geometry (slab_layout.c) ---- */
+
+/* Fill in s's order, stride, free pointer offset, debug meta placement,
+ * objects per slab and their reciprocals for size bytes aligned to align
+ * (s->flags and s->ctor set); EINVAL if no slab can hold them. */
+int slab_calculate_sizes(struct kmem_cache *s, size_t size, size_t align) __hidden;
+
 /* ---- a new slab's objects (slab_fresh.c) ---- */
 
 /* Varies shuffle seeds: this thread's slabs made so far (a slab's
