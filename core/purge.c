@@ -50,6 +50,9 @@ _Atomic int purge_state;
 _Atomic bool purge_wanted;
 static _Atomic uint32_t purge_seq;	/* futex word the thread sleeps on */
 static _Atomic bool purge_asleep;	/* sleeping with no timeout */
+/* When the thread's timed sleep ends (os_now_ms time); UINT64_MAX while it
+ * makes a pass, when a kick must make it look again. */
+static _Atomic uint64_t purge_deadline = UINT64_MAX;
 static _Atomic bool purge_urgent;	/* a reclaim debt waits */
 static _Atomic uint64_t last_pass_ms;	/* purge_tick's rate limit */
 static _Atomic size_t nr_passes, bytes_purged;
@@ -69,19 +72,39 @@ void purge_kick_now(void)
 
 void purge_kick(void)
 {
+	bool first = false;
+
 	/* Off: purge_tick does the passes, nothing is to be started.  The
 	 * flag is stored only when it changes: kicks come from every CPU,
 	 * and a store each time would bounce its cache line between them. */
 	if (!kmem_opt(OPT_PURGE_THREAD))
 		return;
-	if (!atomic_load_explicit(&purge_wanted, memory_order_relaxed))
+	if (!atomic_load_explicit(&purge_wanted, memory_order_relaxed)) {
 		atomic_store_explicit(&purge_wanted, true,
-				      memory_order_relaxed);
-	if (atomic_load_explicit(&purge_state, memory_order_acquire) ==
-		    PURGE_RUNNING &&
-	    atomic_load_explicit(&purge_asleep, memory_order_acquire)) {
+				      memory_order_seq_cst);
+		first = true;
+	}
+	if (atomic_load_explicit(&purge_state, memory_order_acquire) !=
+	    PURGE_RUNNING)
+		return;
+	if (atomic_load_explicit(&purge_asleep, memory_order_acquire)) {
 		atomic_store_explicit(&purge_asleep, false,
 				      memory_order_relaxed);
+		atomic_fetch_add_explicit(&purge_seq, 1, memory_order_release);
+		os_futex_wake(&purge_seq, 1);
+		return;
+	}
+	/*
+	 * Asleep with a timeout, or in a pass: the first kick since the
+	 * pass (purge_wanted was clear) checks whether the new memory falls
+	 * due before the thread wakes.  It sleeps on the decay of the caches
+	 * (PURGE_CACHE_PERIOD_MS) when nothing else waits, longer than a
+	 * short KMEM_PURGE_DELAY_MS: without this the memory freed now
+	 * waited for that, not for the delay.  A pass in progress (deadline
+	 * UINT64_MAX) is told to look again.  One clock read per pass.
+	 */
+	if (first && atomic_load_explicit(&purge_deadline, memory_order_seq_cst) >
+			     os_now_ms() + (uint64_t)kmem_opt(OPT_PURGE_DELAY_MS)) {
 		atomic_fetch_add_explicit(&purge_seq, 1, memory_order_release);
 		os_futex_wake(&purge_seq, 1);
 	}
@@ -148,9 +171,15 @@ static void *purge_main(void *arg)
 	(void)arg;
 	pthread_setname_np(pthread_self(), "kmem-purge");
 	for (;;) {
-		uint32_t seq = atomic_load_explicit(&purge_seq,
-						    memory_order_acquire);
+		uint32_t seq;
 		uint64_t now, next, wait;
+
+		/* Before the pass: a kick from now on wakes the sleep below
+		 * (purge_kick reads the deadline after its memory is listed,
+		 * the pass reads the lists after this store). */
+		atomic_store_explicit(&purge_deadline, UINT64_MAX,
+				      memory_order_seq_cst);
+		seq = atomic_load_explicit(&purge_seq, memory_order_acquire);
 
 		atomic_store_explicit(&purge_wanted, false,
 				      memory_order_relaxed);
@@ -167,6 +196,8 @@ static void *purge_main(void *arg)
 			idle_since = now;
 			wait = next > now ? next - now : 1;
 			wait = MAX(wait, gap);
+			atomic_store_explicit(&purge_deadline, now + wait,
+					      memory_order_seq_cst);
 			os_futex_wait_ms(&purge_seq, seq, wait);
 			continue;
 		}

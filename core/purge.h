@@ -15,9 +15,11 @@
 
 /*
  * Some layer holds more free resident memory than it keeps for reuse
- * (called with no lock held, from any context): make sure the purge
- * thread runs, or will be started by the next kmem call that may start
- * it (purge_maybe_start).
+ * (from any context, also with a layer's lock held: it takes no lock, and
+ * makes its one system call, the wake, only when the thread must look
+ * again): make sure the purge thread runs and wakes in time for the new
+ * memory's deadline, or will be started by the next kmem call that may
+ * start it (purge_maybe_start).
  */
 void purge_kick(void) __hidden;
 /* The same, and the pass should come now, not at the next deadline (a

@@ -14,6 +14,7 @@
 #define KMEM_VMALLOC_INTERNAL_H
 
 #include "options.h"
+#include "purge.h"
 #include "vmalloc.h"
 #include "vmap_tree.h"
 
@@ -102,7 +103,10 @@ extern size_t nr_cached __hidden;	/* cached areas */
 extern size_t cached_bytes __hidden;	/* their rw bytes */
 
 /* Move a freed area (already off vmap_live) into the cache; vmap_lock
- * held. */
+ * held.  The purge thread is told: it unmaps the area once it is
+ * KMEM_PURGE_DELAY_MS old, also in a program that allocates nothing more
+ * (without the kick a program that freed its large blocks and went idle
+ * kept them mapped, and resident, for as long as it ran). */
 static inline void vm_cache_add_locked(struct vm_struct *vm, uint64_t now)
 {
 	vm->freed_ms = now;
@@ -110,6 +114,7 @@ static inline void vm_cache_add_locked(struct vm_struct *vm, uint64_t now)
 	list_add(&vm->list, &vmap_cache);
 	nr_cached++;
 	cached_bytes += vm->rw_len;
+	purge_kick();
 }
 
 /*
