@@ -72,6 +72,33 @@ static void slab_group_order(const struct kmem_cache *s, uint64_t seed,
 }
 
 /*
+ * Where a slab's sequence of objects starts: its objects are taken as if
+ * numbered from a random one, object (i + rot) mod n for number i, so that
+ * the groups are runs of neighbours that start anywhere in the slab (and
+ * one of them wraps from the slab's end to its start).  Even a slab that
+ * is one group (a page of small objects at the default KMEM_SHUFFLE) hides
+ * where its first object lies.  Drawn from the seed as the group order is;
+ * 0 without shuffle groups (address order).
+ */
+static unsigned int slab_rotation(const struct kmem_cache *s, uint64_t seed,
+				  unsigned int n)
+{
+	uint64_t x = seed ^ 0x6a09e667f3bcc909ULL;	/* not the order's draw */
+
+	if (!s->shuffle_group)
+		return 0;
+	return (unsigned int)(((splitmix64(&x) & 0xffffffffULL) * n) >> 32);
+}
+
+/* Object number i of a slab of n whose sequence starts at rot. */
+static inline unsigned int slab_rotated(unsigned int i, unsigned int rot,
+					unsigned int n)
+{
+	i += rot;
+	return i >= n ? i - n : i;
+}
+
+/*
  * Link a new slab's n objects into its free list and return the first.
  * Objects go in groups of s->shuffle_group neighbours (about
  * KMEM_SHUFFLE bytes), the groups in a random order drawn from the
@@ -87,6 +114,7 @@ void *build_freelist(struct kmem_cache *s, void *base, unsigned int n,
 	uint16_t perm[SLAB_MAX_OBJECTS];
 	unsigned int g = slab_group_size(s, n);
 	unsigned int ng = (n + g - 1) / g, k, i;
+	unsigned int rot = slab_rotation(s, seed, n);
 	void *prev = NULL, *first = NULL;
 
 	slab_group_order(s, seed, ng, perm);
@@ -94,7 +122,7 @@ void *build_freelist(struct kmem_cache *s, void *base, unsigned int n,
 		unsigned int end = MIN((perm[k] + 1) * g, n);
 
 		for (i = perm[k] * g; i < end; i++) {
-			void *obj = slab_obj(s, base, i);
+			void *obj = slab_obj(s, base, slab_rotated(i, rot, n));
 
 			if (prev)
 				set_freepointer(s, prev, obj);
@@ -129,6 +157,7 @@ size_t take_fresh(struct kmem_cache *s, struct page *page, size_t nr,
 	uint16_t perm[SLAB_MAX_OBJECTS];
 	struct page *t = page + 1;
 	unsigned int n = page->objects, g = slab_group_size(s, n);
+	unsigned int rot = slab_rotation(s, t->fresh_seed, n);
 	char *base = page_address(page);
 	size_t got = 0;
 
@@ -138,7 +167,9 @@ size_t take_fresh(struct kmem_cache *s, struct page *page, size_t nr,
 		unsigned int cnt = MIN(g, n - first);
 
 		while (got < nr && t->fresh_off < cnt) {
-			void *obj = slab_obj(s, base, first + t->fresh_off++);
+			void *obj = slab_obj(s, base,
+					     slab_rotated(first + t->fresh_off++,
+							  rot, n));
 
 			if (s->flags & SLAB_FREE_TAG)
 				*(uintptr_t *)obj = slab_free_tag(obj);

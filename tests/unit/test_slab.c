@@ -382,9 +382,11 @@ END_TEST
 
 /*
  * A new slab hands its objects out in groups of neighbours (about
- * KMEM_SHUFFLE bytes: 512 by default, 8 objects of 64 bytes), the groups in
- * a random order: every break in address order falls on a group's first
- * object, and the groups do not come in address order.
+ * KMEM_SHUFFLE bytes: 4096 by default, a page), the groups in a random
+ * order, numbered from a random object (slab_fresh.c's rotation): every
+ * break in address order falls on a group's first object (all on one
+ * offset within a group) or is the wrap from the slab's end to its start,
+ * and the groups do not come in address order.
  */
 struct shuffle_seen {
 	unsigned int n;		/* objects of the slab */
@@ -392,6 +394,8 @@ struct shuffle_seen {
 	unsigned int breaks;	/* places where address order breaks */
 	unsigned int misplaced;	/* breaks not at a group's start */
 	unsigned int backwards;	/* breaks that jump back in the slab */
+	unsigned int first;	/* index of the first object handed out */
+	unsigned int dup;	/* objects handed out twice */
 };
 
 static void shuffle_child(long setting, struct shuffle_seen *w)
@@ -410,15 +414,20 @@ static void shuffle_child(long setting, struct shuffle_seen *w)
 	for (unsigned int i = 0; i < w->n; i++)
 		objs[i] = kmem_cache_alloc(s, 0);
 	base = (uintptr_t)page_address(compound_head(virt_to_page(objs[0])));
+	w->first = (unsigned int)(((uintptr_t)objs[0] - base) / s->size);
 	for (unsigned int i = 0; i < w->n; i++) {
 		unsigned int idx = (unsigned int)(((uintptr_t)objs[i] - base) /
 						  s->size);
 
+		for (unsigned int j = 0; j < i; j++)
+			w->dup += objs[j] == objs[i];
 		if (i && (uintptr_t)objs[i] == (uintptr_t)objs[i - 1] + s->size)
 			continue;
 		if (i)
 			w->breaks++;
-		if (w->group && idx % w->group)
+		/* Groups start at the first object's offset in a group; the
+		 * one wrap lands on object 0. */
+		if (w->group && idx && idx % w->group != w->first % w->group)
 			w->misplaced++;
 		if (i && objs[i] < objs[i - 1])
 			w->backwards++;
@@ -436,10 +445,24 @@ START_TEST(new_slab_hands_out_groups_of_neighbours_in_random_order)
 	if (pid == 0) {
 		struct shuffle_seen w;
 
-		/* The default: groups of 512 bytes, in random order. */
+		unsigned int firsts = 0;
+
+		/* Groups of 512 bytes, in random order. */
 		shuffle_child(512, &w);
-		if (w.group != 8 || w.misplaced || w.breaks < 2 || !w.backwards)
+		if (w.group != 8 || w.misplaced || w.breaks < 2 ||
+		    !w.backwards || w.dup)
 			_exit(10);
+		/* The default, a page: one group in a page of 64-byte objects,
+		 * which starts at a random object and wraps once. */
+		for (int k = 0; k < 8; k++) {
+			shuffle_child(4096, &w);
+			if (w.group != MIN(64u, w.n) || w.misplaced || w.dup ||
+			    w.breaks > (w.n + w.group - 1) / w.group)
+				_exit(13);
+			firsts |= 1u << (w.first % 32);
+		}
+		if (__builtin_popcount(firsts) < 2)	/* 8 slabs, one start */
+			_exit(14);
 		/* Every object on its own (the kernel's FREELIST_RANDOM). */
 		shuffle_child(1, &w);
 		if (w.group != 1 || w.breaks < w.n / 2 || !w.backwards)
