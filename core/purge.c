@@ -32,6 +32,8 @@
  */
 #include "purge.h"
 
+#include <errno.h>
+
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -220,7 +222,7 @@ void __purge_maybe_start(void)
 	pthread_attr_t attr;
 	sigset_t all, old;
 	pthread_t t;
-	int expected = PURGE_NONE, err;
+	int expected = PURGE_NONE, err, saved_errno;
 
 	if (!kmem_opt(OPT_PURGE_THREAD) ||
 	    atomic_load_explicit(&purge_state, memory_order_relaxed) !=
@@ -230,6 +232,10 @@ void __purge_maybe_start(void)
 	if (!atomic_compare_exchange_strong(&purge_state, &expected,
 					    PURGE_STARTING))
 		return;
+	/* Called on the way out of free and malloc: a failed start (no
+	 * memory for the thread's stack) must not leave the program an
+	 * errno that its free never set (glibc's tst-free-errno). */
+	saved_errno = errno;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_attr_init(&attr);
@@ -242,6 +248,7 @@ void __purge_maybe_start(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	atomic_store_explicit(&purge_state, err ? PURGE_FAILED : PURGE_RUNNING,
 			      memory_order_release);
+	errno = saved_errno;
 }
 
 void purge_tick(void)
