@@ -33,7 +33,6 @@
 #include "purge.h"
 
 #include <errno.h>
-
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>

@@ -444,8 +444,7 @@ START_TEST(new_slab_hands_out_groups_of_neighbours_in_random_order)
 
 	if (pid == 0) {
 		struct shuffle_seen w;
-
-		unsigned int firsts = 0;
+		unsigned int firsts = 0;	/* start offsets seen */
 
 		/* Groups of 512 bytes, in random order. */
 		shuffle_child(512, &w);

@@ -285,7 +285,7 @@ static void write_before(void *arg)
 /* AddressSanitizer checks every access to n bytes against n / 8 bytes of
  * shadow, whose pages fault in at their first access: page-fault bounds
  * allow for them (they made test_cache_reuse_trimmed's 32 a flaky bound:
- * 38 faults once in 8 runs under SAN=address,undefined). */
+ * 38 faults in 2 of 5 runs under SAN=address,undefined). */
 #ifdef __SANITIZE_ADDRESS__
 #define SHADOW_FAULTS(n) ((n) / 8 / PAGE_SIZE + 1)
 #else
