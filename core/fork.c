@@ -22,6 +22,11 @@
  *     _IO_list_lock; it is recursive, so glibc's own acquisition after
  *     ours just counts): then no kmem lock is held while F waits for it,
  *     and G, T and F finish in that order.  This is glibc's order.
+ *     The child releases it too, unless glibc resets it there: glibc
+ *     does only after a fork by a multi-threaded process, so a child of
+ *     a single-threaded one would otherwise keep it, and the first
+ *     thread it starts would hang in fflush(NULL) or fopen (glibc's
+ *     malloc/tst-malloc-fork-deadlock).
  *  2. Any other lock of glibc's or of the program that F may meet after
  *     our prepare (the nss lock, a program's lock that its prepare handler
  *     took) could close the same kind of cycle.  So a thread that finds a
@@ -85,6 +90,7 @@ _Atomic uint32_t kmem_fork_token;
 static kmem_lock_t fork_mutex = KMEM_LOCK_INIT;
 static uint32_t fork_level;	/* under fork_mutex: nested forks */
 static bool io_list_held;	/* level 1 took glibc's stdio list lock */
+static bool io_list_reset;	/* and glibc resets it in the child */
 static uint32_t fork_blocker;	/* under fork_mutex: token of the listed
 				 * waiter whose lock made level 1 back off */
 
@@ -115,6 +121,19 @@ static bool fork_waiting(uint32_t token)
 /* glibc's (exported since 2.2.5); weak, in case of another C library. */
 extern void _IO_list_lock(void) __attribute__((weak));
 extern void _IO_list_unlock(void) __attribute__((weak));
+/* What glibc's fork (2.36, posix/fork.c) reads before the prepare
+ * handlers to decide whether to reset its stdio list lock in the child
+ * (since 2.32; absent, assume it does, as a multi-threaded fork). */
+extern char __libc_single_threaded __attribute__((weak));
+
+/* Will glibc's fork reset its stdio list lock in the child?  Only a fork
+ * by a process it believes multi-threaded: after a single-threaded fork
+ * the lock we took is still ours in the child, and a thread the child
+ * starts hangs in its first fflush(NULL) or fopen unless we release it. */
+static bool libc_resets_io_list(void)
+{
+	return !&__libc_single_threaded || !__libc_single_threaded;
+}
 
 void kmem_fork_lock(kmem_lock_t *l)
 {
@@ -191,6 +210,7 @@ void kmem_fork_prepare(void)
 		fork_level = 1;
 		fork_blocker = 0;
 		if (_IO_list_lock) {
+			io_list_reset = libc_resets_io_list();
 			_IO_list_lock();
 			io_list_held = true;
 		}
@@ -210,7 +230,7 @@ void kmem_fork_prepare(void)
 }
 
 /* Release what this level took, bottom up.  child: in the new process,
- * where glibc has reset its stdio list lock already. */
+ * where glibc has reset its stdio list lock already if io_list_reset. */
 static void fork_release(bool child)
 {
 	prof_fork_release();
@@ -222,7 +242,7 @@ static void fork_release(bool child)
 	percpu_fork_release();
 	highmem_fork_release();
 	percpu_data_fork_release();
-	if (child)
+	if (child && io_list_reset)
 		io_list_held = false;
 	if (--fork_level == 0) {
 		atomic_store_explicit(&kmem_fork_token, 0,
