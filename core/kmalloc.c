@@ -73,6 +73,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "debug.h"
 #include "kfence.h"
 #include "options.h"
@@ -328,13 +329,22 @@ static __noinline void *kmalloc_sample(size_t size, size_t align,
  * up only because a fork took long, the request waits for the fork after
  * all: slower, but never a failure a program could not explain.
  */
+static __noinline void *kmalloc_reclaim(size_t size, size_t align, gfp_t gfp,
+					unsigned long ip);
+static _Atomic unsigned long kmalloc_reclaims;	/* kmalloc_reclaim runs */
+
+unsigned long kmalloc_nr_reclaims(void)
+{
+	return atomic_load_explicit(&kmalloc_reclaims, memory_order_relaxed);
+}
+
 static __noinline void *kmalloc_fallback(size_t size, size_t align, gfp_t gfp,
 					 unsigned long ip)
 {
 	void *p;
 
 	if (!kmem_bailed && !(gfp & __GFP_NOBLOCK))
-		return NULL;
+		return kmalloc_reclaim(size, align, gfp, ip);
 	/* The reserve's memory is in no zone. */
 	p = (gfp & GFP_ZONEMASK) ? NULL
 				 : reserve_alloc(size ? size : 1,
@@ -349,6 +359,38 @@ static __noinline void *kmalloc_fallback(size_t size, size_t align, gfp_t gfp,
 	kmem_wait_fork = true;
 	p = kmalloc_try(size, align, gfp, ip);
 	kmem_wait_fork = false;
+	return p;
+}
+
+/*
+ * Out of memory (a zone could not grow, or a mapping was refused:
+ * RLIMIT_AS, strict overcommit): the kernel's direct reclaim before the
+ * request fails.  What kmem holds free for one size only goes back where
+ * any request can take it: objects in the per-CPU caches and the depot to
+ * their slabs, empty slabs and the per-CPU page lists to the buddy
+ * allocator; then the request is tried once more.  (Cached vmalloc areas
+ * are vmalloc.c's to give up, when a new area is refused: unmapped here
+ * for the heap to grow into, they would become heap sections, which are
+ * never unmapped, and a large block freed and asked for again would find
+ * no room.)  Only a caller that may wait and holds no kmem lock reclaims
+ * (a signal handler that interrupted kmem with a lock held may not wait
+ * for that lock).  errno is kept: a retry that succeeds must not show the
+ * failed system calls.
+ */
+static __noinline void *kmalloc_reclaim(size_t size, size_t align, gfp_t gfp,
+					unsigned long ip)
+{
+	int saved = errno;
+	void *p;
+
+	if (kmem_locks_held)
+		return NULL;
+	percpu_drain_all();
+	kmem_cache_shrink_all();
+	buddy_drain_pcp();
+	atomic_fetch_add_explicit(&kmalloc_reclaims, 1, memory_order_relaxed);
+	p = kmalloc_try(size, align, gfp, ip);
+	errno = saved;
 	return p;
 }
 

@@ -257,6 +257,9 @@ struct kmalloc_stats {
 	size_t vmalloc_bytes;	/* live vmalloc areas */
 };
 void kmalloc_get_stats(struct kmalloc_stats *st) __hidden;
+/* Direct reclaims so far: requests that found memory exhausted and had
+ * kmem's caches emptied before they were tried again (kmalloc.c). */
+unsigned long kmalloc_nr_reclaims(void) __hidden;
 /* Bytes of live page runs (an atomic counter: no lock). */
 size_t kmalloc_large_bytes(void) __hidden;
 /* Fix the vmalloc threshold at bytes (KMEM_VMALLOC_THRESHOLD,

@@ -154,6 +154,8 @@ KMEM_EXPORT void kmem_stats_print(FILE *out)
 	print_size(out, "program's, live", user_live);
 	fprintf(out, "---- signals held while a kmem lock was: %lu\n",
 		os_signals_deferred());
+	fprintf(out, "---- direct reclaims (memory exhausted, caches emptied): %lu\n",
+		kmalloc_nr_reclaims());
 	fflush(out);
 }
 

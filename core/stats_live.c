@@ -254,6 +254,8 @@ void stats_live_write(int fd, bool from_handler)
 		   load(&um->bytes_mapped) - load(&um->bytes_unmapped));
 	kmem_out_printf(&out, "---- signals held while a kmem lock was: %lu\n",
 			os_signals_deferred());
+	kmem_out_printf(&out, "---- direct reclaims (memory exhausted, caches emptied): %lu\n",
+			kmalloc_nr_reclaims());
 
 	/* Not the process's AnonHugePages: smaps_rollup walks every page
 	 * table, too slow for a handler in a large process; the asker reads

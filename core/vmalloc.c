@@ -436,6 +436,19 @@ static void *vmalloc_caller(size_t size, size_t align, gfp_t gfp,
 	}
 fresh:
 	p = vm_map_fresh(len, align, &map_start, &map_len);
+	if (!p && READ_ONCE(nr_cached) && !(gfp & __GFP_NOBLOCK) &&
+	    !kmem_locks_held) {
+		/* Refused (RLIMIT_AS, strict overcommit) while cached areas
+		 * hold address space: unmap them and try once more, as the
+		 * kernel purges its lazily freed areas before a vmalloc fails.
+		 * A success leaves errno as the caller had it. */
+		int saved = errno;
+
+		vmalloc_trim();
+		p = vm_map_fresh(len, align, &map_start, &map_len);
+		if (p)
+			errno = saved;
+	}
 	if (!p)
 		return NULL;
 	slot = vmap_tree_prepare(p);
