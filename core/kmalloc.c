@@ -64,7 +64,7 @@
  * permanent address to return) and any request naming two zones.  The
  * atomic reserve has no zone either: a zoned request never takes from
  * it.  krealloc keeps a block in place only if it lies in the zone asked
- * for.
+ * for.  The zone paths are kmalloc_zone.c's.
  *
  * Locks: none of its own.
  */
@@ -107,12 +107,6 @@ uint16_t kmalloc_size_chunk[(KMALLOC_MAX_CACHE_SIZE >> KMALLOC_SHIFT_LOOKUP) + 1
 _Static_assert(2 * NR_KMALLOC_CLASSES <= PCPU_MAX_CLASSES,
 	       "every class, and every debug class again, has a chunk in a "
 	       "per-CPU region");
-
-/* The caches of the zones kmalloc serves besides ZONE_NORMAL, made on
- * first use (kmalloc_zone_cache). */
-enum { KMALLOC_DMA, KMALLOC_DMA32, NR_KMALLOC_ZONES };
-static struct kmem_cache *_Atomic kmalloc_zone_caches[NR_KMALLOC_ZONES]
-						      [NR_KMALLOC_CLASSES];
 
 /* Alignment every object of a class has (kmem_cache_obj_align). */
 size_t kmalloc_class_align[NR_KMALLOC_CLASSES];
@@ -377,6 +371,13 @@ static __noinline void *kmalloc_fallback(size_t size, size_t align, gfp_t gfp,
  * for that lock).  errno is kept: a retry that succeeds must not show the
  * failed system calls.
  */
+void kmalloc_shrink_caches(void)
+{
+	percpu_drain_all();
+	kmem_cache_shrink_all();
+	buddy_drain_pcp();
+}
+
 static __noinline void *kmalloc_reclaim(size_t size, size_t align, gfp_t gfp,
 					unsigned long ip)
 {
@@ -385,67 +386,11 @@ static __noinline void *kmalloc_reclaim(size_t size, size_t align, gfp_t gfp,
 
 	if (kmem_locks_held)
 		return NULL;
-	percpu_drain_all();
-	kmem_cache_shrink_all();
-	buddy_drain_pcp();
+	kmalloc_shrink_caches();
 	atomic_fetch_add_explicit(&kmalloc_reclaims, 1, memory_order_relaxed);
 	p = kmalloc_try(size, align, gfp, ip);
 	errno = saved;
 	return p;
-}
-
-/* The cache of class cls for zone kz, made if it is not there yet;
- * NULL if it cannot be made now (gfp may not wait, no memory). */
-static struct kmem_cache *kmalloc_zone_cache(int kz, unsigned int cls,
-					     gfp_t gfp)
-{
-	struct kmem_cache *s = atomic_load_explicit(
-		&kmalloc_zone_caches[kz][cls], memory_order_acquire);
-	unsigned int size = kmalloc_class_size[cls];
-	const char *zname = kz == KMALLOC_DMA ? "dma" : "dma32";
-	char name[KMEM_CACHE_NAME_LEN];
-
-	if (likely(s))
-		return s;
-	if (size >= 1024 && size % 1024 == 0)
-		kmem_snprintf(name, sizeof(name), "%s-kmalloc-%uk", zname,
-			      size / 1024);
-	else
-		kmem_snprintf(name, sizeof(name), "%s-kmalloc-%u", zname, size);
-	return kmem_cache_create_once(&kmalloc_zone_caches[kz][cls], name, size,
-				      KMALLOC_MIN_SIZE,
-				      SLAB_KMALLOC | (kz == KMALLOC_DMA
-						      ? SLAB_CACHE_DMA
-						      : SLAB_CACHE_DMA32),
-				      gfp);
-}
-
-/*
- * A request that names a zone: the zone's caches up to 32 KiB, page runs
- * of the zone above, never vmalloc or the reserve (top of the file).
- */
-static __noinline void *kmalloc_zone(size_t size, size_t align, gfp_t gfp,
-				     unsigned long ip)
-{
-	int zid = gfp_zone(gfp);
-	int kz = zid == ZONE_DMA ? KMALLOC_DMA : KMALLOC_DMA32;
-
-	if (zid != ZONE_DMA && zid != ZONE_DMA32)
-		return NULL;	/* highmem, or two zones */
-	if (size <= KMALLOC_MAX_CACHE_SIZE && align <= KMALLOC_MAX_CACHE_SIZE) {
-		for (unsigned int c = kmalloc_size_class(size);
-		     c < NR_KMALLOC_CLASSES; c++) {
-			struct kmem_cache *s = kmalloc_zone_cache(kz, c, gfp);
-
-			if (!s)
-				return NULL;
-			if (kmem_cache_obj_align(s) >= align)
-				return __kmem_cache_alloc_track(
-					s, gfp, size, ip ? ip : _RET_IP_);
-		}
-	}
-	return kmalloc_large(MAX(size, 1), MAX(align, PAGE_SIZE), gfp,
-			     ip ? ip : _RET_IP_);
 }
 
 /* The slab classes, page runs or vmalloc, for size bytes aligned to

@@ -257,6 +257,11 @@ struct kmalloc_stats {
 	size_t vmalloc_bytes;	/* live vmalloc areas */
 };
 void kmalloc_get_stats(struct kmalloc_stats *st) __hidden;
+/* Free objects and pages held for one use back where any request can
+ * take them: the per-CPU caches and the depot into their slabs, empty
+ * slabs and the per-CPU page lists to the buddy allocator (the direct
+ * reclaim's and kmem_trim's first step; no lock may be held). */
+void kmalloc_shrink_caches(void) __hidden;
 /* Direct reclaims so far: requests that found memory exhausted and had
  * kmem's caches emptied before they were tried again (kmalloc.c). */
 unsigned long kmalloc_nr_reclaims(void) __hidden;

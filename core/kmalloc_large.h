@@ -5,8 +5,9 @@
  * larger ones to vmalloc) with kmalloc.c, which classifies every block
  * and calls in here for the large ones.  What the slow halves of free
  * and of sampling test at every call is inline here (the threshold, the
- * valgrind hooks' test), as it was when the files were one.  Nothing
- * outside these two files includes it: the other layers use kmalloc.h.
+ * valgrind hooks' test), as it was when the files were one; and
+ * kmalloc_zone.c's entry for requests that name a zone.  Nothing outside
+ * these three files includes it: the other layers use kmalloc.h.
  */
 #ifndef KMEM_KMALLOC_LARGE_H
 #define KMEM_KMALLOC_LARGE_H
@@ -66,6 +67,11 @@ static inline bool kmalloc_zone_ok(const void *p, gfp_t gfp)
 	return kmem_addr_in_heap(p) && !reserve_owns(p) &&
 	       zone_satisfies(pagemap_zone_of(p), gfp);
 }
+
+/* A request that names a zone: the zone's caches up to 32 KiB, page runs
+ * of the zone above, never vmalloc or the reserve (kmalloc_zone.c). */
+void *kmalloc_zone(size_t size, size_t align, gfp_t gfp,
+		   unsigned long ip) __hidden;
 
 /* A page run for size bytes aligned to align (a power of two), or a
  * vmalloc area at and above the threshold; told to valgrind. */

@@ -4,8 +4,9 @@
  * and kmem_trim() of <kmem.h>.
  *
  * Layer: top of core/ (beside kmalloc.c).  It may call every layer's
- * statistics and trim entry points: kmalloc_get_stats, percpu_*,
- * kmem_slabinfo / kmem_cache_shrink_all, vmalloc_*, buddy's zone_get_stats
+ * statistics and trim entry points: kmalloc_get_stats and
+ * kmalloc_shrink_caches, percpu_*, kmem_slabinfo, vmalloc_*, buddy's
+ * zone_get_stats
  * / kmem_buddyinfo / buddy_trim, pagemap_nr_sections, pagemap_dma_* and
  * pagemap_highmem_bytes, highmem_stats, os_rss_bytes.  It
  * owns the counters of the program's own mappings (struct kmem_user_maps),
@@ -166,8 +167,7 @@ KMEM_EXPORT int kmem_trim(void)
 	kmem_init();
 	/* Top down: cached objects to slabs, empty slabs to the zones, then
 	 * cached large areas and free pages back to the OS. */
-	percpu_drain_all();
-	kmem_cache_shrink_all();
+	kmalloc_shrink_caches();
 	released = vmalloc_trim();
 	released += buddy_trim();
 	return released != 0;
