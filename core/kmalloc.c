@@ -163,8 +163,7 @@ static __noinline void kmalloc_checked_free(unsigned int cls, void *obj,
 	else if (__debug_free_hook(s, compound_head(virt_to_page(obj)), obj,
 				   ip, false) &&
 		 /* Its first word as it is: a debug object has no tag. */
-		 !percpu_push(pcpu_chunk_id(DEBUG_PCPU_CLASS(cls)), obj,
-			      *(uintptr_t *)obj))
+		 !percpu_push(pcpu_chunk_id(DEBUG_PCPU_CLASS(cls)), obj))
 		percpu_free(s, DEBUG_PCPU_CLASS(cls), obj);
 }
 

@@ -183,7 +183,8 @@ static __always_inline enum kfree_result kfree_fast(void *p)
 	tag = slab_free_tag(p);
 	if (unlikely(*(uintptr_t *)p == tag))
 		return KFREE_DOUBLE;
-	if (unlikely(!percpu_push(page->pcpu_chunk, p, tag)))
+	*(uintptr_t *)p = tag;		/* before the push: percpu_push */
+	if (unlikely(!percpu_push(page->pcpu_chunk, p)))
 		return KFREE_FULL;
 	return KFREE_DONE;
 }

@@ -518,22 +518,22 @@ static uint32_t region_pop_batch(enum pcpu_mode m, unsigned int cls,
  * reuse order of percpu.h, as a fast-path free would; false if full. */
 static bool region_push(enum pcpu_mode m, unsigned int cls, void *obj)
 {
-	uintptr_t tag = *(uintptr_t *)obj;
-
 #if HAVE_RSEQ_ASM
-	if (m == PCPU_RSEQ)
-		return pcpu.reuse_lifo
-			       ? rseq_push_lifo(pcpu.rseq_off, pcpu.rseq_idx_off,
-						&pcpu.cpu_regions,
-						pcpu_chunk_id(cls), obj, tag)
-			       : rseq_push(pcpu.rseq_off, pcpu.rseq_idx_off,
-					   &pcpu.cpu_regions, pcpu_chunk_id(cls),
-					   obj, tag);
+	uintptr_t chunk = pcpu_chunk_id(cls);
+
+	if (m == PCPU_RSEQ) {
+		if (pcpu.reuse_lifo)
+			return rseq_push_lifo(pcpu.rseq_off, pcpu.rseq_idx_off,
+					      chunk, obj);
+		/* An empty side slot (rseq_push refuses it) takes obj. */
+		return rseq_push(pcpu.rseq_off, pcpu.rseq_idx_off, chunk, obj) ||
+		       rseq_push_side(pcpu.rseq_off, pcpu.rseq_idx_off, chunk,
+				      obj);
+	}
 #endif
 	if (m == PCPU_THREAD)
 		return chunk_push(pcpu_thread_region,
-				  region_chunk(pcpu_thread_region, cls), obj,
-				  tag);
+				  region_chunk(pcpu_thread_region, cls), obj);
 	return false;
 }
 

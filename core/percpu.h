@@ -117,7 +117,10 @@ _Static_assert(offsetof(struct pcpu_region_hdr, busy) + sizeof(uint32_t) <= 64,
  * is one 8-byte store of {cur, cap, sel} that flips sel when swapping.
  * (A 16-byte store of {cur, cap, side} did the same with one side slot,
  * but the next pop's load of cur waited for the vector store: 3.9 ns more
- * per malloc+free pair against 1.x ns now.)  PCPU_REUSE_MULT is 5 mod 8
+ * per malloc+free pair against 1.3 ns now.)  A swap that finds the side
+ * empty (a new or drained chunk) leaves the push to the slow half, which
+ * puts obj into the side (rseq_push_side); thread mode's chunk_push does
+ * the same inline.  PCPU_REUSE_MULT is 5 mod 8
  * (period 2^62 from an odd state) and fits the sign-extended 32-bit
  * immediate of imul.
  *
@@ -224,11 +227,11 @@ static __always_inline void *thread_pop(uintptr_t chunk, size_t size)
 	return obj;
 }
 
-/* Push obj (tagging it) onto chunk c of region r, in the reuse order
- * above; false if full or locked.  The caller owns the region (busy). */
+/* Push obj onto chunk c of region r, in the reuse order above; false if
+ * full or locked.  The caller owns the region (busy) and has written
+ * obj's first word (its free tag). */
 static __always_inline bool chunk_push(struct pcpu_region_hdr *r,
-				       struct pcpu_chunk *c, void *obj,
-				       uintptr_t tag)
+				       struct pcpu_chunk *c, void *obj)
 {
 	uint32_t cur = c->cur;
 	unsigned int sel = c->sel & 1;
@@ -237,7 +240,6 @@ static __always_inline bool chunk_push(struct pcpu_region_hdr *r,
 
 	if (unlikely(cur >= c->cap))
 		return false;
-	*(uintptr_t *)obj = tag;
 	if (pcpu.reuse_lifo) {			/* KMEM_REUSE=lifo */
 		c->slot[cur] = obj;
 		c->cur = cur + 1;
@@ -256,8 +258,7 @@ static __always_inline bool chunk_push(struct pcpu_region_hdr *r,
 	return true;
 }
 
-static __always_inline bool thread_push(uintptr_t chunk, void *obj,
-					uintptr_t tag)
+static __always_inline bool thread_push(uintptr_t chunk, void *obj)
 {
 	struct pcpu_region_hdr *r = pcpu_thread_region;
 	bool ok;
@@ -266,7 +267,7 @@ static __always_inline bool thread_push(uintptr_t chunk, void *obj,
 		return false;
 	WRITE_ONCE(r->busy, 1);
 	barrier();
-	ok = chunk_push(r, thread_chunk(r, chunk), obj, tag);
+	ok = chunk_push(r, thread_chunk(r, chunk), obj);
 	barrier();
 	WRITE_ONCE(r->busy, 0);
 	return ok;
@@ -294,25 +295,25 @@ static __always_inline void *percpu_pop(uintptr_t chunk, size_t size)
 }
 
 /*
- * Put obj in this CPU's or thread's stack of the class at chunk and
- * write its free tag (tag) into its first word, both or neither: true if
+ * Put obj in this CPU's or thread's stack of the class at chunk: true if
  * done; false (full, locked, no usable region) and the caller's slow path
- * decides.  The tag may have been written when it fails.
+ * decides.  The caller writes obj's free tag into its first word first
+ * (kfree_fast), so that the tag and the push are both done or the tag
+ * alone: a free object is never in a stack without its tag.
  */
-static __always_inline bool percpu_push(uintptr_t chunk, void *obj,
-					uintptr_t tag)
+static __always_inline bool percpu_push(uintptr_t chunk, void *obj)
 {
 #if HAVE_RSEQ_ASM
 	if (likely(!pcpu.reuse_lifo)) {
 		if (likely(rseq_push(pcpu.rseq_off, pcpu.rseq_idx_off,
-				     &pcpu.cpu_regions, chunk, obj, tag)))
+				     chunk, obj)))
 			return true;
 	} else if (rseq_push_lifo(pcpu.rseq_off, pcpu.rseq_idx_off,
-				  &pcpu.cpu_regions, chunk, obj, tag)) {
+				  chunk, obj)) {
 		return true;
 	}
 #endif
-	return thread_push(chunk, obj, tag);
+	return thread_push(chunk, obj);
 }
 
 /*

@@ -13,8 +13,8 @@
  *           chunk = region + chunk offset of the class
  *           ... read chunk->cur, move object pointers ...
  *           store the new count           <- the single commit store
- *                                            (a push's: 16 bytes, the
- *                                            count with slot 1)
+ *                                            (the random push's: 8 bytes,
+ *                                            the count with the selector)
  *   post_commit:
  *
  * If the thread is preempted, migrated or signalled between start and
@@ -82,6 +82,15 @@
 	"shlq $" __RSEQ_STR(PCPU_REGION_SHIFT) ", %%rax\n\t"              \
 	"addq " base ", %%rax\n\t"
 
+/*
+ * The pushes name the base of the regions (pcpu.cpu_regions, hidden, so
+ * a rip-relative load of it needs no GOT) in the asm itself: given as a
+ * memory operand, it had the compiler hold &pcpu in a register, and free
+ * then saved and restored a callee-saved one for it.  Needs the operand
+ * [regs] "i"(offsetof(struct percpu_fast, cpu_regions)).
+ */
+#define PCPU_REGIONS_RIP "pcpu+%c[regs](%%rip)"
+
 #define RSEQ_ABORT                                                        \
 	".pushsection __rseq_failure, \"ax\"\n\t"                         \
 	".byte 0x0f, 0xb9, 0x3d\n\t"                                      \
@@ -131,26 +140,35 @@ fail:
 }
 
 /*
- * Push obj onto the class at chunk and store tag in its first word, in one
- * section: true if committed.  false when the stack is full or locked or
- * the region unusable; the tag may then have been stored.
+ * Push obj onto the class at chunk, in one section: true if committed.
+ * false when the stack is full or locked, the region unusable, or a swap
+ * finds the side slot empty (a new or drained chunk: rseq_push_side then
+ * fills it).  The caller has written obj's first word already (its free
+ * tag): nothing else owns obj, and a write outside the section saves the
+ * register that would otherwise cost free the save and restore of a
+ * callee-saved one.
  *
  * Where obj goes is the reuse order of percpu.h: the region's generator
  * is stepped (a store outside the committed state: any odd value will
  * do), and its top bit b picks either "obj on top" or "obj to the side,
- * the object that was there on top" (none when the side was empty: the
- * count stays).  Written before the commit, outside the committed state:
- * the generator, side[!sel] (obj, which only a swap makes live) and slot
- * cur + 1.  The commit is one 8-byte store of {count, cap, sel ^ b}.
+ * the object that was there on top".  Written before the commit, outside
+ * the committed state: the generator, side[!sel] (obj, which only a swap
+ * makes live) and slot cur + 1.  The object for the top is then
+ * side[!sel ^ b] whichever b is (obj, just stored there, or the old
+ * side): one load.  The commit is one 8-byte store of {cur + 1, cap,
+ * sel ^ b}.  The count is read with a 4-byte load, as the pop stores it:
+ * an 8-byte load of {cur, cap, sel} cannot be forwarded from that store
+ * and waits for it to reach the cache (1 ns more a malloc+free pair).
+ * Five scratch registers: with rs, ix, chunk and obj, the nine that a
+ * function may use without saving one.
  */
 static __always_inline bool rseq_push(ptrdiff_t rs, ptrdiff_t ix,
-				      const uintptr_t *base, uintptr_t chunk,
-				      void *obj, uintptr_t tag)
+				      uintptr_t chunk, void *obj)
 {
 	__asm__ goto(
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]", "%l[fail]")
-		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", "%l[fail]")
+		RSEQ_REGION("%[rs]", "%[ix]", PCPU_REGIONS_RIP, "%l[fail]")
 		"movq %c[rnd](%%rax), %%rcx\n\t"	/* reuse_rnd: its top bit */
 		"imulq $" __RSEQ_STR(PCPU_REUSE_MULT) ", %%rcx, %%rsi\n\t"
 		"movq %%rsi, %c[rnd](%%rax)\n\t"	/* stepped for the next push */
@@ -160,33 +178,62 @@ static __always_inline bool rseq_push(ptrdiff_t rs, ptrdiff_t ix,
 		"movzwl 4(%%rax), %%esi\n\t"		/* cap */
 		"cmpl %%esi, %%edx\n\t"		/* locked: cur >= cap */
 		"jae %l[fail]\n\t"
-		"movq %[tag], (%[obj])\n\t"		/* obj is ours until commit */
 		"movzbl 6(%%rax), %%edi\n\t"		/* sel */
 		"movq 8(%%rax,%%rdi,8), %%rsi\n\t"	/* side[sel] */
 		"xorl $1, %%edi\n\t"
 		"movq %[obj], 8(%%rax,%%rdi,8)\n\t"	/* side[!sel] = obj */
-		"xorl $1, %%edi\n\t"
-		"movq %[obj], %%r8\n\t"		/* what goes on top */
 		"testl %%ecx, %%ecx\n\t"
-		"cmovnzq %%rsi, %%r8\n\t"		/* b: the side on top */
-		"xorl %%ecx, %%edi\n\t"		/* sel ^ b */
-		"leal 1(%%rdx), %%ecx\n\t"		/* the new count */
-		"testq %%r8, %%r8\n\t"
-		"cmovzl %%edx, %%ecx\n\t"		/* nothing to put on top */
-		"movq %%r8, 24(%%rax,%%rdx,8)\n\t"	/* slot[cur + 1] */
+		"cmovzq %[obj], %%rsi\n\t"		/* the top: the side if b */
+		"testq %%rsi, %%rsi\n\t"
+		"jz %l[fail]\n\t"			/* an empty side: rseq_push_side */
+		"movq %%rsi, 24(%%rax,%%rdx,8)\n\t"	/* slot[cur + 1] */
+		"xorl %%ecx, %%edi\n\t"
+		"xorl $1, %%edi\n\t"			/* sel ^ b */
 		"movzwl 4(%%rax), %%esi\n\t"		/* cap */
 		"shll $16, %%edi\n\t"
-		"orl %%esi, %%edi\n\t"		/* cap | sel << 16 */
+		"orl %%esi, %%edi\n\t"			/* cap | (sel ^ b) << 16 */
 		"shlq $32, %%rdi\n\t"
-		"orq %%rcx, %%rdi\n\t"
+		"addl $1, %%edx\n\t"
+		"orq %%rdx, %%rdi\n\t"
 		"movq %%rdi, (%%rax)\n\t"		/* commit count and sel */
 		".Lcommit%=:\n\t"
 		RSEQ_ABORT
 		:
-		: [rs] "r"(rs), [ix] "r"(ix), [base] "m"(*base),
-		  [chunk] "r"(chunk), [obj] "r"(obj), [tag] "r"(tag),
+		: [rs] "r"(rs), [ix] "r"(ix), [chunk] "r"(chunk), [obj] "r"(obj),
+		  [regs] "i"(offsetof(struct percpu_fast, cpu_regions)),
 		  [rnd] "i"(offsetof(struct pcpu_region_hdr, reuse_rnd))
-		: "rax", "rcx", "rdx", "rsi", "rdi", "r8", "memory", "cc"
+		: "rax", "rcx", "rdx", "rsi", "rdi", "memory", "cc"
+		: fail);
+	return true;
+fail:
+	return false;
+}
+
+/* obj into the empty side slot of the class at chunk (the slow half of
+ * free, where rseq_push found it empty): true if committed; false when
+ * the stack is full or locked, or the side is taken already. */
+static __always_inline bool rseq_push_side(ptrdiff_t rs, ptrdiff_t ix,
+					   uintptr_t chunk, void *obj)
+{
+	__asm__ goto(
+		RSEQ_CS_TABLE
+		RSEQ_ENTER("%[rs]", "%l[fail]")
+		RSEQ_REGION("%[rs]", "%[ix]", PCPU_REGIONS_RIP, "%l[fail]")
+		"leaq (%%rax,%[chunk],8), %%rax\n\t"
+		"movl (%%rax), %%edx\n\t"		/* cur */
+		"movzwl 4(%%rax), %%ecx\n\t"		/* cap */
+		"cmpl %%ecx, %%edx\n\t"		/* locked: cur >= cap */
+		"jae %l[fail]\n\t"
+		"movzbl 6(%%rax), %%ecx\n\t"		/* sel */
+		"cmpq $0, 8(%%rax,%%rcx,8)\n\t"
+		"jne %l[fail]\n\t"			/* side[sel] taken */
+		"movq %[obj], 8(%%rax,%%rcx,8)\n\t"	/* commit: side[sel] = obj */
+		".Lcommit%=:\n\t"
+		RSEQ_ABORT
+		:
+		: [rs] "r"(rs), [ix] "r"(ix), [chunk] "r"(chunk), [obj] "r"(obj),
+		  [regs] "i"(offsetof(struct percpu_fast, cpu_regions))
+		: "rax", "rcx", "rdx", "memory", "cc"
 		: fail);
 	return true;
 fail:
@@ -196,28 +243,25 @@ fail:
 /* The same push with obj always on top (KMEM_REUSE=lifo): slot cur + 1,
  * then the count. */
 static __always_inline bool rseq_push_lifo(ptrdiff_t rs, ptrdiff_t ix,
-					   const uintptr_t *base,
-					   uintptr_t chunk, void *obj,
-					   uintptr_t tag)
+					   uintptr_t chunk, void *obj)
 {
 	__asm__ goto(
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]", "%l[fail]")
-		RSEQ_REGION("%[rs]", "%[ix]", "%[base]", "%l[fail]")
+		RSEQ_REGION("%[rs]", "%[ix]", PCPU_REGIONS_RIP, "%l[fail]")
 		"leaq (%%rax,%[chunk],8), %%rax\n\t"
 		"movl (%%rax), %%edx\n\t"		/* cur */
 		"movzwl 4(%%rax), %%ecx\n\t"		/* cap */
 		"cmpl %%ecx, %%edx\n\t"		/* locked: cur >= cap */
 		"jae %l[fail]\n\t"
-		"movq %[tag], (%[obj])\n\t"		/* obj is ours until commit */
 		"movq %[obj], 24(%%rax,%%rdx,8)\n\t"	/* slot[cur + 1] */
 		"addl $1, %%edx\n\t"
 		"movl %%edx, (%%rax)\n\t"		/* commit */
 		".Lcommit%=:\n\t"
 		RSEQ_ABORT
 		:
-		: [rs] "r"(rs), [ix] "r"(ix), [base] "m"(*base),
-		  [chunk] "r"(chunk), [obj] "r"(obj), [tag] "r"(tag)
+		: [rs] "r"(rs), [ix] "r"(ix), [chunk] "r"(chunk), [obj] "r"(obj),
+		  [regs] "i"(offsetof(struct percpu_fast, cpu_regions))
 		: "rax", "rcx", "rdx", "memory", "cc"
 		: fail);
 	return true;

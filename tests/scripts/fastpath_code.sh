@@ -29,8 +29,8 @@
 BOUNDS='
 malloc      rseq    32                    ret
 malloc      thread  46                    ret
-free        rseq    77                    ret
-free        thread  88                    ret
+free        rseq    69                    ret
+free        thread  80                    ret
 calloc      rseq    39                    memset
 calloc      thread  53                    memset
 '
