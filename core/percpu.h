@@ -234,9 +234,10 @@ static __always_inline bool chunk_push(struct pcpu_region_hdr *r,
 				       struct pcpu_chunk *c, void *obj)
 {
 	uint32_t cur = c->cur;
-	unsigned int sel = c->sel & 1;
-	bool swap;
-	void *up;
+	unsigned int nsel;
+	uint64_t rnd;
+	uintptr_t b;
+	void *side, *up;
 
 	if (unlikely(cur >= c->cap))
 		return false;
@@ -245,16 +246,24 @@ static __always_inline bool chunk_push(struct pcpu_region_hdr *r,
 		c->cur = cur + 1;
 		return true;
 	}
-	swap = (int64_t)r->reuse_rnd < 0;
-	up = swap ? c->side[sel] : obj;
-	r->reuse_rnd *= PCPU_REUSE_MULT;
-	if (swap) {
-		c->side[sel ^ 1] = obj;
-		c->sel = (uint8_t)(sel ^ 1);
+	/* As rseq_push, with no branch on b: a branch on a random bit is
+	 * mispredicted half the time (thread mode's pair loop took 11.2 ns
+	 * with one, 9.9 without). */
+	nsel = (c->sel & 1u) ^ 1u;		/* !sel */
+	rnd = r->reuse_rnd;
+	r->reuse_rnd = rnd * PCPU_REUSE_MULT;
+	b = (uintptr_t)(rnd >> 63);
+	side = c->side[nsel ^ 1u];
+	c->side[nsel] = obj;
+	up = (void *)((uintptr_t)obj ^ (((uintptr_t)obj ^ (uintptr_t)side) &
+				       -b));	/* b ? side : obj */
+	if (unlikely(!up)) {	/* a swap, the side empty: obj to the side */
+		c->sel = (uint8_t)nsel;
+		return true;
 	}
-	if (up)
-		c->slot[cur++] = up;
-	c->cur = cur;
+	c->slot[cur] = up;
+	c->sel = (uint8_t)(nsel ^ 1u ^ b);
+	c->cur = cur + 1;
 	return true;
 }
 
@@ -267,7 +276,12 @@ static __always_inline bool thread_push(uintptr_t chunk, void *obj)
 		return false;
 	WRITE_ONCE(r->busy, 1);
 	barrier();
-	ok = chunk_push(r, thread_chunk(r, chunk), obj);
+#if HAVE_RSEQ_ASM
+	if (likely(!pcpu.reuse_lifo))
+		ok = thread_push_random(r, chunk, obj);
+	else
+#endif
+		ok = chunk_push(r, thread_chunk(r, chunk), obj);
 	barrier();
 	WRITE_ONCE(r->busy, 0);
 	return ok;
