@@ -229,7 +229,10 @@ static __always_inline void *thread_pop(uintptr_t chunk, size_t size)
 
 /* Push obj onto chunk c of region r, in the reuse order above; false if
  * full or locked.  The caller owns the region (busy) and has written
- * obj's first word (its free tag). */
+ * obj's first word (its free tag).  Thread mode's fast path on x86-64 is
+ * thread_push_random (rseq_x86_64.h), the same order in asm; this is the
+ * slow half's, which also fills an empty side, and the fast path's
+ * elsewhere. */
 static __always_inline bool chunk_push(struct pcpu_region_hdr *r,
 				       struct pcpu_chunk *c, void *obj)
 {
@@ -248,7 +251,7 @@ static __always_inline bool chunk_push(struct pcpu_region_hdr *r,
 	}
 	/* As rseq_push, with no branch on b: a branch on a random bit is
 	 * mispredicted half the time (thread mode's pair loop took 11.2 ns
-	 * with one, 9.9 without). */
+	 * with one). */
 	nsel = (c->sel & 1u) ^ 1u;		/* !sel */
 	rnd = r->reuse_rnd;
 	r->reuse_rnd = rnd * PCPU_REUSE_MULT;
