@@ -140,6 +140,18 @@ fail:
 }
 
 /*
+ * rax = the chunk of id [chunk] in the region in rax, edx its count (ecx
+ * clobbered); jump to fail unless it has room and is not locked (the lock
+ * bit makes cur >= cap).  The start of the one-object pushes.
+ */
+#define RSEQ_CHUNK_ROOM(fail)                                             \
+	"leaq (%%rax,%[chunk],8), %%rax\n\t"                              \
+	"movl (%%rax), %%edx\n\t"			/* cur */             \
+	"movzwl 4(%%rax), %%ecx\n\t"			/* cap */             \
+	"cmpl %%ecx, %%edx\n\t"                                           \
+	"jae " fail "\n\t"
+
+/*
  * The random-order push of obj onto the chunk (chunk id [chunk]) of the
  * region in %rax, as rseq_push describes it, ending in the store that
  * commits it; jumps to fail when the stack is full or locked or a swap
@@ -254,11 +266,7 @@ static __always_inline bool rseq_push_side(ptrdiff_t rs, ptrdiff_t ix,
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]", "%l[fail]")
 		RSEQ_REGION("%[rs]", "%[ix]", PCPU_REGIONS_RIP, "%l[fail]")
-		"leaq (%%rax,%[chunk],8), %%rax\n\t"
-		"movl (%%rax), %%edx\n\t"		/* cur */
-		"movzwl 4(%%rax), %%ecx\n\t"		/* cap */
-		"cmpl %%ecx, %%edx\n\t"		/* locked: cur >= cap */
-		"jae %l[fail]\n\t"
+		RSEQ_CHUNK_ROOM("%l[fail]")
 		"movzbl 6(%%rax), %%ecx\n\t"		/* sel */
 		"cmpq $0, 8(%%rax,%%rcx,8)\n\t"
 		"jne %l[fail]\n\t"			/* side[sel] taken */
@@ -284,11 +292,7 @@ static __always_inline bool rseq_push_lifo(ptrdiff_t rs, ptrdiff_t ix,
 		RSEQ_CS_TABLE
 		RSEQ_ENTER("%[rs]", "%l[fail]")
 		RSEQ_REGION("%[rs]", "%[ix]", PCPU_REGIONS_RIP, "%l[fail]")
-		"leaq (%%rax,%[chunk],8), %%rax\n\t"
-		"movl (%%rax), %%edx\n\t"		/* cur */
-		"movzwl 4(%%rax), %%ecx\n\t"		/* cap */
-		"cmpl %%ecx, %%edx\n\t"		/* locked: cur >= cap */
-		"jae %l[fail]\n\t"
+		RSEQ_CHUNK_ROOM("%l[fail]")
 		"movq %[obj], 24(%%rax,%%rdx,8)\n\t"	/* slot[cur + 1] */
 		"addl $1, %%edx\n\t"
 		"movl %%edx, (%%rax)\n\t"		/* commit */
