@@ -27,6 +27,27 @@ static __always_inline size_t vmalloc_threshold_now(void)
 	return atomic_load_explicit(&vmalloc_threshold, memory_order_relaxed);
 }
 
+/*
+ * Whether kmalloc_try sends a request of size bytes aligned to align to a
+ * vmalloc area, a mapping of its own (the same tests as __kmalloc_large's,
+ * for the sizes past the slab classes that get there): memory that a
+ * direct reclaim gives back to the buddy allocator cannot serve it, as
+ * heap sections are never unmapped.
+ */
+static inline bool kmalloc_needs_mapping(size_t size, size_t align, gfp_t gfp)
+{
+	size_t span = MAX((size + PAGE_SIZE - 1) >> PAGE_SHIFT,
+			  align >> PAGE_SHIFT);
+
+	if (gfp & GFP_ZONEMASK)
+		return false;
+	if (size <= KMALLOC_MAX_CACHE_SIZE && align <= KMALLOC_MAX_CACHE_SIZE)
+		return false;
+	return size >= vmalloc_threshold_now() ||
+	       align > (PAGE_SIZE << MAX_ORDER) ||
+	       span > (1UL << MAX_ORDER);
+}
+
 /* A vmalloc area of n bytes is being freed: raise the threshold past it
  * (see vmalloc_threshold). */
 void vmalloc_threshold_raise(const void *p) __hidden __cold;

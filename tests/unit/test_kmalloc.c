@@ -169,6 +169,34 @@ START_TEST(kzalloc_kcalloc_and_overflow)
 }
 END_TEST
 
+/*
+ * A request that only a mapping of its own could serve (here 3 PiB, past
+ * any address space) fails at once with ENOMEM: no direct reclaim, which
+ * would drain every cache and free nothing such a request could use
+ * (kmalloc_fallback).  glibc's malloc/tst-malloc-too-large makes
+ * millions of them and took 19 s under kmem, 10 s under glibc.
+ */
+START_TEST(an_unmappable_request_fails_without_a_reclaim)
+{
+	unsigned long before = kmalloc_nr_reclaims();
+	const size_t huge = (size_t)3 << 50;
+
+	for (int i = 0; i < 100; i++) {
+		kfree(kmalloc(16, 0));
+		errno = 0;
+		ck_assert_ptr_null(kmalloc(huge, 0));
+		ck_assert_int_eq(errno, ENOMEM);
+		errno = 0;
+		ck_assert_ptr_null(kmem_kmalloc_aligned(huge, 64, 0));
+		ck_assert_int_eq(errno, ENOMEM);
+		errno = 0;
+		ck_assert_ptr_null(kmem_kmalloc_aligned(4096, (size_t)1 << 52, 0));
+		ck_assert_int_eq(errno, ENOMEM);
+	}
+	ck_assert_uint_eq(kmalloc_nr_reclaims(), before);
+}
+END_TEST
+
 /* ---- page runs ---- */
 
 /* A page run is a whole buddy block (kmalloc_large.c says why): 40000 bytes
@@ -501,6 +529,7 @@ static Suite *kmalloc_suite(void)
 	tcase_add_test(tc, every_size_gets_a_big_enough_block);
 	tcase_add_test(tc, zero_size_gives_unique_pointers);
 	tcase_add_test(tc, kzalloc_kcalloc_and_overflow);
+	tcase_add_test(tc, an_unmappable_request_fails_without_a_reclaim);
 	tcase_add_test(tc, page_runs_are_whole_blocks);
 	tcase_add_test(tc, krealloc_keeps_contents_across_paths);
 	tcase_add_test(tc, krealloc_in_place);
