@@ -52,7 +52,7 @@ _Static_assert(sizeof(struct track) == 16, "track layout");
 
 bool debug_valgrind;
 size_t debug_quarantine_max;
-static kmem_lock_t report_lock = KMEM_LOCK_INIT;
+static kmem_lock_t report_lock __fork_lock = KMEM_LOCK_INIT;
 static _Atomic unsigned int nr_reports;	/* reports printed so far */
 
 /*
@@ -324,7 +324,7 @@ static __always_inline bool check_region(struct kmem_cache *s, void *obj,
 
 /* The thread id, cached per thread (a system call otherwise); a forked
  * child's thread refreshes it (debug_fork_child bumps the generation). */
-static _Atomic unsigned int fork_generation;
+static _Atomic unsigned int fork_generation __fork_data;
 static __thread int cached_tid __attribute__((tls_model("initial-exec")));
 static __thread unsigned int cached_tid_gen
 	__attribute__((tls_model("initial-exec")));
@@ -346,7 +346,7 @@ void debug_fork_child(void)
 	atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
 }
 
-static kmem_lock_t quarantine_lock;
+static kmem_lock_t quarantine_lock __fork_lock;
 
 void debug_fork_prepare(void)
 {
@@ -657,7 +657,7 @@ struct qentry {
 static struct qentry quarantine[QUARANTINE_SLOTS]; /* FIFO ring */
 static unsigned int q_head, q_count;	/* oldest entry, entries held */
 static size_t q_bytes;			/* stride bytes held */
-static kmem_lock_t quarantine_lock = KMEM_LOCK_INIT; /* the ring above */
+static kmem_lock_t quarantine_lock __fork_lock = KMEM_LOCK_INIT; /* the ring above */
 
 /* Pop up to max entries while over the limits (or all, if drain). */
 static unsigned int quarantine_pop(struct qentry *out, unsigned int max,

@@ -228,7 +228,7 @@ static void leak_cache(struct kmem_cache *s, void *arg)
 unsigned long debug_leak_report(int fd, unsigned int max_lines)
 {
 	static struct leak_site sites[LEAK_SITES];
-	static kmem_lock_t leak_lock = KMEM_LOCK_INIT;
+	static kmem_lock_t leak_lock __fork_lock = KMEM_LOCK_INIT;
 	struct leak_walk w = { sites, 0, 0, 0 };
 	unsigned int nsites = 0;
 	char sym[256];

@@ -38,6 +38,13 @@
  *
  * F still takes every kmem lock, so the child's heap is consistent.
  *
+ * Cost: each page written after the fork is a copy-on-write fault in the
+ * parent and in the child.  So the global locks taken here, and the
+ * variables that this file and the child handlers set, live together in
+ * the kmem_fork_data section (internal.h: __fork_lock, __fork_data), and
+ * a child handler writes a variable only if its value changes: 46 faults
+ * a fork instead of 62 (docs/ARCHITECTURE.md has the figures).
+ *
  * Fork from a signal handler.  The handler may have interrupted this very
  * thread anywhere in kmem, with some lock held, or even inside another
  * fork's prepare.  Locks that this thread holds are skipped
@@ -86,17 +93,17 @@
 #include "slab.h"
 #include "vmalloc.h"
 
-_Atomic uint32_t kmem_fork_token;
-static kmem_lock_t fork_mutex = KMEM_LOCK_INIT;
-static uint32_t fork_level;	/* under fork_mutex: nested forks */
-static bool io_list_held;	/* level 1 took glibc's stdio list lock */
-static bool io_list_reset;	/* and glibc resets it in the child */
-static uint32_t fork_blocker;	/* under fork_mutex: token of the listed
+_Atomic uint32_t kmem_fork_token __fork_data;
+static kmem_lock_t fork_mutex __fork_lock = KMEM_LOCK_INIT;
+static uint32_t fork_level __fork_data;	/* under fork_mutex: nested forks */
+static bool io_list_held __fork_data;	/* level 1 took glibc's stdio list lock */
+static bool io_list_reset __fork_data;	/* and glibc resets it in the child */
+static uint32_t fork_blocker __fork_data;	/* under fork_mutex: token of the listed
 				 * waiter whose lock made level 1 back off */
 
 /* Tokens of the threads waiting for fork_mutex (0: a free slot). */
 #define FORK_WAITER_SLOTS 64
-static _Atomic uint32_t fork_waiters[FORK_WAITER_SLOTS];
+static _Atomic uint32_t fork_waiters[FORK_WAITER_SLOTS] __fork_data;
 
 static int fork_waiter_add(uint32_t token)
 {

@@ -69,9 +69,9 @@ struct pkmap_slot {
 	uint32_t count;		/* kmaps of it not yet undone */
 };
 
-static kmem_lock_t kmap_lock = KMEM_LOCK_INIT;
+static kmem_lock_t kmap_lock __fork_lock = KMEM_LOCK_INIT;
 static struct pkmap_slot pkmap[LAST_PKMAP];
-static uintptr_t pkmap_base;		/* LAST_PKMAP pages of windows */
+static uintptr_t pkmap_base __fork_data;		/* LAST_PKMAP pages of windows */
 static unsigned int pkmap_hand;		/* a window search starts here */
 static unsigned int nr_pkmap_used;	/* windows with count > 0 */
 static unsigned int kmap_waiters;	/* kmaps waiting for a window */
@@ -389,8 +389,13 @@ void highmem_fork_child(void)
 	struct kmap_local *c = &kmap_local;
 	int fd = pagemap_highmem_fd();
 
+	/* No highmem zone, no window: nothing to map again (and nothing
+	 * to write, a copy-on-write fault per page written, fork.c). */
+	if (fd < 0 && !pkmap_base && !c->base)
+		return;
 	kmem_lock(&kmap_lock);
-	kmap_waiters = 0;	/* they were other threads */
+	if (kmap_waiters)
+		kmap_waiters = 0;	/* they were other threads */
 	for (unsigned int i = 0; pkmap_base && i < LAST_PKMAP; i++) {
 		struct page *pg = pkmap[i].page;
 

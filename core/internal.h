@@ -160,6 +160,18 @@ typedef struct {
 
 #define KMEM_LOCK_INIT { 0, 0 }
 
+/*
+ * What the fork handlers write after the fork: the global locks that the
+ * prepare handler takes (those inside structures, a zone's or a cache's,
+ * stay there), a cache line each, and the other variables the fork path
+ * or a child's handler sets.  All of them are in one section, so that the
+ * parent's unlock and the child's release write one page for them, not a
+ * page each: every page written after a fork is a copy-on-write fault, on
+ * both sides (docs/ARCHITECTURE.md, "Locks, fork and signals").
+ */
+#define __fork_data __attribute__((section("kmem_fork_data")))
+#define __fork_lock __fork_data __attribute__((aligned(64)))
+
 /* This thread's token: its thread id << 1, read once (initial-exec TLS).
  * A forked child keeps its parent thread's token, so the locks that an
  * interrupted context of the thread still holds stay recognisably its. */

@@ -56,7 +56,7 @@ KMEM_EXPORT __thread long kmem_pcpu_thread_off
 static __thread unsigned int thread_slot
 	__attribute__((tls_model("initial-exec")));
 
-static kmem_lock_t pcpu_data_lock = KMEM_LOCK_INIT;
+static kmem_lock_t pcpu_data_lock __fork_lock = KMEM_LOCK_INIT;
 static uintptr_t area;			/* the reservation, or 0 */
 static uint64_t granule_used[NR_GRANULES / 64];
 /* Granules of the allocation that starts at a granule, or 0. */
@@ -356,10 +356,16 @@ void percpu_data_fork_child(void)
 	unsigned int s = thread_slot;
 
 	/* Only this thread survived: the other thread slots are free (with
-	 * their values, which the next threads take over). */
-	for (unsigned int i = 0; i < SLOT_WORDS; i++)
-		atomic_store_explicit(&slot_taken[i], 0, memory_order_relaxed);
-	if (s--)
-		atomic_fetch_or_explicit(&slot_taken[s / 64], 1ULL << (s % 64),
-					 memory_order_relaxed);
+	 * their values, which the next threads take over).  Each word is
+	 * written only if it changes: a page written after the fork is a
+	 * copy-on-write fault (fork.c). */
+	for (unsigned int i = 0; i < SLOT_WORDS; i++) {
+		uint64_t want = s && (s - 1) / 64 == i ? 1ULL << ((s - 1) % 64)
+						       : 0;
+
+		if (atomic_load_explicit(&slot_taken[i],
+					 memory_order_relaxed) != want)
+			atomic_store_explicit(&slot_taken[i], want,
+					      memory_order_relaxed);
+	}
 }

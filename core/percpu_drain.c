@@ -40,7 +40,7 @@
 
 bool can_fence;			/* membarrier RSEQ registered */
 static uint32_t region_seen[PCPU_MAX_REGIONS];	/* activity at the last scan */
-static kmem_lock_t drain_lock = KMEM_LOCK_INIT;
+static kmem_lock_t drain_lock __fork_lock = KMEM_LOCK_INIT;
 
 /* Lock every class of region r against its fast paths; true if every
  * class ended up locked (the caller then owns the region). */
@@ -180,9 +180,13 @@ void percpu_fork_child(void)
 	uint64_t seed = os_random_u64();
 
 	/* The child is a new mm: register it for membarrier again. */
-	if (pcpu.mode == PCPU_RSEQ)
-		can_fence = os_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
-					  0, 0) == 0;
+	if (pcpu.mode == PCPU_RSEQ) {
+		bool ok = os_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
+					0, 0) == 0;
+
+		if (can_fence != ok)	/* no copy-on-write of its page if not */
+			can_fence = ok;
+	}
 	/* Parent and child would otherwise pick the same reuse order. */
 	for (unsigned int i = 0; i < nr_regions; i++)
 		if (atomic_load_explicit(&region_state[i],

@@ -57,7 +57,7 @@ struct prof_sample {
 
 size_t prof_rate;
 
-static kmem_lock_t prof_lock = KMEM_LOCK_INIT;
+static kmem_lock_t prof_lock __fork_lock = KMEM_LOCK_INIT;
 static struct prof_sample *slots;
 static _Atomic uint32_t *prof_index;
 static size_t index_mask;		/* entries - 1 */

@@ -47,10 +47,10 @@
 #define PURGE_IDLE_EXIT_MS 30000	/* exit after this long with no work */
 #define PURGE_CACHE_PERIOD_MS 1000	/* decay of depots and CPU caches */
 
-_Atomic int purge_state;
+_Atomic int purge_state __fork_data;
 _Atomic bool purge_wanted;
 static _Atomic uint32_t purge_seq;	/* futex word the thread sleeps on */
-static _Atomic bool purge_asleep;	/* sleeping with no timeout */
+static _Atomic bool purge_asleep __fork_data;	/* sleeping with no timeout */
 /* When the thread's timed sleep ends (os_now_ms time); UINT64_MAX while it
  * makes a pass, when a kick must make it look again. */
 static _Atomic uint64_t purge_deadline = UINT64_MAX;

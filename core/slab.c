@@ -57,9 +57,9 @@
 
 struct slab_secrets slab_secrets;	/* slab.h */
 
-static kmem_lock_t slab_mutex = KMEM_LOCK_INIT;	/* protects slab_caches */
+static kmem_lock_t slab_mutex __fork_lock = KMEM_LOCK_INIT;	/* protects slab_caches */
 static CDS_LIST_HEAD(slab_caches);		/* every cache, RCU */
-static struct kmem_cache kmem_cache_boot;	/* cache of struct kmem_cache */
+static struct kmem_cache kmem_cache_boot __fork_data;	/* cache of struct kmem_cache */
 
 /* The geometry of a cache (order, stride, free pointer, debug meta)
  * is slab_layout.c's slab_calculate_sizes. */

@@ -84,7 +84,7 @@
 #define VM_ZERO_MEMSET_MAX (2UL << 20) /* reused + __GFP_ZERO: memset to here, purge above */
 #define VM_SHRINK_MIN (256UL << 10) /* shrink the mapping if it saves this */
 
-kmem_lock_t vmap_lock = KMEM_LOCK_INIT;
+kmem_lock_t vmap_lock __fork_lock = KMEM_LOCK_INIT;
 struct list_head vmap_live = LIST_HEAD_INIT(vmap_live);
 static struct list_head vm_free_list = LIST_HEAD_INIT(vm_free_list);
 static size_t nr_live;			/* live areas */

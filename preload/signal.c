@@ -66,7 +66,7 @@ static _Atomic bool table_lock;
  * which resets every handler before its exec) shares the parent's
  * memory: its calls must not rewrite the parent's table, so a process
  * that does not own it passes its calls straight to glibc. */
-static _Atomic int owner_pid;
+static _Atomic int owner_pid __fork_data;
 
 void signal_fork_child(void)
 {
