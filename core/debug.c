@@ -50,7 +50,7 @@
 #define QUARANTINE_VALGRIND (4UL << 20) /* default bytes under valgrind */
 _Static_assert(sizeof(struct track) == 16, "track layout");
 
-bool debug_valgrind;
+bool debug_valgrind __read_mostly;
 size_t debug_quarantine_max;
 static kmem_lock_t report_lock __fork_lock = KMEM_LOCK_INIT;
 static _Atomic unsigned int nr_reports;	/* reports printed so far */

@@ -284,7 +284,7 @@ static void validate_one(struct kmem_cache *s, void *arg)
 
 void kmem_debug_exit(void)
 {
-	static _Atomic int done;
+	static _Atomic int done __read_mostly;
 
 	if (atomic_load_explicit(&kmem_init_state, memory_order_acquire) !=
 	    KMEM_UP || atomic_exchange(&done, 1))

@@ -88,8 +88,8 @@ static __thread struct kmap_local kmap_local
 	__attribute__((tls_model("initial-exec")));
 /* Every thread's slots, for the fork child to unmap. */
 static _Atomic uintptr_t local_regions[KMAP_LOCAL_REGIONS];
-static pthread_key_t local_key;		/* destructor unmaps the slots */
-static bool local_key_ok;
+static pthread_key_t local_key __read_mostly;		/* destructor unmaps the slots */
+static bool local_key_ok __read_mostly;
 
 static bool page_is_highmem(const struct page *page)
 {

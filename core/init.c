@@ -29,8 +29,8 @@
 #include "thp.h"
 #include "vmalloc.h"
 
-_Atomic int kmem_init_state = KMEM_DOWN;
-static kmem_lock_t init_lock = KMEM_LOCK_INIT;
+_Atomic int kmem_init_state __read_mostly = KMEM_DOWN;
+static kmem_lock_t init_lock __read_mostly = KMEM_LOCK_INIT;
 static __thread int init_depth __attribute__((tls_model("initial-exec")));
 
 void __kmem_init(void)

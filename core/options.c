@@ -64,7 +64,7 @@ const struct kmem_option_desc kmem_option_table[NR_KMEM_OPTIONS] = {
 /* Before options_init() runs, errors abort. */
 long kmem_option_values[NR_KMEM_OPTIONS] = { [OPT_ABORT] = 1 };
 bool kmem_option_given[NR_KMEM_OPTIONS];
-const char *kmem_option_strings[NR_KMEM_OPTIONS];
+const char *kmem_option_strings[NR_KMEM_OPTIONS] __read_mostly;
 
 static bool streq(const char *a, const char *b)
 {

@@ -480,8 +480,8 @@ uint64_t os_now_ns(void)
 /* ---- the C library and the loader's code ---- */
 
 #define RUNTIME_RANGES 4
-static struct { uintptr_t lo, hi; } runtime[RUNTIME_RANGES];
-static unsigned int nr_runtime;
+static struct { uintptr_t lo, hi; } runtime[RUNTIME_RANGES] __read_mostly;
+static unsigned int nr_runtime __read_mostly;
 
 static int note_object(struct dl_phdr_info *info, size_t size, void *arg)
 {

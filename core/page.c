@@ -29,8 +29,8 @@
 /* In .bss: 2 MiB of address space, touched only where sections exist. */
 _Atomic(uint8_t) section_map[NR_SECTIONS];
 static kmem_lock_t section_lock __fork_lock = KMEM_LOCK_INIT;
-static uintptr_t next_hint;	/* end of the last section: try to stay contiguous */
-static size_t nr_sections;	/* sections mapped so far (highmem aside) */
+static uintptr_t next_hint __read_mostly;	/* end of the last section: try to stay contiguous */
+static size_t nr_sections __read_mostly;	/* sections mapped so far (highmem aside) */
 /* ZONE_HIGHMEM (section_lock): the memfd and its size, 64 MiB a section. */
 static int highmem_fd = -1;
 static uint64_t highmem_size;

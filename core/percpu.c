@@ -94,16 +94,16 @@ static __thread struct kmem_rseq_abi rseq_none
 	.cpu_id = RSEQ_CPU_ID_UNINITIALIZED };
 /* What the inline fast paths of percpu.h read; set by percpu_setup().
  * Until then rseq_off is 0, which the fast paths refuse (RSEQ_REGION). */
-struct percpu_fast pcpu = { .mode = PCPU_OFF };
+struct percpu_fast pcpu __read_mostly = { .mode = PCPU_OFF };
 
 static __thread bool rseq_own_tried __attribute__((tls_model("initial-exec")));
-enum { RSEQ_GLIBC, RSEQ_OWN, RSEQ_EMULATED } rseq_kind;
+enum { RSEQ_GLIBC, RSEQ_OWN, RSEQ_EMULATED } rseq_kind __read_mostly;
 static _Atomic uint64_t emu_slots[PCPU_MAX_REGIONS / 64]; /* taken slots */
 
 /* Those not static are read by percpu_drain.c too (percpu_internal.h). */
-bool use_mm_cid;			/* index regions by mm_cid */
-unsigned int nr_regions;		/* possible CPUs */
-unsigned int nr_classes;
+bool use_mm_cid __read_mostly;			/* index regions by mm_cid */
+unsigned int nr_regions __read_mostly;		/* possible CPUs */
+unsigned int nr_classes __read_mostly;
 static struct kmem_cache *class_cache[PCPU_MAX_CLASSES];
 size_t class_size[PCPU_MAX_CLASSES];
 static uint32_t class_cap[PCPU_MAX_CLASSES];
@@ -124,7 +124,7 @@ __thread struct pcpu_region_hdr *pcpu_thread_region
 	__attribute__((tls_model("initial-exec")));
 static __thread uint8_t thread_state __attribute__((tls_model("initial-exec")));
 static pthread_key_t thread_key;
-static bool thread_key_ok;
+static bool thread_key_ok __read_mostly;
 static _Atomic size_t nr_thread_regions;
 
 /*

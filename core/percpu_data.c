@@ -61,12 +61,12 @@ static uintptr_t area;			/* the reservation, or 0 */
 static uint64_t granule_used[NR_GRANULES / 64];
 /* Granules of the allocation that starts at a granule, or 0. */
 static uint16_t alloc_granules[NR_GRANULES];
-static unsigned int cpu_slots;		/* rseq: nr_regions, else 0 */
+static unsigned int cpu_slots __read_mostly;		/* rseq: nr_regions, else 0 */
 static unsigned int slot_base;		/* first thread slot */
 static _Atomic uint64_t slot_taken[SLOT_WORDS];
 static _Atomic unsigned int slots_hw;	/* highest slot used + 1 */
 static pthread_key_t slot_key;
-static bool slot_key_ok;
+static bool slot_key_ok __read_mostly;
 
 static bool granule_busy(unsigned int g)
 {

@@ -38,7 +38,7 @@
 
 #define PCPU_DRAIN_TRIES 16	/* lock-and-fence rounds of a remote drain */
 
-bool can_fence;			/* membarrier RSEQ registered */
+bool can_fence __read_mostly;			/* membarrier RSEQ registered */
 static uint32_t region_seen[PCPU_MAX_REGIONS];	/* activity at the last scan */
 static kmem_lock_t drain_lock __fork_lock = KMEM_LOCK_INIT;
 

@@ -55,7 +55,7 @@
 #include "purge.h"
 
 
-struct slab_secrets slab_secrets;	/* slab.h */
+struct slab_secrets slab_secrets __read_mostly;	/* slab.h */
 
 static kmem_lock_t slab_mutex __fork_lock = KMEM_LOCK_INIT;	/* protects slab_caches */
 static CDS_LIST_HEAD(slab_caches);		/* every cache, RCU */

@@ -22,7 +22,7 @@
 #include "options.h"
 #include "os.h"
 
-static enum thp_mode mode = THP_SYSTEM;	/* the default: thp.h */
+static enum thp_mode mode __read_mostly = THP_SYSTEM;	/* the default: thp.h */
 
 static bool streq(const char *a, const char *b)
 {

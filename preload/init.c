@@ -54,10 +54,10 @@ __thread unsigned char preload_thread_state
 	__attribute__((tls_model("initial-exec")));
 __thread unsigned char preload_depth __attribute__((tls_model("initial-exec")));
 
-static pthread_key_t exit_key;		/* its destructor flushes a thread */
-static _Atomic int exit_key_state;	/* 0 none, 1 being made, 2 ready,
+static pthread_key_t exit_key __read_mostly;		/* its destructor flushes a thread */
+static _Atomic int exit_key_state __read_mostly;	/* 0 none, 1 being made, 2 ready,
 					 * 3 failed (no exit hook) */
-static _Atomic int atfork_state;	/* 0 none, 1 registered (or failed) */
+static _Atomic int atfork_state __read_mostly;	/* 0 none, 1 registered (or failed) */
 
 /* ---- fork: core/fork.c owns the protocol ---- */
 
