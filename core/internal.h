@@ -292,9 +292,14 @@ static inline bool kmem_lock_held(kmem_lock_t *l)
  * for a while (sampled blocks, KMEM_DEBUG's large blocks).
  * __GFP_KMEM_COUNTED: the caller's fast half tried a pop, which ran this
  * allocation's bytes down the sampling countdown of its CPU (or thread)
- * already (percpu_sample_due); the kmalloc entries take it off. */
+ * already (percpu_sample_due); the kmalloc entries take it off.
+ * __GFP_KMEM_SPARSE: with __GFP_ZERO, memory of which the caller will
+ * touch a few pages only (a thread's per-CPU region): the buddy allocator
+ * takes a clean (not resident) block first, rather than a resident one
+ * that would then be zeroed whole (buddy.c, __rmqueue). */
 #define __GFP_KMEM_QUARANTINE 0x40000000u
 #define __GFP_KMEM_COUNTED 0x20000000u
+#define __GFP_KMEM_SPARSE 0x10000000u
 
 /* gfp's way of taking a lock on an allocation path: __GFP_NOBLOCK
  * (GFP_ATOMIC, GFP_NOWAIT) never waits. */

@@ -276,7 +276,8 @@ static struct pcpu_region_hdr *thread_region_create(void)
 	/* Just the pages the layout uses. */
 	while ((PAGE_SIZE << order) < bytes)
 		order++;
-	page = __alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+	page = __alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_KMEM_SPARSE,
+			     order);
 	if (!page)
 		return NULL;
 	r = page_address(page);

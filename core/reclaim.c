@@ -196,7 +196,7 @@ out:
  * allocation (mstress made 5,000 of them): the pages are counted as a
  * debt, and once it reaches RECLAIM_BATCH the purge thread pays it in one
  * pass, largest runs first.  Only above the WMARK_HIGH pages a zone keeps
- * resident anyway; __GFP_ZERO takes clean blocks on purpose.
+ * resident anyway; __GFP_KMEM_SPARSE takes clean blocks on purpose.
  */
 static size_t zone_reclaim_keep(const struct zone *z)
 {
